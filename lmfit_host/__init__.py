@@ -1,0 +1,1 @@
+"""lmfit-host: non-linear least-squares fitting over named Parameters, with pluggable engines."""

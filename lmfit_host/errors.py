@@ -1,0 +1,108 @@
+"""The exception classes of lmfit-host, all under one base, LmfitHostError.
+
+Every message names who and what: the parameter, the expression, the plugin
+or the option, and says what to change.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+
+class LmfitHostError(Exception):
+    """Base of every error lmfit-host raises on purpose."""
+
+
+# --- expressions -----------------------------------------------------------
+
+
+class ExpressionError(LmfitHostError, ValueError):
+    """An expression or interpreter text could not be compiled or run.
+
+    ``expr`` holds the offending source text and ``owner`` the parameter
+    that owns it (None for text run directly through an Interpreter).
+    """
+
+    def __init__(self, message: str, expr: Optional[str] = None,
+                 owner: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.expr = expr
+        self.owner = owner
+
+
+class ExpressionSyntaxError(ExpressionError):
+    """The text is not valid Python syntax; the message quotes it."""
+
+
+class UnsafeExpressionError(ExpressionError):
+    """The text uses a construct outside the whitelist (import, attribute access, ...)."""
+
+
+class UnknownNameError(ExpressionError, NameError):
+    """An expression reads a name that the namespace does not hold."""
+
+    def __init__(self, message: str, expr: Optional[str] = None,
+                 owner: Optional[str] = None, name: Optional[str] = None) -> None:
+        super().__init__(message, expr, owner)
+        self.name = name
+
+
+class ExpressionCycleError(ExpressionError):
+    """Constraint expressions depend on each other in a cycle; ``cycle`` lists it."""
+
+    def __init__(self, message: str, cycle: tuple = ()) -> None:
+        super().__init__(message)
+        self.cycle = tuple(cycle)
+
+
+class ExpressionLimitError(ExpressionError):
+    """Evaluation hit a resource limit (size of a power, loop count, recursion, ...)."""
+
+
+class ExpressionRuntimeError(ExpressionError):
+    """Evaluation raised (division by zero, math domain error, ...); the cause is chained."""
+
+
+# --- parameters --------------------------------------------------------------
+
+
+class ParameterError(LmfitHostError, ValueError):
+    """A Parameter or Parameters set is invalid (bad name, bounds, value, ...)."""
+
+
+# --- plugins and engines -------------------------------------------------------
+
+
+class PluginError(LmfitHostError):
+    """A plugin could not be loaded or registered something invalid or clashing."""
+
+
+class EngineNotFoundError(LmfitHostError, ValueError):
+    """No installed engine has the requested name; the message lists the installed ones."""
+
+
+class EngineOptionError(LmfitHostError, TypeError):
+    """An engine was given an option it does not know or a value it cannot use."""
+
+
+class ProblemError(LmfitHostError, ValueError):
+    """The fit problem cannot be taken by the chosen engine (e.g. min == max)."""
+
+
+# --- fitting -------------------------------------------------------------------
+
+
+class FitError(LmfitHostError, RuntimeError):
+    """The fit could not run: the user's function raised, or returned a bad residual."""
+
+
+class FitAborted(LmfitHostError):
+    """Raised inside a fit to stop it (iter_cb returned True, max_nfev, Ctrl-C).
+
+    Engines let it propagate; the Minimizer catches it and reports the best
+    point found so far.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
