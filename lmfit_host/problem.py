@@ -1,0 +1,307 @@
+"""What an engine receives (FitProblem) and what it returns (EngineResult).
+
+An engine works on a plain float vector of the varied parameters, never on
+Parameter objects. It may search in the user's own units with native
+bounds (``x0``, ``lower``, ``upper``, :meth:`FitProblem.residual`), or in an
+unbounded internal space where the MINUIT-style transforms keep every
+point inside the bounds (``x0_internal``, :meth:`FitProblem.residual_internal`,
+:meth:`FitProblem.to_external`). Either way, the problem counts
+evaluations, remembers the best point seen, calls the user's progress
+callback and raises :class:`~lmfit_host.FitAborted` when the fit must stop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .errors import FitAborted
+
+__all__ = ["BoundsTransform", "EngineResult", "FitProblem"]
+
+
+class BoundsTransform:
+    """MINUIT-style maps between bounded user values x and unbounded internal values u.
+
+    Per parameter, chosen once from its bounds:
+
+    - both bounds ``a <= x <= b``: ``x = a + (b - a) * (sin(u) + 1) / 2``
+    - lower bound only: ``x = a - 1 + sqrt(u**2 + 1)``
+    - upper bound only: ``x = b + 1 - sqrt(u**2 + 1)``
+    - no bound: ``x = u``
+
+    Every internal vector maps to a point inside the bounds, so an
+    unconstrained engine never leaves them. ``to_external(to_internal(x))``
+    returns ``x`` to rounding for any ``x`` inside the bounds.
+
+    >>> t = BoundsTransform([0.0], [10.0])
+    >>> float(t.to_external(t.to_internal([2.5]))[0])
+    2.5
+    """
+
+    def __init__(self, lower: Sequence[float], upper: Sequence[float]) -> None:
+        self.lower = np.asarray(lower, dtype=float).copy()
+        self.upper = np.asarray(upper, dtype=float).copy()
+        low_finite = np.isfinite(self.lower)
+        up_finite = np.isfinite(self.upper)
+        self.both = low_finite & up_finite
+        self.lower_only = low_finite & ~up_finite
+        self.upper_only = ~low_finite & up_finite
+        self.is_identity = not bool(np.any(low_finite | up_finite))
+        self._half_width = np.where(self.both, (self.upper - self.lower) / 2.0, 0.0)
+
+    def to_internal(self, x: Sequence[float]) -> np.ndarray:
+        """Map user values (inside their bounds) to internal, unbounded values."""
+        x = np.array(x, dtype=float)
+        if self.is_identity:
+            return x
+        u = x.copy()
+        m = self.both
+        if m.any():
+            ratio = (x[m] - self.lower[m]) / self._half_width[m] - 1.0
+            u[m] = np.arcsin(np.clip(ratio, -1.0, 1.0))
+        m = self.lower_only
+        if m.any():
+            shifted = np.maximum(x[m] - self.lower[m], 0.0) + 1.0
+            u[m] = np.sqrt(shifted * shifted - 1.0)
+        m = self.upper_only
+        if m.any():
+            shifted = np.maximum(self.upper[m] - x[m], 0.0) + 1.0
+            u[m] = np.sqrt(shifted * shifted - 1.0)
+        return u
+
+    def to_external(self, u: Sequence[float]) -> np.ndarray:
+        """Map internal values to user values, always inside the bounds."""
+        u = np.asarray(u, dtype=float)
+        if self.is_identity:
+            return u.copy()
+        x = u.copy()
+        m = self.both
+        if m.any():
+            x[m] = self.lower[m] + self._half_width[m] * (np.sin(u[m]) + 1.0)
+            # rounding may step a hair outside; bounds are a promise
+            x[m] = np.clip(x[m], self.lower[m], self.upper[m])
+        m = self.lower_only
+        if m.any():
+            x[m] = self.lower[m] - 1.0 + np.sqrt(u[m] * u[m] + 1.0)
+        m = self.upper_only
+        if m.any():
+            x[m] = self.upper[m] + 1.0 - np.sqrt(u[m] * u[m] + 1.0)
+        return x
+
+    def derivative(self, u: Sequence[float]) -> np.ndarray:
+        """dx/du for each parameter at internal point ``u`` (chain rule for Jacobians)."""
+        u = np.asarray(u, dtype=float)
+        d = np.ones_like(u)
+        m = self.both
+        if m.any():
+            d[m] = self._half_width[m] * np.cos(u[m])
+        m = self.lower_only
+        if m.any():
+            d[m] = u[m] / np.sqrt(u[m] * u[m] + 1.0)
+        m = self.upper_only
+        if m.any():
+            d[m] = -u[m] / np.sqrt(u[m] * u[m] + 1.0)
+        return d
+
+
+@dataclass
+class EngineResult:
+    """What an engine returns from ``run``.
+
+    Attributes
+    ----------
+    x:
+        The best point found, in the problem's native (user) units, one value
+        per varied parameter in ``FitProblem.names`` order.
+    success:
+        True when the engine's own convergence test passed.
+    message:
+        A human-readable account of why the engine stopped.
+    codes:
+        Engine-specific extras (``{'ier': 1, 'lmdif_message': ...}`` for
+        leastsq, ``{'nit': 40}`` ...). Each key also becomes an attribute of
+        the user's result object.
+    jacobian:
+        Optional Jacobian of the residual at ``x``, shape ``(ndata, nvarys)``,
+        in native units, accurate enough for error bars. When None the host
+        estimates it by central differences.
+    """
+
+    x: np.ndarray
+    success: bool
+    message: str
+    codes: Dict[str, Any] = field(default_factory=dict)
+    jacobian: Optional[np.ndarray] = None
+
+
+class FitProblem:
+    """A least-squares problem over the varied parameters, as an engine sees it.
+
+    Built by the host; an engine reads it and calls its callables.
+
+    Attributes
+    ----------
+    names:
+        Names of the varied parameters, the order of every vector.
+    x0, lower, upper:
+        Start vector and bounds in user units (``-inf`` / ``inf`` where unbounded).
+    ndata:
+        Length of the residual vector.
+    max_nfev:
+        The evaluation budget, or None. Exceeding it raises FitAborted.
+    transform:
+        The :class:`BoundsTransform` used by the ``*_internal`` methods.
+    x0_internal:
+        ``x0`` mapped to the unbounded internal space.
+    nfev:
+        Number of residual evaluations so far.
+    best_x, best_chisqr:
+        The best point seen so far (user units) and its sum of squares.
+    has_jacobian:
+        True when the user gave an analytic Jacobian (:meth:`jacobian`).
+
+    Every callable raises :class:`~lmfit_host.FitAborted` when the user's
+    callback asks to stop or the budget is spent; engines let it propagate.
+    """
+
+    def __init__(self, names: Sequence[str], x0: Sequence[float],
+                 lower: Sequence[float], upper: Sequence[float],
+                 residual: Callable[[np.ndarray], np.ndarray], ndata: int, *,
+                 jacobian: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                 max_nfev: Optional[int] = None,
+                 callback: Optional[Callable[[np.ndarray, np.ndarray, int], bool]] = None
+                 ) -> None:
+        self.names: Tuple[str, ...] = tuple(names)
+        self.x0 = np.array(x0, dtype=float)
+        self.lower = np.array(lower, dtype=float)
+        self.upper = np.array(upper, dtype=float)
+        self.ndata = int(ndata)
+        self.max_nfev = None if max_nfev is None else int(max_nfev)
+        self.transform = BoundsTransform(self.lower, self.upper)
+        self.x0_internal = self.transform.to_internal(self.x0)
+        self.nfev = 0
+        self.best_x = self.x0.copy()
+        self.best_chisqr = np.inf
+        self.aborted: Optional[str] = None
+        self._fcn = residual
+        self._jac = jacobian
+        self._callback = callback
+        self._budget = np.inf if max_nfev is None else int(max_nfev)
+
+    @property
+    def nvarys(self) -> int:
+        """Number of varied parameters."""
+        return len(self.names)
+
+    @property
+    def has_bounds(self) -> bool:
+        """True when any varied parameter has a finite bound."""
+        return not self.transform.is_identity
+
+    @property
+    def has_jacobian(self) -> bool:
+        """True when the user supplied an analytic Jacobian."""
+        return self._jac is not None
+
+    def abort(self, reason: str) -> None:
+        """Stop the fit: record ``reason`` and raise FitAborted."""
+        self.aborted = reason
+        raise FitAborted(reason)
+
+    # -- user units ---------------------------------------------------------
+    def residual(self, x: np.ndarray) -> np.ndarray:
+        """Residual vector (length ``ndata``) at ``x`` in user units."""
+        if self.nfev >= self._budget:
+            self.abort(f"the evaluation budget max_nfev={self.max_nfev} is spent")
+        self.nfev += 1
+        r = self._fcn(x)
+        chisqr = float(r.dot(r))
+        if chisqr < self.best_chisqr:
+            self.best_chisqr = chisqr
+            self.best_x = np.array(x, dtype=float)
+        if self._callback is not None and self._callback(x, r, self.nfev):
+            self.abort("the iteration callback iter_cb returned True")
+        return r
+
+    def objective(self, x: np.ndarray) -> float:
+        """Sum of squares of the residual at ``x`` (user units)."""
+        r = self.residual(x)
+        return float(r.dot(r))
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        """Analytic Jacobian ``d r_i / d x_j`` at ``x``, shape (ndata, nvarys).
+
+        Only when :attr:`has_jacobian`; engines otherwise difference the residual.
+        """
+        if self._jac is None:
+            raise RuntimeError("this problem has no analytic Jacobian; check has_jacobian first")
+        return self._jac(x)
+
+    def gradient(self, x: np.ndarray) -> Tuple[float, np.ndarray]:
+        """Sum of squares and its gradient ``2 J^T r`` at ``x`` (user units).
+
+        Uses the analytic Jacobian where given, else forward differences of
+        the residual with steps scaled to each parameter and kept inside
+        the bounds.
+        """
+        x = np.asarray(x, dtype=float)
+        r = self.residual(x)
+        jac = self.jacobian(x) if self._jac is not None else self.difference_jacobian(x, r)
+        return float(r.dot(r)), 2.0 * jac.T.dot(r)
+
+    def difference_jacobian(self, x: np.ndarray, r0: Optional[np.ndarray] = None,
+                            central: bool = False) -> np.ndarray:
+        """Jacobian by finite differences of the residual (user units), inside the bounds.
+
+        Forward differences (n evaluations, ``r0`` reused) or central ones
+        (2n evaluations, more accurate: for error bars).
+        """
+        x = np.asarray(x, dtype=float)
+        eps = np.finfo(float).eps
+        scale = eps ** (1.0 / 3.0) if central else np.sqrt(eps)
+        steps = scale * np.maximum(np.abs(x), 1.0)
+        if r0 is None and not central:
+            r0 = self.residual(x)
+        jac = np.empty((self.ndata, x.size))
+        for j in range(x.size):
+            h = steps[j]
+            # step away from a bound we sit on rather than across it
+            if x[j] + h > self.upper[j]:
+                h = -h
+            xp = x.copy()
+            xp[j] += h
+            if central:
+                xm = x.copy()
+                xm[j] -= h
+                if xm[j] < self.lower[j] or xm[j] > self.upper[j]:
+                    jac[:, j] = (self.residual(xp) - self.residual(x)) / (xp[j] - x[j])
+                else:
+                    jac[:, j] = (self.residual(xp) - self.residual(xm)) / (xp[j] - xm[j])
+            else:
+                jac[:, j] = (self.residual(xp) - r0) / (xp[j] - x[j])
+        return jac
+
+    # -- internal (unbounded) space -------------------------------------------
+    def to_external(self, u: np.ndarray) -> np.ndarray:
+        """Internal vector -> user units (inside the bounds)."""
+        return self.transform.to_external(u)
+
+    def to_internal(self, x: np.ndarray) -> np.ndarray:
+        """User units -> internal vector."""
+        return self.transform.to_internal(x)
+
+    def residual_internal(self, u: np.ndarray) -> np.ndarray:
+        """Residual at internal point ``u``."""
+        return self.residual(self.transform.to_external(u))
+
+    def objective_internal(self, u: np.ndarray) -> float:
+        """Sum of squares at internal point ``u``."""
+        r = self.residual(self.transform.to_external(u))
+        return float(r.dot(r))
+
+    def jacobian_internal(self, u: np.ndarray) -> np.ndarray:
+        """Analytic Jacobian with respect to internal values (chain rule); needs has_jacobian."""
+        return self.jacobian(self.transform.to_external(u)) * self.transform.derivative(u)
