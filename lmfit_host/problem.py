@@ -17,9 +17,11 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .errors import FitAborted
+from .errors import FitAborted, FitError
 
 __all__ = ["BoundsTransform", "EngineResult", "FitProblem"]
+
+_INF = float("inf")
 
 
 class BoundsTransform:
@@ -162,6 +164,8 @@ class FitProblem:
         The best point seen so far (user units) and its sum of squares.
     has_jacobian:
         True when the user gave an analytic Jacobian (:meth:`jacobian`).
+    best_residual:
+        The residual vector at ``best_x``.
 
     Every callable raises :class:`~lmfit_host.FitAborted` when the user's
     callback asks to stop or the budget is spent; engines let it propagate.
@@ -172,8 +176,8 @@ class FitProblem:
                  residual: Callable[[np.ndarray], np.ndarray], ndata: int, *,
                  jacobian: Optional[Callable[[np.ndarray], np.ndarray]] = None,
                  max_nfev: Optional[int] = None,
-                 callback: Optional[Callable[[np.ndarray, np.ndarray, int], bool]] = None
-                 ) -> None:
+                 callback: Optional[Callable[[np.ndarray, np.ndarray, int], bool]] = None,
+                 nan_policy: str = "raise") -> None:
         self.names: Tuple[str, ...] = tuple(names)
         self.x0 = np.array(x0, dtype=float)
         self.lower = np.array(lower, dtype=float)
@@ -190,6 +194,8 @@ class FitProblem:
         self._jac = jacobian
         self._callback = callback
         self._budget = np.inf if max_nfev is None else int(max_nfev)
+        self._raise_nonfinite = nan_policy == "raise"
+        self.best_residual: Optional[np.ndarray] = None
 
     @property
     def nvarys(self) -> int:
@@ -222,9 +228,22 @@ class FitProblem:
         if chisqr < self.best_chisqr:
             self.best_chisqr = chisqr
             self.best_x = np.array(x, dtype=float)
+            self.best_residual = r.copy()
+        elif self._raise_nonfinite and not chisqr < _INF:  # NaN or inf somewhere in r
+            self._reject_nonfinite(x, r)
         if self._callback is not None and self._callback(x, r, self.nfev):
             self.abort("the iteration callback iter_cb returned True")
         return r
+
+    def _reject_nonfinite(self, x: np.ndarray, r: np.ndarray) -> None:
+        bad = ~np.isfinite(r)
+        if not bad.any():
+            return  # huge but finite values whose squares overflowed
+        values = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.names, np.asarray(x)))
+        first = int(np.flatnonzero(bad)[0])
+        raise FitError(f"the residual holds {int(bad.sum())} NaN or infinite value(s) (first at "
+                       f"index {first}) at evaluation {self.nfev}, with {values}; fix the model, "
+                       f"bound the parameters, or pass nan_policy='omit' or 'propagate'")
 
     def objective(self, x: np.ndarray) -> float:
         """Sum of squares of the residual at ``x`` (user units)."""
@@ -253,18 +272,25 @@ class FitProblem:
         return float(r.dot(r)), 2.0 * jac.T.dot(r)
 
     def difference_jacobian(self, x: np.ndarray, r0: Optional[np.ndarray] = None,
-                            central: bool = False) -> np.ndarray:
+                            central: bool = False,
+                            residual: Optional[Callable[[np.ndarray], np.ndarray]] = None
+                            ) -> np.ndarray:
         """Jacobian by finite differences of the residual (user units), inside the bounds.
 
         Forward differences (n evaluations, ``r0`` reused) or central ones
-        (2n evaluations, more accurate: for error bars).
+        (2n evaluations, more accurate: for error bars). ``residual``
+        replaces :meth:`residual` (the host passes one that neither counts
+        against the budget nor calls the progress callback).
         """
         x = np.asarray(x, dtype=float)
+        if residual is None:
+            residual = self.residual
         eps = np.finfo(float).eps
         scale = eps ** (1.0 / 3.0) if central else np.sqrt(eps)
-        steps = scale * np.maximum(np.abs(x), 1.0)
+        # relative steps: parameters of size 1e-5 need steps of their own size
+        steps = scale * np.where(x != 0.0, np.abs(x), 1.0)
         if r0 is None and not central:
-            r0 = self.residual(x)
+            r0 = residual(x)
         jac = np.empty((self.ndata, x.size))
         for j in range(x.size):
             h = steps[j]
@@ -277,11 +303,11 @@ class FitProblem:
                 xm = x.copy()
                 xm[j] -= h
                 if xm[j] < self.lower[j] or xm[j] > self.upper[j]:
-                    jac[:, j] = (self.residual(xp) - self.residual(x)) / (xp[j] - x[j])
+                    jac[:, j] = (residual(xp) - residual(x)) / (xp[j] - x[j])
                 else:
-                    jac[:, j] = (self.residual(xp) - self.residual(xm)) / (xp[j] - xm[j])
+                    jac[:, j] = (residual(xp) - residual(xm)) / (xp[j] - xm[j])
             else:
-                jac[:, j] = (self.residual(xp) - r0) / (xp[j] - x[j])
+                jac[:, j] = (residual(xp) - r0) / (xp[j] - x[j])
         return jac
 
     # -- internal (unbounded) space -------------------------------------------

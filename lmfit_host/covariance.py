@@ -1,0 +1,141 @@
+"""Fit statistics and the covariance of the varied parameters, for every engine.
+
+After an engine returns, the host owns the statistics: from the residual at
+the solution come chi-square, reduced chi-square, AIC and BIC; from the
+Jacobian at the solution (in the user's own parameter units) comes the
+covariance, ``C = (J^T J)^-1``, scaled by reduced chi-square unless the
+user's uncertainties are absolute (``scale_covar=False``). Standard errors
+are ``sqrt(diag(C))``; the correlation of i and j is ``C_ij / (s_i s_j)``;
+an expression parameter ``f`` gets ``sqrt(g^T C g)`` with ``g`` its
+gradient with respect to the varied parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+
+__all__ = ["Covariance", "FitStatistics", "estimate_covariance", "fit_statistics",
+           "propagate"]
+
+
+@dataclass(frozen=True)
+class FitStatistics:
+    """Goodness of fit of a residual vector with ``nvarys`` free parameters."""
+
+    ndata: int
+    nvarys: int
+    nfree: int
+    chisqr: float
+    redchi: float
+    aic: float
+    bic: float
+
+
+def fit_statistics(residual: np.ndarray, nvarys: int) -> FitStatistics:
+    """Chi-square, reduced chi-square and the information criteria of a residual.
+
+    ``aic = n ln(chisqr/n) + 2 k`` and ``bic = n ln(chisqr/n) + k ln(n)``
+    for ``n`` residuals and ``k`` varied parameters.
+
+    >>> round(fit_statistics(np.array([1.0, -1.0, 2.0]), 1).redchi, 6)
+    3.0
+    """
+    ndata = int(residual.size)
+    chisqr = float(residual.dot(residual))
+    nfree = ndata - nvarys
+    redchi = chisqr / nfree if nfree > 0 else np.nan
+    # a perfect fit has chisqr 0: keep the criteria finite and very negative
+    safe = max(chisqr, np.finfo(float).tiny)
+    neg2_log_likelihood = ndata * np.log(safe / ndata) if ndata else np.nan
+    aic = neg2_log_likelihood + 2.0 * nvarys
+    bic = neg2_log_likelihood + np.log(ndata) * nvarys if ndata else np.nan
+    return FitStatistics(ndata, nvarys, nfree, chisqr, redchi, float(aic), float(bic))
+
+
+@dataclass(frozen=True)
+class Covariance:
+    """The outcome of :func:`estimate_covariance`.
+
+    ``matrix`` is None when the covariance cannot be estimated, and
+    ``reason`` then says why in words a user can act on.
+    """
+
+    matrix: Optional[np.ndarray]
+    reason: str = ""
+
+    @property
+    def stderr(self) -> Optional[np.ndarray]:
+        """Standard errors, the square roots of the diagonal."""
+        if self.matrix is None:
+            return None
+        return np.sqrt(np.abs(np.diag(self.matrix)))
+
+    @property
+    def correlation(self) -> Optional[np.ndarray]:
+        """The correlation matrix."""
+        err = self.stderr
+        if err is None:
+            return None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = self.matrix / np.outer(err, err)
+        np.fill_diagonal(corr, 1.0)
+        return corr
+
+
+def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitStatistics,
+                        scale_covar: bool = True) -> Covariance:
+    """Covariance of the varied parameters from the Jacobian at the solution.
+
+    Computed from the singular value decomposition ``J = U S V^T`` as
+    ``C = V S^-2 V^T``, which avoids squaring the condition number the way
+    forming ``J^T J`` would. A Jacobian of lower rank than the number of
+    parameters (a parameter with no effect, or two that act as one) gives
+    no covariance, with the parameters involved named in ``reason``.
+    """
+    nvarys = len(names)
+    if nvarys == 0:
+        return Covariance(None, "no parameter is varied")
+    if stats.nfree <= 0:
+        return Covariance(None, f"too few data points: {stats.ndata} residuals for {nvarys} "
+                                f"varied parameters leave no degree of freedom")
+    jac = np.asarray(jacobian, dtype=float)
+    if not np.all(np.isfinite(jac)):
+        bad = [names[j] for j in range(nvarys) if not np.all(np.isfinite(jac[:, j]))]
+        return Covariance(None, "the Jacobian is not finite with respect to " + ", ".join(bad))
+    # column scaling makes the rank test independent of the parameters' units
+    norms = np.sqrt((jac * jac).sum(axis=0))
+    dead = [names[j] for j in range(nvarys) if norms[j] == 0.0]
+    if dead:
+        return Covariance(None, "the residual does not change with " + ", ".join(dead) +
+                                ": fix these parameters or check the model")
+    scaled = jac / norms
+    _, singular, vt = np.linalg.svd(scaled, full_matrices=False)
+    tolerance = singular[0] * max(jac.shape) * np.finfo(float).eps
+    if singular[-1] <= tolerance:
+        null = np.abs(vt[-1])
+        involved = [names[j] for j in np.argsort(null)[::-1] if null[j] > 0.1]
+        return Covariance(None, "the Jacobian is singular: the parameters " +
+                                ", ".join(involved) + " cannot be told apart by the data")
+    inv_scaled = (vt.T / singular**2).dot(vt)
+    matrix = inv_scaled / np.outer(norms, norms)
+    if scale_covar:
+        matrix = matrix * stats.redchi
+    return Covariance(matrix)
+
+
+def propagate(gradients: np.ndarray, covariance: np.ndarray) -> np.ndarray:
+    """Standard errors of derived quantities: ``sqrt(g^T C g)`` per row ``g`` of ``gradients``."""
+    g = np.atleast_2d(np.asarray(gradients, dtype=float))
+    variances = np.einsum("ij,jk,ik->i", g, covariance, g)
+    return np.sqrt(np.abs(variances))
+
+
+def is_at_bound(x: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                names: Sequence[str]) -> Tuple[str, ...]:
+    """Names of the parameters sitting on one of their bounds (to rounding)."""
+    span = np.maximum(np.abs(x), 1.0) * 1e-12
+    hits = (np.abs(x - lower) <= span) | (np.abs(upper - x) <= span)
+    return tuple(name for name, hit in zip(names, hits) if hit)

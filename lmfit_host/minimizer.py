@@ -1,0 +1,558 @@
+"""Minimizer, minimize and MinimizerResult: run any installed engine over Parameters.
+
+The Minimizer turns a residual function over named Parameters into a
+:class:`~lmfit_host.FitProblem` over the varied values, hands it to the
+engine the user named, and turns what the engine found back into
+Parameters with values, standard errors and correlations, plus the fit
+statistics. The user's Parameters are only written after a fit that ran:
+a fit that fails on bad input leaves them exactly as they were.
+
+>>> import numpy as np
+>>> from lmfit_host import Parameters, minimize
+>>> x = np.linspace(0, 10, 101)
+>>> data = 3.0 * np.exp(-x / 2.5)
+>>> params = Parameters()
+>>> params.add('amp', value=1.0)
+>>> params.add('tau', value=1.0, min=0)
+>>> def residual(params, x, data):
+...     return params['amp'] * np.exp(-x / params['tau']) - data
+>>> result = minimize(residual, params, args=(x, data))   # doctest: +SKIP
+>>> round(params['tau'].value, 6)                          # doctest: +SKIP
+2.5
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import plugins
+from .covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
+from .errors import FitAborted, FitError, LmfitHostError, ParameterError
+from .expr import Interpreter, default_symbols
+from .parameter import Parameters
+from .problem import EngineResult, FitProblem
+
+__all__ = ["Minimizer", "MinimizerResult", "minimize"]
+
+NAN_POLICIES = ("raise", "propagate", "omit")
+
+ResidualFunction = Callable[..., Any]
+IterCallback = Callable[..., Optional[bool]]
+
+
+class MinimizerResult:
+    """Everything a fit found: best values, errors, statistics and how the engine stopped.
+
+    Attributes
+    ----------
+    params : Parameters
+        A copy of the Parameters at the best fit, with ``stderr`` and ``correl``.
+    var_names : list of str
+        Names of the varied parameters, the order of ``covar`` and ``init_vals``.
+    init_values : dict
+        Start value of each varied parameter (``init_vals``: the same as a list).
+    covar : ndarray or None
+        Covariance matrix of the varied parameters (scaled by ``redchi``
+        unless ``scale_covar=False``).
+    errorbars : bool
+        True when standard errors were estimated; else ``errorbars_reason`` says why.
+    nfev : int
+        Number of evaluations of the residual function.
+    success : bool
+        The engine's own convergence test passed (False when aborted).
+    aborted : bool
+        The fit was stopped early (``iter_cb``, ``max_nfev``, Ctrl-C); ``params``
+        hold the best values seen.
+    message : str
+        Why the engine stopped.
+    nvarys, ndata, nfree : int
+        Varied parameters, residual length, and their difference.
+    residual : ndarray
+        The residual at the best fit.
+    chisqr, redchi, aic, bic : float
+        Goodness of fit.
+    engine, method : str
+        The engine's name (``method`` is lmfit 1.x's word); ``engine_version``
+        its distribution's version.
+    elapsed : float
+        Wall time of the fit in seconds.
+
+    Engine-specific codes (``ier`` and ``lmdif_message`` for leastsq, ...)
+    are attributes too. ``result.refit()`` runs the same fit again from the
+    best values.
+    """
+
+    params: Parameters
+    var_names: List[str]
+    covar: Optional[np.ndarray]
+    errorbars: bool
+    nfev: int
+    success: bool
+    message: str
+    chisqr: float
+
+    def __init__(self, **attributes: Any) -> None:
+        self.__dict__.update(attributes)
+
+    @property
+    def init_vals(self) -> List[float]:
+        """Start values of the varied parameters as a list (lmfit 1.x)."""
+        return [self.init_values[name] for name in self.var_names]
+
+    @property
+    def method(self) -> str:
+        """The engine's name, as lmfit 1.x calls it."""
+        return self.engine
+
+    def refit(self, engine: Optional[str] = None, **options: Any) -> "MinimizerResult":
+        """Run the fit again, starting from this result's best values.
+
+        Returns a new result; ``engine`` defaults to the same engine, and
+        ``options`` to the same engine options.
+        """
+        minimizer: Minimizer = self.__dict__["minimizer"]
+        if not options:
+            options = dict(self.__dict__.get("engine_options", {}))
+        return minimizer.minimize(engine or self.engine, params=self.params, **options)
+
+    def fit_report(self, **kws: Any) -> str:
+        """The text report of this fit (see :func:`lmfit_host.fit_report`)."""
+        from .report import fit_report
+
+        return fit_report(self, **kws)
+
+    def _repr_html_(self) -> str:
+        from .report import fit_report_html
+
+        return fit_report_html(self)
+
+    def __repr__(self) -> str:
+        state = "aborted" if self.aborted else ("success" if self.success else "not converged")
+        return (f"<MinimizerResult engine={self.engine!r} {state}, nfev={self.nfev}, "
+                f"chisqr={self.chisqr:.6g}, nvarys={self.nvarys}>")
+
+
+def _residual_converter(sample: Any, fcn_name: str) -> Tuple[Callable[[Any], np.ndarray], int]:
+    """Decide once, from the first output, how to turn the user's output into a float vector."""
+    array = np.asarray(sample)
+    if array.ndim == 0:
+        raise FitError(f"the residual function {fcn_name} returned a scalar ({array!r}); it must "
+                       f"return an array of residuals, one per data point (e.g. model - data)")
+    if np.iscomplexobj(array):
+        def convert(out: Any) -> np.ndarray:
+            flat = np.asarray(out, dtype=complex).ravel()
+            return np.concatenate((flat.real, flat.imag))
+    elif array.dtype.kind in "biuf":
+        def convert(out: Any) -> np.ndarray:
+            if type(out) is np.ndarray and out.dtype == np.float64:
+                return out if out.ndim == 1 else out.ravel()
+            return np.asarray(out, dtype=float).ravel()
+    else:
+        raise FitError(f"the residual function {fcn_name} returned values of type "
+                       f"{array.dtype} ({array.ravel()[:3]!r}...); it must return numbers")
+    first = convert(sample)
+    if first.size == 0:
+        raise FitError(f"the residual function {fcn_name} returned an empty array")
+    return convert, first.size
+
+
+class _Fit:
+    """One prepared fit: the working Parameters, the residual closure and the problem."""
+
+    def __init__(self, minimizer: "Minimizer", source: Parameters, dfun: Optional[Callable],
+                 col_deriv: bool) -> None:
+        self.source = source
+        interpreter = minimizer.asteval.copy()
+        self.work = source.with_interpreter(interpreter)
+        work = self.work
+        work.check_ready_for_fit()
+        work.update_constraints()
+        names = [name for name, p in work.items() if p.vary and not p.expr]
+        if not names:
+            raise ParameterError("no parameter is varied: set vary=True on at least one "
+                                 "parameter without an expression")
+        self.names = names
+        self.expr_names = [name for name, p in work.items() if p.expr]
+        x0 = np.array([work[name].value for name in names], dtype=float)
+        lower = np.array([work[name].min for name in names], dtype=float)
+        upper = np.array([work[name].max for name in names], dtype=float)
+        self.init_values = dict(zip(names, x0.tolist()))
+
+        fcn = minimizer.userfcn
+        args = minimizer.userargs
+        kws = minimizer.userkws
+        fcn_name = getattr(fcn, "__name__", repr(fcn))
+        set_values = work._set_values_fast
+        self.set_values = set_values
+
+        def call_user(x: np.ndarray) -> Any:
+            set_values(names, x)
+            try:
+                return fcn(work, *args, **kws)
+            except LmfitHostError:
+                raise
+            except Exception as exc:
+                values = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x))
+                raise FitError(f"the residual function {fcn_name} raised "
+                               f"{type(exc).__name__}: {exc} (with {values})") from exc
+
+        convert, ndata = _residual_converter(call_user(x0), fcn_name)
+        omit = minimizer.nan_policy == "omit"
+        if omit:
+            sample = convert(call_user(x0))
+            ndata = int(np.isfinite(sample).sum())
+            if ndata == 0:
+                raise FitError(f"the residual function {fcn_name} returned no finite value at "
+                               f"the start values")
+
+        def residual(x: np.ndarray) -> np.ndarray:
+            r = convert(call_user(x))
+            if omit:
+                r = r[np.isfinite(r)]
+            if r.shape[0] != ndata:
+                raise FitError(f"the residual function {fcn_name} returned {r.shape[0]} values "
+                               f"after returning {ndata}; its length must not change during a fit"
+                               + (" (nan_policy='omit' dropped a different number of NaNs)"
+                                  if omit else ""))
+            return r
+
+        self.residual = residual
+        self.ndata = ndata
+
+        jacobian = None
+        if dfun is not None:
+            def jacobian(x: np.ndarray) -> np.ndarray:
+                set_values(names, x)
+                out = np.asarray(dfun(work, *args, **kws), dtype=float)
+                if col_deriv:
+                    out = out.T
+                if out.shape != (ndata, len(names)):
+                    raise FitError(f"the Jacobian function {getattr(dfun, '__name__', dfun)} "
+                                   f"returned shape {out.shape}; expected ({ndata}, {len(names)}) "
+                                   f"(or ({len(names)}, {ndata}) with col_deriv=True)")
+                return out
+
+        callback = None
+        iter_cb = minimizer.iter_cb
+        if iter_cb is not None:
+            def callback(x: np.ndarray, r: np.ndarray, nfev: int) -> bool:
+                return bool(iter_cb(work, nfev, r, *args, **kws))
+
+        self.problem = FitProblem(names, x0, lower, upper, residual, ndata, jacobian=jacobian,
+                                  max_nfev=minimizer.max_nfev, callback=callback,
+                                  nan_policy=minimizer.nan_policy)
+
+    def finish(self, minimizer: "Minimizer", engine_name: str, outcome: Optional[EngineResult],
+               aborted: Optional[str], started: float, options: Mapping[str, Any]
+               ) -> MinimizerResult:
+        problem = self.problem
+        names = self.names
+        work = self.work
+        if outcome is None:
+            x = problem.best_x
+        else:
+            x = np.asarray(outcome.x, dtype=float).reshape(len(names))
+        nfev = problem.nfev
+        if problem.best_residual is not None and np.array_equal(x, problem.best_x):
+            r = problem.best_residual
+        else:
+            r = self.residual(x)
+            nfev += 1
+        stats = fit_statistics(r, len(names))
+
+        covar = None
+        reason = ""
+        if not minimizer.calc_covar:
+            reason = "the covariance was not requested (calc_covar=False)"
+        elif stats.nfree <= 0:
+            reason = (f"too few data points: {stats.ndata} residuals for {len(names)} varied "
+                      f"parameters leave no degree of freedom")
+        else:
+            jac = None if outcome is None else outcome.jacobian
+            if jac is None:
+                jac = problem.difference_jacobian(x, central=True, residual=self.residual)
+                nfev += 2 * len(names)
+            estimate = estimate_covariance(jac, names, stats, minimizer.scale_covar)
+            covar, reason = estimate.matrix, estimate.reason
+            if covar is not None:
+                pinned = is_at_bound(x, problem.lower, problem.upper, names)
+                if pinned:
+                    covar = None
+                    reason = ("the parameter(s) " + ", ".join(pinned) + " ended at a bound, "
+                              "where the covariance does not describe the uncertainty; widen "
+                              "the bound or fix the parameter")
+        self.set_values(names, x)
+
+        stderr: Dict[str, float] = {}
+        correl: Dict[str, Dict[str, float]] = {}
+        if covar is not None:
+            errors = np.sqrt(np.abs(np.diag(covar)))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                corr = covar / np.outer(errors, errors)
+            for i, name in enumerate(names):
+                stderr[name] = float(errors[i])
+                correl[name] = {other: float(corr[i, j]) for j, other in enumerate(names)
+                                if j != i}
+            if self.expr_names:
+                stderr.update(self._expression_errors(x, covar))
+
+        for name, param in work.items():
+            param.stderr = stderr.get(name)
+            param.correl = correl.get(name)
+        self._write_back(x, stderr, correl)
+
+        if aborted:
+            message = (f"Fit aborted: {aborted}. The parameters hold the best values found in "
+                       f"{nfev} evaluations.")
+            success = False
+            codes: Dict[str, Any] = {} if outcome is None else dict(outcome.codes)
+        else:
+            assert outcome is not None
+            message, success, codes = outcome.message, bool(outcome.success), dict(outcome.codes)
+        distribution, version = plugins.engine_source(engine_name)
+        attributes: Dict[str, Any] = dict(codes)
+        attributes.update(
+            params=work, var_names=list(names), init_values=self.init_values, covar=covar,
+            errorbars=covar is not None, errorbars_reason=reason, nfev=nfev, success=success,
+            aborted=bool(aborted), message=message, nvarys=stats.nvarys, ndata=stats.ndata,
+            nfree=stats.nfree, residual=r, chisqr=stats.chisqr, redchi=stats.redchi,
+            aic=stats.aic, bic=stats.bic, engine=engine_name, engine_distribution=distribution,
+            engine_version=version, elapsed=time.perf_counter() - started,
+            scale_covar=minimizer.scale_covar, nan_policy=minimizer.nan_policy,
+            engine_options=dict(options), minimizer=minimizer, best_values=work.valuesdict(),
+        )
+        return MinimizerResult(**attributes)
+
+    def _expression_errors(self, x: np.ndarray, covar: np.ndarray) -> Dict[str, float]:
+        """Standard errors of expression parameters by central differences of the constraints."""
+        work, names, expr_names = self.work, self.names, self.expr_names
+        gradients = np.empty((len(expr_names), len(names)))
+        steps = np.cbrt(np.finfo(float).eps) * np.where(x != 0.0, np.abs(x), 1.0)
+        for j in range(len(names)):
+            shifted = x.copy()
+            shifted[j] = x[j] + steps[j]
+            self.set_values(names, shifted)
+            upper = [work[name].value for name in expr_names]
+            shifted[j] = x[j] - steps[j]
+            self.set_values(names, shifted)
+            lower = [work[name].value for name in expr_names]
+            gradients[:, j] = (np.asarray(upper, dtype=float) - np.asarray(lower, dtype=float)) \
+                / (2.0 * steps[j])
+        self.set_values(names, x)
+        errors = propagate(gradients, covar)
+        return {name: float(err) for name, err in zip(expr_names, errors)}
+
+    def _write_back(self, x: np.ndarray, stderr: Mapping[str, float],
+                    correl: Mapping[str, Mapping[str, float]]) -> None:
+        """Seed behaviour: the user's own Parameters hold the best fit afterwards."""
+        source = self.source
+        for name, value in zip(self.names, x.tolist()):
+            source[name].value = value
+        for name, param in source.items():
+            param.stderr = stderr.get(name)
+            found = correl.get(name)
+            param.correl = dict(found) if found is not None else None
+
+
+class Minimizer:
+    """A fit of a residual function over Parameters, runnable with any installed engine.
+
+    Parameters
+    ----------
+    userfcn:
+        ``userfcn(params, *fcn_args, **fcn_kws)`` returning the residual
+        array (any shape: it is flattened; complex values count with their
+        real and imaginary parts).
+    params:
+        The :class:`~lmfit_host.Parameters` to fit. They receive the best
+        values, ``stderr`` and ``correl`` after a fit.
+    fcn_args, fcn_kws:
+        Extra positional and keyword arguments for ``userfcn``.
+    iter_cb:
+        ``iter_cb(params, nfev, resid, *fcn_args, **fcn_kws)`` called after
+        every evaluation; returning True stops the fit, keeping the best
+        values found so far.
+    scale_covar:
+        Scale the covariance by reduced chi-square (True, the default) or
+        take the residual as already divided by absolute uncertainties.
+    nan_policy:
+        ``'raise'`` (a NaN or inf in the residual stops the fit with an
+        error), ``'propagate'`` (hand it to the engine) or ``'omit'`` (drop
+        non-finite residuals).
+    max_nfev:
+        Evaluation budget; the fit stops with the best values when spent.
+    calc_covar:
+        Estimate the covariance after the fit (True).
+    Dfun, col_deriv:
+        Analytic Jacobian ``Dfun(params, *fcn_args, **fcn_kws)`` of the
+        residual with respect to the varied parameters, shape
+        ``(ndata, nvarys)`` (or transposed with ``col_deriv=True``).
+    **kws:
+        Default engine options for every fit of this Minimizer.
+
+    Every installed engine is a method: ``Minimizer(...).leastsq()``,
+    ``.anneal(seed=1)``, ``.lbfgsb()``, or a third party's by its name.
+
+    >>> mini = Minimizer(residual, params, fcn_args=(x, data))   # doctest: +SKIP
+    >>> mini.asteval.symtable['myfunc'] = lambda v: 2 * v           # doctest: +SKIP
+    >>> result = mini.leastsq(xtol=1e-9)                             # doctest: +SKIP
+    """
+
+    def __init__(self, userfcn: ResidualFunction, params: Parameters,
+                 fcn_args: Optional[Sequence[Any]] = None,
+                 fcn_kws: Optional[Mapping[str, Any]] = None,
+                 iter_cb: Optional[IterCallback] = None, scale_covar: bool = True,
+                 nan_policy: str = "raise", max_nfev: Optional[int] = None,
+                 calc_covar: bool = True, Dfun: Optional[Callable[..., Any]] = None,
+                 col_deriv: bool = False, **kws: Any) -> None:
+        if not callable(userfcn):
+            raise TypeError(f"the residual function must be callable, got {userfcn!r}")
+        if not isinstance(params, Parameters):
+            raise ParameterError(f"params must be a Parameters object, got "
+                                 f"{type(params).__name__}; build one with Parameters() and add()")
+        if nan_policy not in NAN_POLICIES:
+            raise ValueError(f"nan_policy={nan_policy!r} is not one of {', '.join(NAN_POLICIES)}")
+        if max_nfev is not None and (not isinstance(max_nfev, (int, np.integer)) or max_nfev < 1):
+            raise ValueError(f"max_nfev must be a positive integer or None, got {max_nfev!r}")
+        if iter_cb is not None and not callable(iter_cb):
+            raise TypeError(f"iter_cb must be callable or None, got {iter_cb!r}")
+        if Dfun is not None and not callable(Dfun):
+            raise TypeError(f"Dfun must be callable or None, got {Dfun!r}")
+        self.userfcn = userfcn
+        self.params = params
+        self.userargs: Tuple[Any, ...] = tuple(fcn_args) if fcn_args is not None else ()
+        self.userkws: Dict[str, Any] = dict(fcn_kws) if fcn_kws is not None else {}
+        self.iter_cb = iter_cb
+        self.scale_covar = bool(scale_covar)
+        self.nan_policy = nan_policy
+        self.max_nfev = None if max_nfev is None else int(max_nfev)
+        self.calc_covar = bool(calc_covar)
+        self.Dfun = Dfun
+        self.col_deriv = bool(col_deriv)
+        self.kws = kws
+        self._asteval = params.interpreter.copy()
+        self.result: Optional[MinimizerResult] = None
+
+    @property
+    def asteval(self) -> Interpreter:
+        """The expression interpreter of this Minimizer's fits.
+
+        Names put in ``asteval.symtable`` are usable in the constraint
+        expressions of this Minimizer's fits only.
+        """
+        return self._asteval
+
+    def prepare_fit(self, params: Optional[Parameters] = None) -> FitProblem:
+        """Check the Parameters and build the problem an engine would receive.
+
+        Every check a fit makes before the engine starts (values, bounds,
+        expressions, the residual's shape at the start values) runs here,
+        so bad input fails before any work. Returns the
+        :class:`~lmfit_host.FitProblem`.
+        """
+        return self._prepare(params, self.Dfun, self.col_deriv).problem
+
+    def _prepare(self, params: Optional[Parameters], dfun: Optional[Callable],
+                 col_deriv: bool) -> _Fit:
+        source = self.params if params is None else params
+        if not isinstance(source, Parameters):
+            raise ParameterError(f"params must be a Parameters object, got {type(source).__name__}")
+        defaults = default_symbols()
+        symtable = self._asteval.symtable
+        for name, value in defaults.items():
+            # functions registered after this Minimizer was made reach it too
+            if name not in symtable:
+                symtable[name] = value
+        return _Fit(self, source, dfun, col_deriv)
+
+    def minimize(self, engine: str = "leastsq", params: Optional[Parameters] = None,
+                 method: Optional[str] = None, **options: Any) -> MinimizerResult:
+        """Fit with the installed engine called ``engine`` (``method`` is an alias).
+
+        ``options`` go to the engine (merged over the Minimizer's own
+        ``**kws``); ``Dfun`` and ``col_deriv`` may be given here too.
+        """
+        started = time.perf_counter()
+        if method is not None:
+            if engine != "leastsq" and engine != method:
+                raise ValueError(f"engine={engine!r} and method={method!r} disagree; give one")
+            engine = method
+        engine_object = plugins.get_engine(engine)
+        merged = dict(self.kws)
+        merged.update(options)
+        dfun = merged.pop("Dfun", self.Dfun)
+        col_deriv = bool(merged.pop("col_deriv", self.col_deriv))
+        fit = self._prepare(params, dfun, col_deriv)
+        outcome: Optional[EngineResult] = None
+        aborted: Optional[str] = None
+        try:
+            outcome = engine_object.run(fit.problem, **merged)
+        except FitAborted as stop:
+            aborted = stop.reason
+        except KeyboardInterrupt:
+            aborted = "interrupted by the user (Ctrl-C)"
+        except LmfitHostError:
+            raise
+        except Exception as exc:
+            raise FitError(f"engine {engine!r} failed: {type(exc).__name__}: {exc}") from exc
+        if outcome is not None and not isinstance(outcome, EngineResult):
+            raise FitError(f"engine {engine!r} returned {type(outcome).__name__}, not an "
+                           f"EngineResult")
+        self.result = fit.finish(self, engine, outcome, aborted, started, merged)
+        return self.result
+
+    def leastsq(self, params: Optional[Parameters] = None, **options: Any) -> MinimizerResult:
+        """Levenberg-Marquardt (MINPACK) through the ``leastsq`` engine (lmfit-host-leastsq)."""
+        return self.minimize("leastsq", params=params, **options)
+
+    def anneal(self, params: Optional[Parameters] = None, **options: Any) -> MinimizerResult:
+        """Simulated annealing through the ``anneal`` engine (lmfit-host-anneal)."""
+        return self.minimize("anneal", params=params, **options)
+
+    def lbfgsb(self, params: Optional[Parameters] = None, **options: Any) -> MinimizerResult:
+        """L-BFGS-B with native bounds through the ``lbfgsb`` engine (lmfit-host-lbfgsb)."""
+        return self.minimize("lbfgsb", params=params, **options)
+
+    def __getattr__(self, name: str) -> Callable[..., MinimizerResult]:
+        # third-party engines become methods by their names
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in plugins.engine_names():
+            def run(params: Optional[Parameters] = None, **options: Any) -> MinimizerResult:
+                return self.minimize(name, params=params, **options)
+
+            run.__name__ = name
+            run.__doc__ = getattr(plugins.get_engine(name), "description", "")
+            return run
+        raise AttributeError(f"'Minimizer' object has no attribute {name!r} (installed engines: "
+                             f"{', '.join(plugins.engine_names()) or 'none'})")
+
+
+def minimize(fcn: ResidualFunction, params: Parameters, engine: str = "leastsq",
+             args: Optional[Sequence[Any]] = None, kws: Optional[Mapping[str, Any]] = None,
+             method: Optional[str] = None, iter_cb: Optional[IterCallback] = None,
+             scale_covar: bool = True, nan_policy: str = "raise",
+             max_nfev: Optional[int] = None, calc_covar: bool = True,
+             **engine_options: Any) -> MinimizerResult:
+    """Fit ``fcn(params, *args, **kws)`` by adjusting ``params`` with an installed engine.
+
+    ``engine`` (or lmfit 1.x's ``method``) names the engine: ``'leastsq'``
+    (default), ``'anneal'``, ``'lbfgsb'`` or any third-party engine.
+    Remaining keywords are engine options; ``Dfun``/``col_deriv`` give an
+    analytic Jacobian. The user's ``params`` hold the best values,
+    ``stderr`` and ``correl`` afterwards; the returned
+    :class:`MinimizerResult` holds a copy and the statistics.
+
+    >>> result = minimize(residual, params, args=(x, data))              # doctest: +SKIP
+    >>> result = minimize(residual, params, args=(x, data), method='lbfgsb')  # doctest: +SKIP
+    """
+    fit_kws = engine_options.pop("fit_kws", None)
+    if fit_kws:
+        engine_options.update(fit_kws)
+    minimizer = Minimizer(fcn, params, fcn_args=args, fcn_kws=kws, iter_cb=iter_cb,
+                          scale_covar=scale_covar, nan_policy=nan_policy, max_nfev=max_nfev,
+                          calc_covar=calc_covar)
+    return minimizer.minimize(engine, method=method, **engine_options)

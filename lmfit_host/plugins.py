@@ -1,0 +1,428 @@
+"""Plugin discovery: entry points, enable/block, and records of broken plugins.
+
+Plugins are found through the ``lmfit_host`` entry-point group and loaded
+lazily, the first time the host needs an engine or the expression
+namespace. Two environment variables steer loading, as pytest and llm do:
+
+``LMFIT_HOST_DISABLE_PLUGIN_AUTOLOAD=1``
+    load no installed plugin (the core's own math pack still loads;
+    :func:`register_plugin` still works).
+``LMFIT_HOST_PLUGINS=name,name``
+    load only these plugins (entry-point or distribution names);
+    ``-name`` blocks a plugin and loads all the others.
+
+A plugin that fails to import, raises in a hook, registers an invalid
+object or a name that another plugin already holds is reported with a
+:class:`PluginWarning` naming it and the reason, and is listed with that
+status by ``lmfit-host plugins``; every other plugin keeps working.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import warnings
+from dataclasses import asdict, dataclass, field
+from types import ModuleType
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+import pluggy
+
+from . import expr, hookspecs
+from .errors import EngineNotFoundError, PluginError
+from .hookspecs import Engine
+
+if sys.version_info >= (3, 10):
+    from importlib import metadata as importlib_metadata
+else:  # pragma: no cover - Python 3.9
+    import importlib_metadata
+
+__all__ = [
+    "AUTOLOAD_ENV",
+    "ENTRY_POINT_GROUP",
+    "KNOWN_ENGINES",
+    "KNOWN_FUNCTION_PACKS",
+    "PluginInfo",
+    "PluginWarning",
+    "SELECT_ENV",
+    "get_engine",
+    "engine_names",
+    "engine_source",
+    "list_plugins",
+    "register_plugin",
+    "unregister_plugin",
+]
+
+ENTRY_POINT_GROUP = "lmfit_host"
+AUTOLOAD_ENV = "LMFIT_HOST_DISABLE_PLUGIN_AUTOLOAD"
+SELECT_ENV = "LMFIT_HOST_PLUGINS"
+CORE_DISTRIBUTION = "lmfit-host"
+
+#: Engines the project publishes, so a missing one can be named with its distribution.
+KNOWN_ENGINES: Dict[str, str] = {
+    "leastsq": "lmfit-host-leastsq",
+    "anneal": "lmfit-host-anneal",
+    "lbfgsb": "lmfit-host-lbfgsb",
+}
+
+#: Functions of the function packs the project publishes, for "not installed" hints.
+KNOWN_FUNCTION_PACKS: Dict[str, Iterable[str]] = {
+    "lmfit-host-specfun": (
+        "erf", "erfc", "erfcx", "erfinv", "gamma", "gammaln", "beta", "betaln", "digamma",
+        "wofz", "dawsn", "expi", "expn", "sinc", "gaussian", "lorentzian", "voigt",
+        "pvoigt", "pseudo_voigt", "moffat", "pearson7", "split_lorentzian", "skewed_gaussian",
+        "exp_gaussian", "students_t", "doniach", "logistic", "step", "rectangle",
+        "fwhm_voigt", "fwhm_pvoigt",
+    ),
+}
+
+
+class PluginWarning(UserWarning):
+    """A plugin could not be loaded or registered something invalid; named in the message."""
+
+
+@dataclass
+class PluginInfo:
+    """What ``lmfit-host plugins`` shows about one plugin."""
+
+    name: str
+    distribution: Optional[str]
+    version: Optional[str]
+    module: str
+    engines: List[str] = field(default_factory=list)
+    functions: List[str] = field(default_factory=list)
+    status: str = "ok"
+    problems: List[str] = field(default_factory=list)
+
+    def as_dict(self) -> Dict[str, Any]:
+        """A JSON-ready dict of this record."""
+        return asdict(self)
+
+
+def _version_of(distribution: Optional[str]) -> Optional[str]:
+    if not distribution:
+        return None
+    try:
+        return importlib_metadata.version(distribution)
+    except importlib_metadata.PackageNotFoundError:
+        return None
+
+
+def _parse_selection(text: Optional[str]) -> tuple:
+    """``'a,b'`` -> ({'a','b'}, set()); ``'-a'`` -> (None, {'a'}); unset -> (None, set())."""
+    if text is None:
+        return None, set()
+    selected, blocked = set(), set()
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        if item.startswith("-"):
+            blocked.add(item[1:].strip())
+        else:
+            selected.add(item)
+    if blocked and not selected:
+        return None, blocked
+    return selected, blocked
+
+
+class _PluginHost:
+    """Owns the pluggy manager and what the plugins registered; built on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._manager: Optional[pluggy.PluginManager] = None
+        self._records: Dict[str, PluginInfo] = {}
+        self._engines: Optional[Dict[str, Engine]] = None
+        self._engine_owner: Dict[str, str] = {}
+        self._symbols: Optional[Dict[str, expr.Symbol]] = None
+
+    # -- loading ------------------------------------------------------------
+    def _ensure_loaded(self) -> pluggy.PluginManager:
+        if self._manager is not None:
+            return self._manager
+        with self._lock:
+            if self._manager is not None:
+                return self._manager
+            manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+            manager.add_hookspecs(hookspecs)
+            self._manager = manager
+            from . import mathpack  # the core's own pack, registered through the same hook
+
+            self._add(mathpack, "math", CORE_DISTRIBUTION, mathpack.__name__)
+            if os.environ.get(AUTOLOAD_ENV, "").strip() not in ("", "0", "false", "False"):
+                return manager
+            selected, blocked = _parse_selection(os.environ.get(SELECT_ENV))
+            for entry_point in self._entry_points():
+                dist = getattr(getattr(entry_point, "dist", None), "name", None)
+                names = {entry_point.name, dist}
+                if names & blocked or (selected is not None and not names & selected):
+                    continue
+                if entry_point.name in self._records:
+                    self._fail(PluginInfo(entry_point.name, dist, _version_of(dist), entry_point.value),
+                               f"plugin name {entry_point.name!r} is already taken by "
+                               f"{self._records[entry_point.name].distribution}")
+                    continue
+                try:
+                    plugin = entry_point.load()
+                except Exception as exc:  # a broken plugin must not break the host
+                    self._fail(PluginInfo(entry_point.name, dist, _version_of(dist), entry_point.value),
+                               f"failed to import: {type(exc).__name__}: {exc}")
+                    continue
+                self._add(plugin, entry_point.name, dist, entry_point.value)
+            return manager
+
+    @staticmethod
+    def _entry_points() -> List[Any]:
+        found = importlib_metadata.entry_points()
+        if hasattr(found, "select"):
+            group = list(found.select(group=ENTRY_POINT_GROUP))
+        else:  # pragma: no cover - old importlib_metadata
+            group = list(found.get(ENTRY_POINT_GROUP, []))
+        # one distribution may be seen twice (e.g. editable + path entries)
+        unique: Dict[tuple, Any] = {}
+        for ep in group:
+            unique.setdefault((ep.name, ep.value), ep)
+        return sorted(unique.values(), key=lambda ep: ep.name)
+
+    def _add(self, plugin: Any, name: str, distribution: Optional[str], module: str) -> None:
+        assert self._manager is not None
+        record = PluginInfo(name, distribution, _version_of(distribution), module)
+        try:
+            self._manager.register(plugin, name=name)
+        except Exception as exc:
+            self._fail(record, f"could not be registered: {exc}")
+            return
+        self._records[name] = record
+
+    def _fail(self, record: PluginInfo, reason: str, *, keep: bool = False) -> None:
+        record.status = "failed" if not keep else "partly failed"
+        record.problems.append(reason)
+        self._records.setdefault(record.name, record)
+        warnings.warn(f"lmfit-host plugin {record.name!r} ({record.distribution or record.module}): "
+                      f"{reason}", PluginWarning, stacklevel=4)
+
+    def _problem(self, plugin_name: str, reason: str) -> None:
+        record = self._records[plugin_name]
+        if record.status == "ok":
+            record.status = "partly failed"
+        record.problems.append(reason)
+        warnings.warn(f"lmfit-host plugin {plugin_name!r} ({record.distribution or record.module}): "
+                      f"{reason}", PluginWarning, stacklevel=4)
+
+    def _each_impl(self, hook_name: str) -> List[Any]:
+        manager = self._ensure_loaded()
+        impls = getattr(manager.hook, hook_name).get_hookimpls()
+        # registration order (core first), not pluggy's LIFO call order
+        order = {name: index for index, name in enumerate(self._records)}
+        return sorted(impls, key=lambda impl: order.get(impl.plugin_name, len(order)))
+
+    # -- engines --------------------------------------------------------------
+    def engines(self) -> Dict[str, Engine]:
+        if self._engines is not None:
+            return self._engines
+        with self._lock:
+            if self._engines is not None:
+                return self._engines
+            engines: Dict[str, Engine] = {}
+            for impl in self._each_impl("lmfit_host_register_engines"):
+                plugin_name = impl.plugin_name
+                offered: List[Any] = []
+                try:
+                    impl.function(register=offered.append)
+                except Exception as exc:
+                    self._problem(plugin_name, f"hook lmfit_host_register_engines raised "
+                                               f"{type(exc).__name__}: {exc}")
+                for engine in offered:
+                    self._take_engine(engines, engine, plugin_name)
+            self._engines = engines
+            return engines
+
+    def _take_engine(self, engines: Dict[str, Engine], engine: Any, plugin_name: str) -> None:
+        name = getattr(engine, "name", None)
+        if not isinstance(name, str) or not name.isidentifier():
+            self._problem(plugin_name, f"registered an engine without a valid name: {engine!r}")
+            return
+        if not callable(getattr(engine, "run", None)):
+            self._problem(plugin_name, f"engine {name!r} has no run(problem, **options) method")
+            return
+        if name in engines:
+            owner = self._engine_owner[name]
+            self._problem(plugin_name, f"engine name {name!r} clashes with plugin {owner!r}; "
+                                       f"{owner!r} keeps it")
+            return
+        if not isinstance(getattr(engine, "description", None), str):
+            engine.description = ""  # tolerated: only the listing uses it
+        engines[name] = engine
+        self._engine_owner[name] = plugin_name
+        self._records[plugin_name].engines.append(name)
+
+    # -- function packs -----------------------------------------------------------
+    def symbols(self) -> Dict[str, expr.Symbol]:
+        if self._symbols is not None:
+            return self._symbols
+        with self._lock:
+            if self._symbols is not None:
+                return self._symbols
+            symbols: Dict[str, expr.Symbol] = {}
+            for impl in self._each_impl("lmfit_host_register_functions"):
+                plugin_name = impl.plugin_name
+                record = self._records[plugin_name]
+                origin = ("lmfit-host math pack" if plugin_name == "math"
+                          else f"function pack {record.distribution or plugin_name!r}")
+                offered: List[tuple] = []
+
+                def register(name: str, value: Any, array_func: Any = None,
+                             _offered: List[tuple] = offered) -> None:
+                    _offered.append((name, value, array_func))
+
+                try:
+                    impl.function(register=register)
+                except Exception as exc:
+                    self._problem(plugin_name, f"hook lmfit_host_register_functions raised "
+                                               f"{type(exc).__name__}: {exc}")
+                for name, value, array_func in offered:
+                    self._take_symbol(symbols, plugin_name, origin, name, value, array_func)
+            self._symbols = symbols
+            return symbols
+
+    def _take_symbol(self, symbols: Dict[str, expr.Symbol], plugin_name: str, origin: str,
+                     name: Any, value: Any, array_func: Any) -> None:
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            self._problem(plugin_name, f"registered an invalid function name {name!r}")
+            return
+        if name in symbols:
+            self._problem(plugin_name, f"function {name!r} clashes with {symbols[name].origin}, "
+                                       f"which keeps it")
+            return
+        symbols[name] = expr.Symbol(name, value, value if array_func is None else array_func, origin)
+        self._records[plugin_name].functions.append(name)
+
+    def missing_name_hint(self, name: str) -> Optional[str]:
+        for distribution, functions in KNOWN_FUNCTION_PACKS.items():
+            if name in functions:
+                return (f"{name!r} is provided by the function pack {distribution}, which is not "
+                        f"loaded: pip install {distribution}")
+        return None
+
+    # -- in-process registration --------------------------------------------------
+    def register(self, plugin: Any, name: Optional[str] = None) -> str:
+        manager = self._ensure_loaded()
+        if name is None:
+            name = getattr(plugin, "__name__", None) or type(plugin).__name__
+        if name in self._records:
+            raise PluginError(f"a plugin named {name!r} is already registered "
+                              f"({self._records[name].distribution or self._records[name].module}); "
+                              f"pass another name to register_plugin(obj, name=...)")
+        module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
+        record = PluginInfo(name, None, None, module, status="ok")
+        try:
+            manager.register(plugin, name=name)
+        except Exception as exc:
+            raise PluginError(f"plugin {name!r} could not be registered: {exc}") from exc
+        self._records[name] = record
+        self._invalidate()
+        return name
+
+    def unregister(self, name: str) -> None:
+        manager = self._ensure_loaded()
+        if name not in self._records or name == "math":
+            raise PluginError(f"no removable plugin named {name!r} is registered")
+        if manager.has_plugin(name):
+            manager.unregister(name=name)
+        del self._records[name]
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._engines = None
+        self._engine_owner = {}
+        self._symbols = None
+        for record in self._records.values():
+            record.engines.clear()
+            record.functions.clear()
+            record.problems = [p for p in record.problems if p.startswith(("failed", "could not"))]
+            if not record.problems:
+                record.status = "ok"
+        expr.set_symbol_provider(self.symbols)
+
+    def records(self) -> List[PluginInfo]:
+        self.engines()
+        self.symbols()
+        return list(self._records.values())
+
+
+_host = _PluginHost()
+expr.set_symbol_provider(_host.symbols)
+expr.set_missing_name_hint(_host.missing_name_hint)
+
+
+def engine_names() -> List[str]:
+    """Names of the installed engines, sorted."""
+    return sorted(_host.engines())
+
+
+def get_engine(name: str) -> Engine:
+    """The installed engine called ``name``.
+
+    Raises :class:`EngineNotFoundError` naming the installed engines and, for
+    a known engine, the distribution to install.
+    """
+    engines = _host.engines()
+    try:
+        return engines[name]
+    except (KeyError, TypeError):
+        pass
+    installed = ", ".join(sorted(engines)) or "none"
+    if name in KNOWN_ENGINES:
+        advice = f"install it with: pip install {KNOWN_ENGINES[name]}"
+    else:
+        advice = "check the spelling, or install the distribution that provides it"
+    raise EngineNotFoundError(f"no fitting engine named {name!r} is installed (installed engines: "
+                              f"{installed}); {advice}")
+
+
+def engine_source(name: str) -> tuple:
+    """``(distribution, version)`` of the plugin that registered engine ``name``."""
+    _host.engines()
+    owner = _host._engine_owner.get(name)
+    record = _host._records.get(owner) if owner else None
+    if record is None:
+        return None, None
+    return record.distribution, record.version
+
+
+def list_plugins() -> List[PluginInfo]:
+    """Every plugin the host knows: loaded, failed or registered in-process."""
+    return _host.records()
+
+
+def register_plugin(plugin: Any, name: Optional[str] = None) -> str:
+    """Register a plugin object or module in this process; returns its name.
+
+    For code that is not an installed distribution: the object implements
+    hooks of :mod:`lmfit_host.hookspecs` with :data:`~lmfit_host.hookimpl`.
+    Its engines and functions reach every later fit in the process.
+
+    >>> import lmfit_host
+    >>> class Pack:
+    ...     @lmfit_host.hookimpl
+    ...     def lmfit_host_register_functions(self, register):
+    ...         register("double", lambda v: 2 * v)
+    >>> lmfit_host.register_plugin(Pack(), name="doubles")
+    'doubles'
+    >>> lmfit_host.unregister_plugin("doubles")
+    """
+    return _host.register(plugin, name)
+
+
+def unregister_plugin(name: str) -> None:
+    """Remove a plugin registered with :func:`register_plugin`."""
+    _host.unregister(name)
+
+
+def _reset_for_tests() -> None:
+    """Forget everything loaded so the next use rescans entry points and the environment."""
+    global _host
+    _host = _PluginHost()
+    expr.set_symbol_provider(_host.symbols)
+    expr.set_missing_name_hint(_host.missing_name_hint)
