@@ -32,6 +32,9 @@ class BoundsTransform:
     - both bounds ``a <= x <= b``: ``x = a + (b - a) * (sin(u) + 1) / 2``
     - lower bound only: ``x = a - 1 + sqrt(u**2 + 1)``
     - upper bound only: ``x = b + 1 - sqrt(u**2 + 1)``
+
+    (the one-sided maps are evaluated as ``a + u**2 / (sqrt(u**2 + 1) + 1)``,
+    the same value without the cancellation that would lose a small ``a``).
     - no bound: ``x = u``
 
     Every internal vector maps to a point inside the bounds, so an
@@ -66,12 +69,12 @@ class BoundsTransform:
             u[m] = np.arcsin(np.clip(ratio, -1.0, 1.0))
         m = self.lower_only
         if m.any():
-            shifted = np.maximum(x[m] - self.lower[m], 0.0) + 1.0
-            u[m] = np.sqrt(shifted * shifted - 1.0)
+            distance = np.maximum(x[m] - self.lower[m], 0.0)
+            u[m] = np.sqrt(distance * (distance + 2.0))
         m = self.upper_only
         if m.any():
-            shifted = np.maximum(self.upper[m] - x[m], 0.0) + 1.0
-            u[m] = np.sqrt(shifted * shifted - 1.0)
+            distance = np.maximum(self.upper[m] - x[m], 0.0)
+            u[m] = np.sqrt(distance * (distance + 2.0))
         return u
 
     def to_external(self, u: Sequence[float]) -> np.ndarray:
@@ -87,10 +90,12 @@ class BoundsTransform:
             x[m] = np.clip(x[m], self.lower[m], self.upper[m])
         m = self.lower_only
         if m.any():
-            x[m] = self.lower[m] - 1.0 + np.sqrt(u[m] * u[m] + 1.0)
+            square = u[m] * u[m]
+            x[m] = self.lower[m] + square / (np.sqrt(square + 1.0) + 1.0)
         m = self.upper_only
         if m.any():
-            x[m] = self.upper[m] + 1.0 - np.sqrt(u[m] * u[m] + 1.0)
+            square = u[m] * u[m]
+            x[m] = self.upper[m] - square / (np.sqrt(square + 1.0) + 1.0)
         return x
 
     def derivative(self, u: Sequence[float]) -> np.ndarray:

@@ -1,0 +1,71 @@
+"""Fit statistics and covariance estimation."""
+
+import numpy as np
+import pytest
+
+from lmfit_host.covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
+
+
+def test_statistics_of_a_known_residual():
+    r = np.array([1.0, -2.0, 2.0, 0.0])
+    stats = fit_statistics(r, 2)
+    assert stats.chisqr == 9.0
+    assert stats.nfree == 2 and stats.redchi == 4.5
+    assert stats.aic == pytest.approx(4 * np.log(9 / 4) + 4)
+    assert stats.bic == pytest.approx(4 * np.log(9 / 4) + 2 * np.log(4))
+
+
+def test_covariance_of_straight_line_matches_textbook_formula():
+    x = np.linspace(0, 9, 10)
+    jac = np.column_stack([x, np.ones_like(x)])
+    residual = np.array([0.1, -0.2, 0.05, 0.3, -0.1, 0.0, 0.2, -0.3, 0.1, -0.05])
+    stats = fit_statistics(residual, 2)
+    cov = estimate_covariance(jac, ["slope", "offset"], stats)
+    expected = np.linalg.inv(jac.T @ jac) * stats.redchi
+    assert cov.matrix == pytest.approx(expected, rel=1e-12)
+
+
+def test_absolute_uncertainties_skip_scaling():
+    jac = np.eye(3)[:, :2] + 0.1
+    stats = fit_statistics(np.array([2.0, 2.0, 2.0]), 2)
+    cov = estimate_covariance(jac, ["a", "b"], stats, scale_covar=False)
+    assert cov.matrix == pytest.approx(np.linalg.inv(jac.T @ jac))
+
+
+def test_dead_parameter_is_named():
+    jac = np.column_stack([np.arange(5.0), np.zeros(5)])
+    cov = estimate_covariance(jac, ["live", "dead"], fit_statistics(np.ones(5), 2))
+    assert cov.matrix is None and "dead" in cov.reason
+
+
+def test_degenerate_parameters_are_named():
+    x = np.arange(6.0)
+    jac = np.column_stack([x, 2 * x, np.ones(6)])
+    cov = estimate_covariance(jac, ["a", "b", "c"], fit_statistics(np.ones(6), 3))
+    assert cov.matrix is None
+    assert "a" in cov.reason and "b" in cov.reason and "singular" in cov.reason
+
+
+def test_too_few_points_gives_reason():
+    cov = estimate_covariance(np.eye(2), ["a", "b"], fit_statistics(np.ones(2), 2))
+    assert cov.matrix is None and "too few data points" in cov.reason
+
+
+def test_correlation_has_unit_diagonal():
+    x = np.linspace(0, 1, 20)
+    jac = np.column_stack([x, np.ones_like(x)])
+    cov = estimate_covariance(jac, ["a", "b"], fit_statistics(np.full(20, 0.1), 2))
+    corr = cov.correlation
+    assert np.diag(corr) == pytest.approx([1, 1])
+    assert -1 < corr[0, 1] < 0
+
+
+def test_propagation_of_a_sum_of_independent_parameters():
+    cov = np.diag([4.0, 9.0])
+    assert propagate(np.array([[1.0, 1.0]]), cov)[0] == pytest.approx(np.sqrt(13.0))
+
+
+def test_is_at_bound_names_pinned_parameters():
+    names = is_at_bound(np.array([0.0, 0.5, 1.0]), np.array([0.0, 0.0, -np.inf]),
+                        np.array([1.0, 1.0, 1.0]), ["a", "b", "c"])
+    assert names == ("a", "c")

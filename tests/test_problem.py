@@ -1,0 +1,163 @@
+"""FitProblem and the MINUIT-style bounds transforms."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from lmfit_host import FitAborted, FitError
+from lmfit_host.problem import BoundsTransform, EngineResult, FitProblem
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def bounded_value(draw):
+    """A (lower, upper, x) triple with lower <= x <= upper; each bound may be infinite."""
+    kind = draw(st.sampled_from(["both", "lower", "upper", "none"]))
+    a = draw(finite)
+    width = draw(st.floats(min_value=1e-6, max_value=1e6))
+    lower = a if kind in ("both", "lower") else -math.inf
+    upper = a + width if kind in ("both", "upper") else math.inf
+    if kind == "upper":
+        x = upper - draw(st.floats(min_value=0, max_value=1e6))
+    elif kind == "lower":
+        x = lower + draw(st.floats(min_value=0, max_value=1e6))
+    elif kind == "both":
+        x = lower + width * draw(st.floats(min_value=0, max_value=1))
+        x = min(max(x, lower), upper)
+    else:
+        x = draw(finite)
+    return lower, upper, x
+
+
+@settings(max_examples=300, deadline=None)
+@given(bounded_value())
+def test_transform_round_trip_returns_the_value(triple):
+    lower, upper, x = triple
+    t = BoundsTransform([lower], [upper])
+    back = t.to_external(t.to_internal([x]))[0]
+    span = (upper - lower) if math.isfinite(upper - lower) else max(abs(x), 1.0)
+    # arcsin/sin and sqrt lose a few ulps of the range, never more
+    assert abs(back - x) <= 1e-9 * max(span, abs(x), 1.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(bounded_value(), st.floats(min_value=-1e8, max_value=1e8))
+def test_every_internal_value_maps_inside_the_bounds(triple, u):
+    lower, upper, _ = triple
+    t = BoundsTransform([lower], [upper])
+    x = t.to_external([u])[0]
+    assert lower <= x <= upper
+
+
+@settings(max_examples=200, deadline=None)
+@given(bounded_value(), st.floats(min_value=-50, max_value=50))
+def test_transform_derivative_matches_differences(triple, u):
+    lower, upper, _ = triple
+    assume(not (math.isfinite(lower) and math.isfinite(upper) and upper - lower > 1e5))
+    t = BoundsTransform([lower], [upper])
+    h = 1e-6
+    numeric = (t.to_external([u + h])[0] - t.to_external([u - h])[0]) / (2 * h)
+    size = max(abs(t.to_external([u])[0]), 1.0)
+    rounding = 8 * np.finfo(float).eps * size / h
+    assert abs(t.derivative([u])[0] - numeric) <= 1e-5 * abs(numeric) + rounding
+
+
+def test_unbounded_transform_is_identity():
+    t = BoundsTransform([-np.inf, -np.inf], [np.inf, np.inf])
+    assert t.is_identity
+    assert np.array_equal(t.to_internal([1.5, -2.0]), [1.5, -2.0])
+
+
+def _line_problem(**kw):
+    x = np.linspace(0, 1, 11)
+    y = 2.0 * x + 1.0
+
+    def residual(p):
+        return p[0] * x + p[1] - y
+
+    return FitProblem(["slope", "offset"], [1.0, 0.0], [-np.inf, -np.inf], [np.inf, np.inf],
+                      residual, 11, **kw)
+
+
+def test_problem_counts_evaluations_and_tracks_the_best_point():
+    problem = _line_problem()
+    problem.residual(np.array([1.0, 0.0]))
+    problem.residual(np.array([2.0, 1.0]))
+    problem.residual(np.array([3.0, 0.0]))
+    assert problem.nfev == 3
+    assert np.array_equal(problem.best_x, [2.0, 1.0])
+    assert problem.best_chisqr == 0.0
+
+
+def test_budget_raises_fit_aborted_naming_max_nfev():
+    problem = _line_problem(max_nfev=2)
+    problem.residual(problem.x0)
+    problem.residual(problem.x0)
+    with pytest.raises(FitAborted, match="max_nfev=2"):
+        problem.residual(problem.x0)
+    assert problem.aborted
+
+
+def test_callback_returning_true_aborts():
+    problem = _line_problem(callback=lambda x, r, n: n >= 2)
+    problem.residual(problem.x0)
+    with pytest.raises(FitAborted, match="iter_cb"):
+        problem.residual(problem.x0)
+
+
+def test_nan_residual_raises_fit_error_naming_values():
+    x = np.linspace(0, 1, 5)
+    problem = FitProblem(["k"], [1.0], [-np.inf], [np.inf], lambda p: np.log(p[0] - x), 5)
+    with pytest.raises(FitError, match="NaN or infinite.*k=0.5"):
+        problem.residual(np.array([0.5]))
+
+
+def test_nan_residual_passes_under_propagate():
+    x = np.linspace(0, 1, 5)
+    problem = FitProblem(["k"], [1.0], [-np.inf], [np.inf], lambda p: np.log(p[0] - x), 5,
+                         nan_policy="propagate")
+    assert np.isnan(problem.residual(np.array([0.5]))).any()
+
+
+def test_gradient_is_twice_jacobian_transpose_residual():
+    problem = _line_problem()
+    value, grad = problem.gradient(np.array([1.0, 0.0]))
+    x = np.linspace(0, 1, 11)
+    r = x - 2.0 * x - 1.0
+    assert value == pytest.approx(r.dot(r))
+    assert grad == pytest.approx([2 * (x * r).sum(), 2 * r.sum()], rel=1e-6)
+
+
+def test_central_difference_jacobian_of_a_line_is_exact():
+    problem = _line_problem()
+    jac = problem.difference_jacobian(np.array([1.3, 0.2]), central=True)
+    x = np.linspace(0, 1, 11)
+    assert jac[:, 0] == pytest.approx(x, abs=1e-9)
+    assert jac[:, 1] == pytest.approx(np.ones(11), abs=1e-9)
+
+
+def test_difference_jacobian_stays_inside_bounds():
+    seen = []
+
+    def residual(p):
+        seen.append(p[0])
+        return np.array([p[0] - 1.0, p[0] + 1.0])
+
+    problem = FitProblem(["a"], [2.0], [0.0], [2.0], residual, 2)
+    problem.difference_jacobian(np.array([2.0]), central=True)
+    assert max(seen) <= 2.0
+
+
+def test_internal_space_residual_uses_external_values():
+    problem = FitProblem(["a"], [0.5], [0.0], [1.0], lambda p: np.array([p[0]]), 1)
+    u = problem.x0_internal
+    assert problem.residual_internal(u)[0] == pytest.approx(0.5)
+
+
+def test_engine_result_defaults():
+    result = EngineResult(x=np.zeros(2), success=True, message="ok")
+    assert result.codes == {} and result.jacobian is None
