@@ -1,0 +1,333 @@
+"""Minimizer and minimize: the seed's examples end to end with the leastsq engine."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from lmfit_host import (
+    EngineNotFoundError,
+    FitError,
+    Minimizer,
+    MinimizerResult,
+    ParameterError,
+    Parameters,
+    UnknownNameError,
+    minimize,
+)
+
+pytest.importorskip("lmfit_host_leastsq")
+
+
+def damped_sine(params, x, data=None):
+    amp = params["amp"].value
+    shift = params["shift"].value
+    period = params["period"].value
+    decay = params["decay"].value
+    model = amp * np.sin(shift + x / period) * np.exp(-x * x * decay * decay)
+    return model if data is None else model - data
+
+
+@pytest.fixture
+def sine_data():
+    rng = np.random.default_rng(7)
+    x = np.linspace(0.0, 100.0, 1001)
+    truth = Parameters()
+    truth.add("amp", value=14.0)
+    truth.add("period", value=5.46)
+    truth.add("shift", value=0.123)
+    truth.add("decay", value=0.032)
+    data = damped_sine(truth, x) + rng.normal(scale=0.4, size=x.size)
+    return x, data
+
+
+def sine_params():
+    params = Parameters()
+    params.add("amp", value=10.0)
+    params.add("decay", value=0.05)
+    params.add("shift", value=0.0, min=-np.pi / 2.0, max=np.pi / 2.0)
+    params.add("period", value=5.5, min=3.0, max=8.0)
+    return params
+
+
+def test_seed_damped_sine_fit_recovers_truth_with_errors(sine_data):
+    x, data = sine_data
+    params = sine_params()
+    result = minimize(damped_sine, params, args=(x, data))
+    assert result.success and result.errorbars
+    assert params["amp"].value == pytest.approx(14.0, rel=0.02)
+    assert params["period"].value == pytest.approx(5.46, rel=0.01)
+    assert params["decay"].value == pytest.approx(0.032, rel=0.02)
+    for name in ("amp", "period", "shift", "decay"):
+        assert params[name].stderr > 0
+        assert set(params[name].correl) == {"amp", "period", "shift", "decay"} - {name}
+    assert result.nvarys == 4 and result.ndata == 1001 and result.nfree == 997
+    assert result.chisqr == pytest.approx(float(result.residual @ result.residual))
+    assert result.redchi == pytest.approx(result.chisqr / 997)
+    assert result.redchi == pytest.approx(0.16, rel=0.15)
+    assert result.ier in (1, 2, 3, 4) and isinstance(result.lmdif_message, str)
+    assert result.engine == "leastsq" and result.engine_version
+
+
+def test_result_params_are_a_snapshot_and_user_params_are_updated(sine_data):
+    x, data = sine_data
+    params = sine_params()
+    result = minimize(damped_sine, params, args=(x, data))
+    assert result.params is not params
+    assert result.params["amp"].value == params["amp"].value
+    params["amp"].value = 1.0
+    assert result.params["amp"].value != 1.0
+    assert result.init_values["amp"] == 10.0 and result.init_vals[0] == 10.0
+
+
+def test_stderr_of_a_straight_line_matches_closed_form():
+    rng = np.random.default_rng(1)
+    x = np.linspace(0, 10, 50)
+    y = 2.5 * x - 1.0 + rng.normal(scale=0.3, size=x.size)
+    params = Parameters()
+    params.add("slope", value=1.0)
+    params.add("offset", value=0.0)
+    minimize(lambda p: p["slope"].value * x + p["offset"].value - y, params)
+    design = np.column_stack([x, np.ones_like(x)])
+    coef, rss, *_ = np.linalg.lstsq(design, y, rcond=None)
+    cov = np.linalg.inv(design.T @ design) * rss[0] / (x.size - 2)
+    assert params["slope"].value == pytest.approx(coef[0], rel=1e-7)
+    assert params["slope"].stderr == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-4)
+    assert params["offset"].stderr == pytest.approx(np.sqrt(cov[1, 1]), rel=1e-4)
+    assert params["slope"].correl["offset"] == pytest.approx(
+        cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]), rel=1e-4)
+
+
+def test_expression_constraint_and_propagated_stderr():
+    # seed section: two curves whose fractions add to one
+    x = np.linspace(-5, 5, 201)
+    g = lambda c, w: np.exp(-((x - c) ** 2) / (2 * w * w))
+    y = 0.3 * g(-1.0, 0.8) + 0.7 * g(1.5, 1.0) + np.random.default_rng(3).normal(0, 0.01, 201)
+    params = Parameters()
+    params.add("frac_curve1", value=0.5, min=0, max=1)
+    params.add("frac_curve2", expr="1 - frac_curve1")
+    params.add("c1", value=-0.5)
+    params.add("c2", value=1.0)
+    params.add("w1", value=1.0, min=0.1)
+    params.add("w2", value=1.0, min=0.1)
+
+    def residual(p):
+        return (p["frac_curve1"].value * g(p["c1"].value, p["w1"].value)
+                + p["frac_curve2"].value * g(p["c2"].value, p["w2"].value) - y)
+
+    result = minimize(residual, params)
+    assert params["frac_curve1"].value == pytest.approx(0.3, abs=0.02)
+    assert params["frac_curve2"].value == pytest.approx(1 - params["frac_curve1"].value)
+    assert params["frac_curve2"].stderr == pytest.approx(params["frac_curve1"].stderr, rel=1e-5)
+    assert "frac_curve2" not in result.var_names
+
+
+def test_user_function_in_asteval_symtable_reaches_constraints():
+    x = np.linspace(0, 1, 20)
+    y = 3.0 * x + 6.0
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", expr="double(a)")
+    mini = Minimizer(lambda p: p["a"].value * x + p["b"].value - y, params)
+    mini.asteval.symtable["double"] = lambda v: 2.0 * v
+    mini.leastsq()
+    assert params["a"].value == pytest.approx(3.0, rel=1e-6)
+    assert params["b"].value == pytest.approx(6.0, rel=1e-6)
+
+
+def test_symtable_addition_of_one_minimizer_does_not_reach_another():
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", expr="triple(a)")
+    first = Minimizer(lambda p: np.array([p["a"].value, p["b"].value]) - 1.0, params)
+    first.asteval.symtable["triple"] = lambda v: 3.0 * v
+    second = Minimizer(lambda p: np.array([p["a"].value, p["b"].value]) - 1.0, params)
+    with pytest.raises(UnknownNameError, match="triple"):
+        second.leastsq()
+
+
+def test_iter_cb_returning_true_aborts_with_best_values(sine_data):
+    x, data = sine_data
+    params = sine_params()
+    calls = []
+
+    def stop_after_ten(p, nfev, resid, *args):
+        calls.append(nfev)
+        return nfev >= 10
+
+    result = minimize(damped_sine, params, args=(x, data), iter_cb=stop_after_ten)
+    assert result.aborted and not result.success
+    assert "iter_cb" in result.message and "best values" in result.message
+    assert max(calls) == 10
+    assert result.chisqr <= float(np.sum(damped_sine(sine_params(), x, data) ** 2))
+
+
+def test_max_nfev_stops_the_fit(sine_data):
+    x, data = sine_data
+    result = minimize(damped_sine, sine_params(), args=(x, data), max_nfev=7)
+    assert result.aborted and "max_nfev=7" in result.message
+
+
+@pytest.mark.parametrize("shape", ["list", "2d", "complex"])
+def test_residual_shapes_are_accepted(shape):
+    x = np.linspace(0, 1, 30)
+    y = 2.0 * x
+
+    def residual(p):
+        r = p["k"].value * x - y
+        if shape == "list":
+            return list(r)
+        if shape == "2d":
+            return r.reshape(5, 6)
+        return r + 1j * (p["k"].value - 2.0)
+
+    params = Parameters()
+    params.add("k", value=1.0)
+    result = minimize(residual, params)
+    assert params["k"].value == pytest.approx(2.0, rel=1e-6)
+    assert result.ndata == (60 if shape == "complex" else 30)
+
+
+def test_changing_length_is_an_error_and_params_are_untouched():
+    params = Parameters()
+    params.add("k", value=1.0)
+    calls = [0]
+
+    def residual(p):
+        calls[0] += 1
+        return np.zeros(5 if calls[0] < 3 else 6) + p["k"].value
+
+    with pytest.raises(FitError, match="returned 6 values after returning 5"):
+        minimize(residual, params)
+    assert params["k"].value == 1.0 and params["k"].stderr is None
+
+
+def test_scalar_residual_is_an_error():
+    params = Parameters()
+    params.add("k", value=1.0)
+    with pytest.raises(FitError, match="returned a scalar"):
+        minimize(lambda p: p["k"].value ** 2, params)
+
+
+def test_exception_in_user_function_names_it_and_values():
+    params = Parameters()
+    params.add("k", value=1.0)
+
+    def broken_model(p):
+        raise ZeroDivisionError("bad model")
+
+    with pytest.raises(FitError, match="broken_model raised ZeroDivisionError: bad model.*k=1"):
+        minimize(broken_model, params)
+    assert params["k"].value == 1.0
+
+
+def test_nan_policy_raise_and_omit():
+    x = np.linspace(0, 1, 20)
+    y = 2.0 * x
+    y[3] = np.nan
+    params = Parameters()
+    params.add("k", value=1.0)
+    with pytest.raises(FitError, match="NaN"):
+        minimize(lambda p: p["k"].value * x - y, params)
+    assert params["k"].value == 1.0
+    result = minimize(lambda p: p["k"].value * x - y, params, nan_policy="omit")
+    assert result.ndata == 19 and params["k"].value == pytest.approx(2.0)
+
+
+def test_bad_nan_policy_is_rejected():
+    params = Parameters()
+    params.add("k", value=1.0)
+    with pytest.raises(ValueError, match="nan_policy='never'"):
+        minimize(lambda p: np.zeros(3), params, nan_policy="never")
+
+
+def test_no_varied_parameter_is_an_error():
+    params = Parameters()
+    params.add("k", value=1.0, vary=False)
+    with pytest.raises(ParameterError, match="no parameter is varied"):
+        minimize(lambda p: np.zeros(3), params)
+
+
+def test_unknown_engine_is_named():
+    params = Parameters()
+    params.add("k", value=1.0)
+    with pytest.raises(EngineNotFoundError, match="'nosuch'.*installed engines: .*leastsq"):
+        minimize(lambda p: np.zeros(3), params, engine="nosuch")
+
+
+def test_method_alias_of_lmfit_1x():
+    params = Parameters()
+    params.add("k", value=1.0)
+    result = minimize(lambda p: np.array([p["k"].value - 4.0, 0.0]), params, method="leastsq")
+    assert result.method == "leastsq" and params["k"].value == pytest.approx(4.0)
+
+
+def test_scale_covar_false_uses_absolute_errors():
+    x = np.linspace(0, 1, 10)
+    params = Parameters()
+    params.add("k", value=1.0)
+    sigma = 0.5
+    y = 2.0 * x + np.where(np.arange(10) % 2, 0.1, -0.1)
+    minimize(lambda p: (p["k"].value * x - y) / sigma, params, scale_covar=False)
+    assert params["k"].stderr == pytest.approx(sigma / np.sqrt(np.sum(x * x)), rel=1e-4)
+
+
+def test_too_few_points_gives_no_errorbars_with_reason():
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", value=1.0)
+    result = minimize(lambda p: np.array([p["a"].value - 1.0, p["b"].value - 2.0]), params)
+    assert not result.errorbars and "too few data points" in result.errorbars_reason
+
+
+def test_parameter_at_bound_gives_no_errorbars_with_reason():
+    x = np.linspace(0, 1, 10)
+    params = Parameters()
+    params.add("k", value=1.0, max=1.5)
+    result = minimize(lambda p: p["k"].value * x - 2.0 * x, params)
+    assert params["k"].value == pytest.approx(1.5, rel=1e-6)
+    assert not result.errorbars and "'k'" not in result.errorbars_reason
+    assert "k" in result.errorbars_reason and "bound" in result.errorbars_reason
+
+
+def test_dfun_analytic_jacobian_is_used():
+    x = np.linspace(0, 2, 40)
+    y = 1.7 * np.exp(-0.9 * x)
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", value=0.5)
+    calls = [0]
+
+    def jac(p):
+        calls[0] += 1
+        e = np.exp(-p["b"].value * x)
+        return np.column_stack([e, -p["a"].value * x * e])
+
+    minimize(lambda p: p["a"].value * np.exp(-p["b"].value * x) - y, params, Dfun=jac)
+    assert calls[0] > 0
+    assert params["b"].value == pytest.approx(0.9, rel=1e-7)
+
+
+def test_result_can_refit_and_minimizer_can_rerun(sine_data):
+    x, data = sine_data
+    mini = Minimizer(damped_sine, sine_params(), fcn_args=(x, data))
+    first = mini.leastsq()
+    again = first.refit()
+    assert isinstance(again, MinimizerResult)
+    assert again.chisqr == pytest.approx(first.chisqr, rel=1e-6)
+    assert mini.leastsq().chisqr == pytest.approx(first.chisqr, rel=1e-6)
+
+
+def test_result_params_pickle(sine_data):
+    x, data = sine_data
+    result = minimize(damped_sine, sine_params(), args=(x, data))
+    restored = pickle.loads(pickle.dumps(result.params))
+    assert restored["amp"].value == result.params["amp"].value
+    assert restored["amp"].stderr == result.params["amp"].stderr
+
+
+def test_prepare_fit_checks_before_any_work():
+    params = Parameters()
+    params.add("a", value=np.nan)
+    with pytest.raises(ParameterError, match="'a'"):
+        Minimizer(lambda p: np.zeros(3), params).prepare_fit()

@@ -1,0 +1,213 @@
+"""Plugin discovery: entry points, selection, broken plugins, clashes, in-process registration."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lmfit_host
+from lmfit_host import EngineNotFoundError, EngineResult, Parameters, hookimpl, minimize, plugins
+from lmfit_host.plugins import PluginWarning, _parse_selection
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "lmfit-host-neldermead"
+
+
+class _Engine:
+    description = "test engine: returns the start point"
+
+    def __init__(self, name):
+        self.name = name
+
+    def run(self, problem, **options):
+        return EngineResult(x=problem.x0, success=True, message="start point")
+
+
+class _EnginePlugin:
+    def __init__(self, *engine_names):
+        self.engine_names = engine_names
+
+    @hookimpl
+    def lmfit_host_register_engines(self, register):
+        for name in self.engine_names:
+            register(_Engine(name))
+
+
+class _BrokenHookPlugin:
+    @hookimpl
+    def lmfit_host_register_engines(self, register):
+        raise RuntimeError("boom in hook")
+
+
+@pytest.fixture
+def registered():
+    """Register plugins in-process for one test, then remove them."""
+    names = []
+
+    def add(plugin, name):
+        names.append(lmfit_host.register_plugin(plugin, name=name))
+
+    yield add
+    for name in names:
+        lmfit_host.unregister_plugin(name)
+
+
+def _line_params():
+    params = Parameters()
+    params.add("slope", value=1.0)
+    return params
+
+
+def _line_residual(params):
+    return params["slope"].value * np.arange(5.0) - np.arange(5.0)
+
+
+def test_selection_variable_parsing():
+    assert _parse_selection(None) == (None, set())
+    assert _parse_selection("a, b") == ({"a", "b"}, set())
+    assert _parse_selection("-anneal") == (None, {"anneal"})
+    assert _parse_selection("") == (set(), set())
+
+
+def test_registered_engine_is_used_by_name(registered):
+    registered(_EnginePlugin("startpoint"), "start-plugin")
+    result = minimize(_line_residual, _line_params(), engine="startpoint")
+    assert result.engine == "startpoint"
+    assert result.params["slope"].value == 1.0
+
+
+def test_registered_engine_becomes_a_minimizer_method(registered):
+    registered(_EnginePlugin("startpoint2"), "start-plugin-2")
+    mini = lmfit_host.Minimizer(_line_residual, _line_params())
+    assert mini.startpoint2().engine == "startpoint2"
+
+
+def test_missing_engine_names_installed_ones_and_distribution():
+    with pytest.raises(EngineNotFoundError) as info:
+        minimize(_line_residual, _line_params(), engine="anneal_not_here")
+    assert "installed engines" in str(info.value)
+    with pytest.raises(EngineNotFoundError, match="pip install lmfit-host-lbfgsb"):
+        plugins.KNOWN_ENGINES["ghost"] = "lmfit-host-lbfgsb"
+        try:
+            plugins.get_engine("ghost")
+        finally:
+            del plugins.KNOWN_ENGINES["ghost"]
+
+
+def test_engine_name_clash_is_reported_naming_both(registered):
+    registered(_EnginePlugin("twin"), "first-twin")
+    with pytest.warns(PluginWarning, match="'twin' clashes with plugin 'first-twin'"):
+        registered(_EnginePlugin("twin"), "second-twin")
+        plugins.engine_names()
+    record = {r.name: r for r in plugins.list_plugins()}["second-twin"]
+    assert record.status == "partly failed"
+    assert any("first-twin" in problem for problem in record.problems)
+
+
+def test_hook_that_raises_is_reported_and_others_keep_working(registered):
+    registered(_EnginePlugin("healthy"), "healthy-plugin")
+    with pytest.warns(PluginWarning, match="boom in hook"):
+        registered(_BrokenHookPlugin(), "broken-plugin")
+        names = plugins.engine_names()
+    assert "healthy" in names
+
+
+def test_duplicate_in_process_name_is_an_error(registered):
+    registered(_EnginePlugin("dup"), "dup-plugin")
+    with pytest.raises(lmfit_host.PluginError, match="already registered"):
+        lmfit_host.register_plugin(_EnginePlugin("dup2"), name="dup-plugin")
+
+
+def test_core_math_pack_is_listed_as_a_plugin():
+    records = {r.name: r for r in plugins.list_plugins()}
+    assert records["math"].distribution == "lmfit-host"
+    assert "sin" in records["math"].functions
+
+
+def _run(code, env_extra=None, path=None):
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    if path:
+        env["PYTHONPATH"] = os.pathsep.join([str(path), env.get("PYTHONPATH", "")])
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def test_autoload_can_be_disabled():
+    out = _run("from lmfit_host import plugins; print(plugins.engine_names())",
+               {"LMFIT_HOST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_plugins_can_be_blocked_by_name():
+    out = _run("from lmfit_host import plugins; print(plugins.engine_names())",
+               {"LMFIT_HOST_PLUGINS": "-leastsq"})
+    assert out.returncode == 0, out.stderr
+    assert "leastsq" not in out.stdout
+
+
+def test_plugin_failing_to_import_is_reported_and_others_work(tmp_path):
+    dist = tmp_path / "lmfit_host_broken-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lmfit-host-broken\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[lmfit_host]\nbroken = lmfit_host_broken_missing\n")
+    code = ("import warnings, json; warnings.simplefilter('always');\n"
+            "from lmfit_host import plugins\n"
+            "names = plugins.engine_names()\n"
+            "rec = {r.name: r.as_dict() for r in plugins.list_plugins()}\n"
+            "print(json.dumps([names, rec['broken']]))")
+    out = _run(code, path=tmp_path)
+    assert out.returncode == 0, out.stderr
+    names, record = json.loads(out.stdout)
+    assert "leastsq" in names
+    assert record["status"] == "failed" and "failed to import" in record["problems"][0]
+    assert "broken" in out.stderr and "lmfit-host-broken" in out.stderr
+
+
+@pytest.fixture(scope="module")
+def installed_example(tmp_path_factory):
+    """The docs' example engine distribution, built and installed into a target folder."""
+    work = tmp_path_factory.mktemp("neldermead")
+    source = work / "src"
+    shutil.copytree(EXAMPLE, source)
+    target = work / "site"
+    out = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                          "--no-build-isolation", "--target", str(target), str(source)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return target
+
+
+def test_installed_third_party_engine_fits_by_name(installed_example):
+    code = """
+import numpy as np
+from lmfit_host import Parameters, minimize, Minimizer
+x = np.linspace(0, 5, 50); y = 3.0 * np.exp(-x / 1.5)
+p = Parameters(); p.add('amp', value=1.0); p.add('tau', value=1.0, min=0.1)
+res = lambda p: p['amp'].value * np.exp(-x / p['tau'].value) - y
+r1 = minimize(res, p, engine='neldermead', xatol=1e-10, fatol=1e-14, maxiter=4000)
+r2 = Minimizer(res, p).neldermead(xatol=1e-10, fatol=1e-14, maxiter=4000)
+print(r1.engine, r1.engine_version, round(p['tau'].value, 4), r2.engine, r1.errorbars, r1.nit > 0)
+"""
+    out = _run(code, path=installed_example)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["neldermead", "0.3.1", "1.5", "neldermead", "True", "True"]
+
+
+def test_plugins_command_lists_third_party_engine_with_version(installed_example):
+    out = _run("import sys; from lmfit_host.cli import main; sys.exit(main(['plugins', '--json']))",
+               path=installed_example)
+    assert out.returncode == 0, out.stderr
+    listing = json.loads(out.stdout)
+    records = listing if isinstance(listing, list) else listing["plugins"]
+    record = next(r for r in records if r["name"] == "neldermead")
+    assert record["distribution"] == "lmfit-host-neldermead"
+    assert record["version"] == "0.3.1"
+    assert record["engines"] == ["neldermead"]
+    assert record["status"] == "ok"
