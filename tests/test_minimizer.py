@@ -286,8 +286,8 @@ def test_parameter_at_bound_gives_no_errorbars_with_reason():
     params.add("k", value=1.0, max=1.5)
     result = minimize(lambda p: p["k"].value * x - 2.0 * x, params)
     assert params["k"].value == pytest.approx(1.5, rel=1e-6)
-    assert not result.errorbars and "'k'" not in result.errorbars_reason
-    assert "k" in result.errorbars_reason and "bound" in result.errorbars_reason
+    assert not result.errorbars
+    assert "k ended at a bound" in result.errorbars_reason
 
 
 def test_dfun_analytic_jacobian_is_used():
