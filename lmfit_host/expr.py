@@ -1,0 +1,1308 @@
+"""The safe expression compiler and Interpreter: parse, whitelist, bound, compile once, run.
+
+Constraint expressions (``expr='2*a + sqrt(b)'``) and the text run through
+:class:`Interpreter` come from config files, notebooks and other people, so
+they are treated as hostile. Each text goes through four steps, once:
+
+1. ``ast.parse`` (a syntax error quotes the text);
+2. a whitelist check: only the seed's language and simple statements, no
+   attribute access at all, no import, no name starting with ``_``;
+3. a transform that routes the operations whose cost can grow (``**``,
+   ``*``, ``+``, ``%``, ``<<``) through bounded helpers with a fast path for
+   floats and arrays, and counts loop iterations, comprehension items and
+   calls of functions defined in text;
+4. ``compile()`` to a code object.
+
+Every run then executes code objects with the interpreter's ``symtable`` as
+the globals and a private ``__builtins__`` that holds only the helpers, so a
+fit step runs compiled code, not a tree walk.
+
+    >>> interp = Interpreter({"a": 2.0})
+    >>> interp("b = 3 * a")
+    >>> interp.eval("b + pi")
+    9.141592653589793
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import copy as _copy
+import functools
+import keyword
+import math
+import operator
+import re
+import time
+from dataclasses import dataclass, replace
+from types import CodeType, MappingProxyType, TracebackType
+from typing import (Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping,
+                    Optional, Sequence, Set, Tuple, Type)
+
+import numpy as np
+
+from lmfit_host.errors import (ExpressionError, ExpressionLimitError, ExpressionRuntimeError,
+                               ExpressionSyntaxError, LmfitHostError, ParameterError,
+                               UnknownNameError, UnsafeExpressionError)
+
+__all__ = [
+    "BUILTINS_ORIGIN", "CompiledExpression", "Interpreter", "Limits", "Symbol",
+    "check_identifier", "default_symbols", "set_missing_name_hint", "set_symbol_provider",
+]
+
+BUILTINS_ORIGIN = "lmfit-host interpreter builtins"
+"""The origin reported by :meth:`Interpreter.symbol_origin` for range, len, list, ..."""
+
+_HELPER_PREFIX = "__lh_"
+_perf_counter = time.perf_counter
+_ndarray = np.ndarray
+_INF = math.inf
+
+
+# --- public small types ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One default name of the expression namespace, as a function pack provides it.
+
+    ``value`` is used by scalar interpreters (constraint expressions),
+    ``array_value`` by ``Interpreter(arrays=True)``; both are the same object
+    when one function handles both. ``origin`` says who provides it, e.g.
+    ``"lmfit-host math pack"`` or ``"function pack 'lmfit-host-specfun'"``.
+
+        >>> import math
+        >>> Symbol("sin", math.sin, math.sin, "lmfit-host math pack").origin
+        'lmfit-host math pack'
+    """
+
+    name: str
+    value: Any
+    array_value: Any
+    origin: str
+
+
+@dataclass
+class Limits:
+    """Resource limits of one Interpreter; change attributes to tune them.
+
+    Every run (one call of the interpreter, one ``evaluate``, one call of a
+    compiled block, or one call of a text-defined function from Python)
+    gets a fresh ``time_budget`` and ``max_work``.
+
+        >>> interp = Interpreter()
+        >>> interp.limits.time_budget = 5.0     # allow longer scripts
+    """
+
+    time_budget: float = 0.5
+    """Wall-clock seconds one run may take (checked at each loop iteration and call)."""
+    max_work: int = 5_000_000
+    """Work units per run: loop iterations, comprehension items, calls of text functions,
+    and elements (or 64-bit words of big integers) built by sequence and integer operations."""
+    max_length: int = 1_000_000
+    """Longest string, list or tuple one operation may build, and the longest range."""
+    max_int_bits: int = 100_000
+    """Largest integer (in bits) a power, product or shift may build."""
+    max_array_size: int = 10_000_000
+    """Largest numpy result (elements) of broadcasting in ``* + ** % <<``."""
+    max_recursion: int = 100
+    """Deepest nesting of calls of functions defined in text."""
+    max_source_length: int = 100_000
+    """Longest text (characters) that is compiled."""
+
+
+# --- identifiers, symbols and hints -------------------------------------------------------
+
+
+def check_identifier(name: str, what: str = "parameter name") -> None:
+    """Check that ``name`` can be used in expressions; raise ParameterError naming the rule.
+
+    A valid name is an ASCII identifier, not a Python keyword, and does not
+    start with an underscore (those names are reserved, which keeps dunder
+    names unreachable from expressions).
+
+        >>> check_identifier("amp")
+        >>> check_identifier("2amp")
+        Traceback (most recent call last):
+        ...
+        lmfit_host.errors.ParameterError: invalid parameter name '2amp': ...
+    """
+    if not isinstance(name, str):
+        raise ParameterError("invalid %s %r: it must be a string" % (what, name))
+    if not (name.isascii() and name.isidentifier()):
+        raise ParameterError(
+            "invalid %s %r: it must be an ASCII identifier (letters, digits and underscores, "
+            "not starting with a digit)" % (what, name))
+    if keyword.iskeyword(name):
+        raise ParameterError("invalid %s %r: it is a Python keyword; choose another name"
+                             % (what, name))
+    if name.startswith("_"):
+        raise ParameterError("invalid %s %r: names starting with an underscore are reserved; "
+                             "remove the leading underscore" % (what, name))
+
+
+_symbol_provider: Optional[Callable[[], Mapping[str, Symbol]]] = None
+_missing_name_hint: Optional[Callable[[str], Optional[str]]] = None
+# arrays flag -> (name -> value, name -> origin); read-only views, never handed out mutable
+_default_tables: Dict[bool, Tuple[Mapping[str, Any], Mapping[str, str]]] = {}
+
+
+def set_symbol_provider(provider: Optional[Callable[[], Mapping[str, Symbol]]]) -> None:
+    """Install the source of default symbols (all function packs); None -> the core math pack.
+
+    The plugin layer calls this once with a function returning every pack's
+    symbols. Interpreters created afterwards see the new set; the cache of
+    :func:`default_symbols` is cleared.
+    """
+    global _symbol_provider
+    _symbol_provider = provider
+    _default_tables.clear()
+
+
+def set_missing_name_hint(hint: Optional[Callable[[str], Optional[str]]] = None) -> None:
+    """Install a function that explains an unknown name, e.g. which pack to install.
+
+    ``hint(name)`` returns a sentence such as ``"provided by function pack
+    lmfit-host-specfun: pip install lmfit-host-specfun"``, or None. The
+    sentence is appended to the UnknownNameError message.
+    """
+    global _missing_name_hint
+    _missing_name_hint = hint
+
+
+def _default_table(arrays: bool) -> Tuple[Mapping[str, Any], Mapping[str, str]]:
+    """The cached default namespace (values and origins) for scalar or array interpreters."""
+    table = _default_tables.get(arrays)
+    if table is None:
+        if _symbol_provider is not None:
+            symbols = _symbol_provider()
+        else:
+            from lmfit_host import mathpack  # imported here: mathpack imports this module
+
+            symbols = mathpack.SYMBOLS
+        values = {name: (sym.array_value if arrays else sym.value) for name, sym in symbols.items()}
+        origins = {name: sym.origin for name, sym in symbols.items()}
+        table = (MappingProxyType(values), MappingProxyType(origins))
+        _default_tables[arrays] = table
+    return table
+
+
+def default_symbols(arrays: bool = False) -> Dict[str, Any]:
+    """A fresh dict of the default names (math functions and constants of every pack).
+
+        >>> default_symbols()["pi"]
+        3.141592653589793
+    """
+    return dict(_default_table(arrays)[0])
+
+
+# --- compile-time problems and messages ----------------------------------------------------
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    """Text for a message: whole if short, else its start with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _describe(source: Optional[str], owner: Optional[str]) -> str:
+    """'expression '2*a' of parameter 'b'' style subject for error messages."""
+    if source is None:
+        subject = "expression"
+    elif "\n" in source.strip() or len(source) > 200:
+        subject = "interpreter text %r" % _shorten(source)
+    else:
+        subject = "expression %r" % source
+    if owner is not None:
+        subject += " of parameter %r" % owner
+    return subject
+
+
+class _CompileProblem(Exception):
+    """Raised inside the cached compiler; turned into a public error that names the owner."""
+
+    def __init__(self, kind: Type[ExpressionError], detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+
+
+# --- the whitelist -------------------------------------------------------------------------
+
+_ALLOWED_NODES: Tuple[type, ...] = (
+    # containers of code
+    ast.Module, ast.Expression,
+    # statements
+    ast.FunctionDef, ast.Return, ast.Delete, ast.Assign, ast.AugAssign, ast.For, ast.While,
+    ast.If, ast.Expr, ast.Pass, ast.Break, ast.Continue,
+    # expressions
+    ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Dict, ast.Set, ast.ListComp, ast.SetComp,
+    ast.DictComp, ast.GeneratorExp, ast.Compare, ast.Call, ast.Constant, ast.Subscript,
+    ast.Starred, ast.Name, ast.List, ast.Tuple, ast.Slice,
+    # pieces
+    ast.comprehension, ast.arguments, ast.arg, ast.keyword,
+    ast.expr_context, ast.boolop, ast.unaryop, ast.cmpop,
+    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift,
+    ast.BitOr, ast.BitXor, ast.BitAnd,
+)
+
+# What to tell the user when a construct is refused: node type name -> (what, advice).
+_REFUSALS: Dict[str, Tuple[str, str]] = {
+    "Attribute": ("attribute access", "functions and constants are plain names, "
+                  "e.g. sqrt(x) rather than math.sqrt(x)"),
+    "Import": ("import", "the functions you may use are already in the namespace"),
+    "ImportFrom": ("import", "the functions you may use are already in the namespace"),
+    "Lambda": ("lambda", "define a helper with def instead"),
+    "ClassDef": ("class definition", "only functions may be defined"),
+    "AsyncFunctionDef": ("async function", "use a plain def"),
+    "Try": ("try statement", "errors are reported to the caller"),
+    "TryStar": ("try statement", "errors are reported to the caller"),
+    "Raise": ("raise statement", "errors are reported to the caller"),
+    "Assert": ("assert statement", "use an if statement"),
+    "With": ("with statement", "no context managers are available"),
+    "AsyncWith": ("async with statement", "no context managers are available"),
+    "AsyncFor": ("async for loop", "use a plain for loop"),
+    "Global": ("global statement", "names assigned at the top level are already global"),
+    "Nonlocal": ("nonlocal statement", "return values instead"),
+    "Yield": ("yield", "return a list instead"),
+    "YieldFrom": ("yield from", "return a list instead"),
+    "Await": ("await", "no coroutines are available"),
+    "JoinedStr": ("f-string", "use % formatting"),
+    "FormattedValue": ("f-string", "use % formatting"),
+    "NamedExpr": ("assignment expression (:=)", "use a separate assignment statement"),
+    "MatMult": ("matrix multiplication operator @", "use explicit sums"),
+    "Match": ("match statement", "use if/elif/else"),
+    "AnnAssign": ("annotated assignment", "drop the annotation"),
+    "Interactive": ("interactive input", "pass plain text"),
+}
+
+# Keyword arguments refused in every call: numpy's out= writes into an existing array,
+# which may be shared with other namespaces.
+_REFUSED_KEYWORDS = frozenset({"out"})
+
+
+def _where(node: ast.AST) -> str:
+    """'line 1, column 3' for a node (columns counted from 1)."""
+    line = getattr(node, "lineno", None)
+    col = getattr(node, "col_offset", None)
+    if line is None:
+        return "position unknown"
+    return "line %d, column %d" % (line, (col or 0) + 1)
+
+
+def _segment(source: str, node: ast.AST) -> str:
+    """The source text of a node, shortened, for messages."""
+    try:
+        text = ast.get_source_segment(source, node)
+    except Exception:  # positions can be odd in unusual sources; the message still helps
+        text = None
+    return _shorten(text or type(node).__name__, 80)
+
+
+def _refuse(source: str, node: ast.AST, what: str, advice: str) -> _CompileProblem:
+    """A whitelist violation naming the construct, where it is, and what to do."""
+    return _CompileProblem(
+        UnsafeExpressionError,
+        "%s is not allowed (%s: %r); %s" % (what, _where(node), _segment(source, node), advice))
+
+
+def _check_name(source: str, node: ast.AST, name: Optional[str], role: str) -> None:
+    """Refuse reserved names (leading underscore) used as names, arguments or keywords."""
+    if name is not None and name.startswith("_"):
+        raise _refuse(source, node, "the %s %r (names starting with an underscore are reserved)"
+                      % (role, name), "rename it without the leading underscore")
+
+
+def _check_tree(tree: ast.AST, source: str) -> None:
+    """Walk the whole tree (iteratively) and refuse anything outside the whitelist."""
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            kind = type(node).__name__
+            what, advice = _REFUSALS.get(kind, ("the construct %s" % kind,
+                                                "only arithmetic, calls of namespace functions "
+                                                "and simple statements are allowed"))
+            raise _refuse(source, node, what, advice)
+        if isinstance(node, ast.Name):
+            _check_name(source, node, node.id, "name")
+        elif isinstance(node, ast.FunctionDef):
+            _check_name(source, node, node.name, "function name")
+            if node.decorator_list:
+                raise _refuse(source, node.decorator_list[0], "a decorator", "call the function "
+                              "explicitly instead")
+            if node.returns is not None:
+                raise _refuse(source, node.returns, "a return annotation", "drop the annotation")
+            if getattr(node, "type_params", None):
+                raise _refuse(source, node, "a type parameter list", "drop it")
+        elif isinstance(node, ast.arg):
+            _check_name(source, node, node.arg, "argument name")
+            if node.annotation is not None:
+                raise _refuse(source, node.annotation, "an argument annotation",
+                              "drop the annotation")
+        elif isinstance(node, ast.keyword):
+            if node.arg is None:
+                raise _refuse(source, node.value, "** unpacking in a call",
+                              "pass the keyword arguments explicitly")
+            _check_name(source, node, node.arg, "keyword argument")
+            if node.arg in _REFUSED_KEYWORDS:
+                raise _refuse(source, node, "the keyword argument %r" % node.arg,
+                              "it writes into an existing array; assign the result instead")
+        elif isinstance(node, ast.Dict):
+            if any(key is None for key in node.keys):
+                raise _refuse(source, node, "** unpacking in a dict display",
+                              "write the items explicitly")
+        elif isinstance(node, ast.Constant):
+            if not isinstance(node.value, (int, float, complex, str)) and node.value is not None:
+                raise _refuse(source, node, "a %s literal" % type(node.value).__name__,
+                              "use numbers, strings, True, False or None")
+        elif isinstance(node, ast.comprehension):
+            if node.is_async:
+                raise _refuse(source, node.iter, "an async comprehension", "use a plain one")
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                if not isinstance(target, ast.Name):
+                    raise _refuse(source, target, "deleting anything but a name",
+                                  "use del name only")
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.For)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for part in ast.walk(target):
+                    if isinstance(part, ast.Subscript) and any(
+                            isinstance(piece, ast.Slice) for piece in ast.walk(part.slice)):
+                        raise _refuse(source, part, "assignment to a slice",
+                                      "build a new list instead")
+
+
+# --- names an expression reads ---------------------------------------------------------------
+
+
+def _free_names(node: ast.AST, bound: FrozenSet[str] = frozenset()) -> Set[str]:
+    """Names an expression reads from the namespace; comprehension variables are excluded."""
+    found: Set[str] = set()
+    if isinstance(node, ast.Name):
+        if isinstance(node.ctx, ast.Load) and node.id not in bound:
+            found.add(node.id)
+        return found
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        inner = bound
+        for number, generator in enumerate(node.generators):
+            # the first iterable is evaluated in the enclosing scope
+            found |= _free_names(generator.iter, bound if number == 0 else inner)
+            inner = inner | _target_names(generator.target)
+            for condition in generator.ifs:
+                found |= _free_names(condition, inner)
+        parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        for part in parts:
+            found |= _free_names(part, inner)
+        return found
+    for child in ast.iter_child_nodes(node):
+        found |= _free_names(child, bound)
+    return found
+
+
+def _target_names(target: ast.AST) -> FrozenSet[str]:
+    """Names bound by an assignment target (name, tuple, list, starred)."""
+    return frozenset(node.id for node in ast.walk(target) if isinstance(node, ast.Name))
+
+
+# --- the transform -------------------------------------------------------------------------
+
+_RISKY_OPS: Dict[type, str] = {
+    ast.Pow: "pow", ast.Mult: "mul", ast.Add: "add", ast.Mod: "mod", ast.LShift: "lshift",
+}
+
+
+def _helper(name: str) -> ast.Name:
+    """A load of one of the hidden runtime helpers (unreachable from user text)."""
+    return ast.Name(id=_HELPER_PREFIX + name, ctx=ast.Load())
+
+
+def _call_helper(name: str, *args: ast.expr) -> ast.Call:
+    """A call of a hidden runtime helper."""
+    return ast.Call(func=_helper(name), args=list(args), keywords=[])
+
+
+def _is_float_constant(node: ast.AST) -> bool:
+    """A float or complex literal: mixing it with anything cannot build a big object."""
+    return isinstance(node, ast.Constant) and type(node.value) in (float, complex)
+
+
+class _Bounder(ast.NodeTransformer):
+    """Route growable operations through bounded helpers and count loops and calls."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        name = _RISKY_OPS.get(type(node.op))
+        if name is None:
+            return node
+        # A float literal operand makes the result a float (or an error): no helper needed.
+        if _is_float_constant(node.left) or (
+                name in ("add", "mul", "pow") and _is_float_constant(node.right)):
+            return node
+        return ast.copy_location(_call_helper(name, node.left, node.right), node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        self.generic_visit(node)
+        name = _RISKY_OPS.get(type(node.op))
+        if name is None:
+            return node
+        target = node.target
+        if isinstance(target, ast.Name):
+            load = ast.Name(id=target.id, ctx=ast.Load())
+            value = _call_helper("i" + name, load, node.value)
+            new: ast.stmt = ast.Assign(targets=[target], value=value)
+        else:
+            assert isinstance(target, ast.Subscript)
+            call = _call_helper("augitem", target.value, target.slice, _helper("i" + name),
+                                node.value)
+            new = ast.Expr(value=call)
+        return ast.copy_location(new, node)
+
+    def _tick_first(self, body: List[ast.stmt], node: ast.AST) -> None:
+        tick = ast.copy_location(ast.Expr(value=_call_helper("tick")), node)
+        body.insert(0, tick)
+
+    def visit_For(self, node: ast.For) -> ast.AST:
+        self.generic_visit(node)
+        self._tick_first(node.body, node)
+        return node
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        self.generic_visit(node)
+        self._tick_first(node.body, node)
+        return node
+
+    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+        self.generic_visit(node)
+        # first condition, so items that later conditions reject are counted too
+        node.ifs.insert(0, ast.copy_location(_call_helper("tick"), node.iter))
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        self.generic_visit(node)
+        enter = ast.Expr(value=_call_helper("enter"))
+        leave = ast.Expr(value=_call_helper("leave"))
+        guarded = ast.Try(body=[enter] + node.body, handlers=[], orelse=[], finalbody=[leave])
+        node.body = [ast.copy_location(guarded, node)]
+        return node
+
+    def visit_Starred(self, node: ast.Starred) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load):
+            node.value = ast.copy_location(_call_helper("sized", node.value), node.value)
+        return node
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST:
+        self.generic_visit(node)
+        if any(isinstance(part, ast.Starred) for target in node.targets
+               for part in ast.walk(target)):
+            # a, *rest = value builds a list as long as the value
+            node.value = ast.copy_location(_call_helper("sized", node.value), node.value)
+        return node
+
+
+# --- the cached compiler ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """What compiling one text produces; shared by every interpreter through the cache."""
+
+    tree: ast.AST                 # the transformed tree (Expression or Module)
+    code: Optional[CodeType]      # eval code (expressions) or exec code of all but the last
+    last: Optional[CodeType]      # eval code of a final expression statement (exec mode)
+    names: FrozenSet[str]         # free names (expressions only)
+
+
+def _parse(source: str, mode: str) -> ast.AST:
+    """ast.parse, with syntax problems turned into a message that quotes the text."""
+    try:
+        return ast.parse(source, "<expression>", mode)
+    except SyntaxError as exc:
+        where = ""
+        if exc.lineno is not None:
+            where = " (line %d, column %d)" % (exc.lineno, exc.offset or 0)
+        raise _CompileProblem(ExpressionSyntaxError, "invalid syntax: %s%s; check the text"
+                              % (exc.msg, where)) from None
+    except (RecursionError, MemoryError):
+        raise _CompileProblem(ExpressionLimitError, "the text is nested too deeply to compile; "
+                              "split it into smaller pieces") from None
+    except ValueError as exc:  # e.g. null bytes, or integer literals too long to convert
+        raise _CompileProblem(ExpressionSyntaxError, "invalid text: %s" % exc) from None
+
+
+def _compile_tree(tree: ast.AST, filename: str, mode: str) -> CodeType:
+    """compile() a transformed tree; compiler errors become syntax problems."""
+    ast.fix_missing_locations(tree)
+    try:
+        return compile(tree, filename, mode, dont_inherit=True)
+    except SyntaxError as exc:  # e.g. 'return' outside function, 'break' outside loop
+        where = ""
+        if exc.lineno is not None:
+            where = " (line %d)" % exc.lineno
+        raise _CompileProblem(ExpressionSyntaxError, "invalid syntax: %s%s; check the text"
+                              % (exc.msg, where)) from None
+    except (RecursionError, MemoryError):
+        raise _CompileProblem(ExpressionLimitError, "the text is nested too deeply to compile; "
+                              "split it into smaller pieces") from None
+
+
+@functools.lru_cache(maxsize=2048)
+def _compile_source(source: str, mode: str) -> _Compiled:
+    """Parse, check, transform and compile one text ('eval' or 'exec'), once per process."""
+    tree = _parse(source, mode)
+    try:
+        _check_tree(tree, source)
+        names = frozenset(_free_names(tree)) if mode == "eval" else frozenset()
+        tree = _Bounder().visit(tree)
+    except RecursionError:
+        raise _CompileProblem(ExpressionLimitError, "the text is nested too deeply to compile; "
+                              "split it into smaller pieces") from None
+    if mode == "eval":
+        return _Compiled(tree, _compile_tree(tree, "<expression>", "eval"), None, names)
+    assert isinstance(tree, ast.Module)
+    last: Optional[CodeType] = None
+    body = tree.body
+    if body and isinstance(body[-1], ast.Expr):
+        final = ast.Expression(body=body[-1].value)
+        last = _compile_tree(final, "<interpreter>", "eval")
+        body = body[:-1]
+    code = _compile_tree(ast.Module(body=body, type_ignores=[]), "<interpreter>", "exec")
+    return _Compiled(tree, code, last, names)
+
+
+class CompiledExpression:
+    """One checked and compiled expression, ready to be evaluated many times.
+
+    Made by :meth:`Interpreter.compile_expression`; ``names`` are the free
+    names it reads (for dependency ordering), ``owner`` the parameter that
+    owns it (used in error messages).
+
+        >>> compiled = Interpreter().compile_expression("2*a + b", owner="c")
+        >>> sorted(compiled.names)
+        ['a', 'b']
+    """
+
+    __slots__ = ("source", "owner", "names", "_code", "_tree")
+
+    source: str
+    owner: Optional[str]
+    names: FrozenSet[str]
+
+    def __init__(self, source: str, owner: Optional[str], compiled: _Compiled) -> None:
+        self.source = source
+        self.owner = owner
+        self.names = compiled.names
+        self._code = compiled.code
+        self._tree = compiled.tree
+
+    def __repr__(self) -> str:
+        owner = "" if self.owner is None else ", owner=%r" % self.owner
+        return "CompiledExpression(%r%s)" % (self.source, owner)
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # code objects do not pickle; recompiling from the text is cheap and cached
+        return (_recompile, (self.source, self.owner))
+
+
+def _recompile(source: str, owner: Optional[str]) -> CompiledExpression:
+    """Unpickle a CompiledExpression by compiling its text again."""
+    return _compile_expression(source, owner, Limits().max_source_length)
+
+
+def _compile_expression(source: str, owner: Optional[str], max_length: int) -> CompiledExpression:
+    """compile_expression without an interpreter: check the size, compile, name the owner."""
+    if not isinstance(source, str):
+        raise ExpressionSyntaxError("%s must be a string, not %s"
+                                    % (_describe(None, owner), type(source).__name__),
+                                    None, owner)
+    if len(source) > max_length:
+        raise ExpressionLimitError(
+            "%s is %d characters long, more than the limit of %d (Limits.max_source_length)"
+            % (_describe(_shorten(source, 60), owner), len(source), max_length), source, owner)
+    try:
+        compiled = _compile_source(source.strip(), "eval")
+    except _CompileProblem as problem:
+        raise problem.kind("%s: %s" % (_describe(source, owner), problem.detail),
+                           source, owner) from None
+    return CompiledExpression(source, owner, compiled)
+
+
+# --- the runtime: per-interpreter state and bounded helpers ----------------------------------
+
+
+class _RunState:
+    """Counters of the current run of one interpreter (work, deadline, call depth)."""
+
+    __slots__ = ("active", "work", "work_limit", "deadline", "depth", "run_depth", "limits")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.active = False
+        self.work = 0
+        # outside a run nothing is limited: only code started by a run is text's own code
+        self.work_limit: float = _INF
+        self.deadline = _INF
+        self.depth = 0          # nesting of calls of text-defined functions
+        self.run_depth = -1     # depth at which a run started by a text function ends
+
+    def begin(self) -> bool:
+        """Start a run unless one is active; True when this call started it."""
+        if self.active:
+            return False
+        self.active = True
+        self.work = 0
+        self.work_limit = self.limits.max_work
+        self.deadline = _perf_counter() + self.limits.time_budget
+        return True
+
+    def end(self) -> None:
+        """Close the run: counters stop limiting until the next begin()."""
+        self.active = False
+        self.work_limit = _INF
+        self.deadline = _INF
+        self.run_depth = -1
+
+    def over(self) -> None:
+        """Raise the limit error for whichever budget is exhausted."""
+        limits = self.limits
+        if self.work > self.work_limit:
+            raise ExpressionLimitError(
+                "the run did more than %d units of work (loop iterations, calls and built "
+                "elements; Limits.max_work); look for a runaway loop or raise the limit"
+                % limits.max_work)
+        if _perf_counter() > self.deadline:
+            raise ExpressionLimitError(
+                "the run took longer than its time budget of %g s (Limits.time_budget); "
+                "look for a runaway loop or raise the limit" % limits.time_budget)
+
+
+_SEQUENCE_TYPES = (str, bytes, bytearray, list, tuple)
+_FORMAT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?(.)", re.S)
+_SCALAR_TYPES = (int, float, complex, str, bytes, type(None), np.number, np.bool_)
+
+
+def _limit_error(message: str) -> ExpressionLimitError:
+    return ExpressionLimitError(message)
+
+
+def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The hidden helpers (for __builtins__) and the safe builtins (for the symtable).
+
+    All closures share one _RunState, so limits are counted per interpreter
+    and per run.
+    """
+
+    def charge(units: int) -> None:
+        state.work += units
+        if state.work > state.work_limit or _perf_counter() > state.deadline:
+            state.over()
+
+    def tick() -> bool:
+        state.work += 1
+        if state.work > state.work_limit or _perf_counter() > state.deadline:
+            state.over()
+        return True
+
+    def enter() -> None:
+        state.depth += 1
+        if not state.active:
+            # a text function called from Python: it is a run of its own
+            state.begin()
+            state.run_depth = state.depth
+        if state.depth > state.limits.max_recursion:
+            raise _limit_error("functions defined in text are nested more than %d calls deep "
+                               "(Limits.max_recursion); look for a recursion without end"
+                               % state.limits.max_recursion)
+        tick()
+
+    def leave() -> None:
+        if state.depth == state.run_depth:
+            state.end()
+        state.depth -= 1
+
+    def check_int_bits(bits: int, what: str) -> None:
+        limit = state.limits.max_int_bits
+        if bits > limit:
+            raise _limit_error("%s would build an integer of about %d bits, more than the "
+                               "limit of %d (Limits.max_int_bits); use floats (e.g. 2.0**n) "
+                               "or raise the limit" % (what, bits, limit))
+        if bits > 64:
+            charge(bits >> 6)
+
+    def check_length(length: int, what: str) -> None:
+        limit = state.limits.max_length
+        if length > limit:
+            raise _limit_error("%s would build a sequence of %d items, more than the limit "
+                               "of %d (Limits.max_length)" % (what, length, limit))
+        charge(length)
+
+    def check_broadcast(a: Any, b: Any, what: str) -> None:
+        shape_a = a.shape if type(a) is _ndarray else np.shape(a)
+        shape_b = b.shape if type(b) is _ndarray else np.shape(b)
+        if shape_a == shape_b or not shape_a or not shape_b:
+            return
+        try:
+            shape = np.broadcast_shapes(shape_a, shape_b)
+        except ValueError:
+            return  # numpy itself reports the mismatch
+        size = math.prod(shape)
+        limit = state.limits.max_array_size
+        if size > limit:
+            raise _limit_error("%s would broadcast arrays of shapes %s and %s to %d elements, "
+                               "more than the limit of %d (Limits.max_array_size)"
+                               % (what, shape_a, shape_b, size, limit))
+
+    def is_array(a: Any, b: Any) -> bool:
+        return isinstance(a, _ndarray) or isinstance(b, _ndarray)
+
+    def check_pow(a: Any, b: Any) -> None:
+        if isinstance(a, int) and isinstance(b, int):
+            if b > 1 and (a > 1 or a < -1):
+                check_int_bits(a.bit_length() * b, "the power %s**%d" % (_short_int(a), b)
+                               if b < 10**6 else "this power")
+        elif is_array(a, b):
+            check_broadcast(a, b, "the power")
+
+    def check_mul(a: Any, b: Any) -> None:
+        if isinstance(a, int) and isinstance(b, int):
+            check_int_bits(a.bit_length() + b.bit_length(), "this product")
+        elif isinstance(a, _SEQUENCE_TYPES) and not isinstance(b, _SEQUENCE_TYPES):
+            check_repeat(a, b)
+        elif isinstance(b, _SEQUENCE_TYPES) and not isinstance(a, _SEQUENCE_TYPES):
+            check_repeat(b, a)
+        elif is_array(a, b):
+            check_broadcast(a, b, "the product")
+
+    def check_repeat(sequence: Any, count: Any) -> None:
+        try:
+            times = operator.index(count)
+        except TypeError:
+            return  # Python raises its own error for seq * non-integer
+        check_length(len(sequence) * max(times, 0), "repeating a %s" % type(sequence).__name__)
+
+    def check_add(a: Any, b: Any) -> None:
+        if isinstance(a, _SEQUENCE_TYPES) and isinstance(b, _SEQUENCE_TYPES):
+            check_length(len(a) + len(b), "concatenating")
+        elif is_array(a, b):
+            check_broadcast(a, b, "the sum")
+
+    def check_mod(a: Any, b: Any) -> None:
+        if isinstance(a, (str, bytes)):
+            check_format(a, b)
+        elif is_array(a, b):
+            check_broadcast(a, b, "the remainder")
+
+    def check_format(template: Any, values: Any) -> None:
+        pattern = template if isinstance(template, str) else template.decode("latin-1")
+        specs = _FORMAT_SPEC.findall(pattern)
+        widths = 0
+        for width, precision, _conversion in specs:
+            if width == "*" or precision == "*":
+                raise _limit_error("'*' widths in %% formatting are not supported; write the "
+                                   "width into the format")
+            widths += int(width or 0) + int(precision or 0)
+        if isinstance(values, Mapping):
+            items: Iterable[Any] = values.values()
+        elif isinstance(values, tuple):
+            items = values
+        else:
+            items = (values,)
+        biggest = 0
+        for item in items:
+            if not isinstance(item, _SCALAR_TYPES):
+                raise _limit_error("%% formatting accepts numbers and strings only, not %s"
+                                   % type(item).__name__)
+            if isinstance(item, (str, bytes)):
+                size = len(item)
+            elif isinstance(item, int):
+                size = item.bit_length() // 3 + 2
+            else:
+                size = 700  # '%f' of a float near 1e308 (complex: twice that is not possible)
+            biggest = max(biggest, size)
+        check_length(len(pattern) + widths + len(specs) * biggest, "this % formatting")
+
+    def check_lshift(a: Any, b: Any) -> None:
+        if isinstance(a, int) and isinstance(b, int):
+            if a and b > 0:
+                check_int_bits(a.bit_length() + b, "this left shift")
+        elif is_array(a, b):
+            check_broadcast(a, b, "the shift")
+
+    # Fast paths: a float operand (the constraint hot path) cannot build anything big,
+    # and numpy arrays of one shape combine element-wise.
+    def pow_(a: Any, b: Any) -> Any:
+        if type(a) is float or type(b) is float:
+            return a ** b
+        check_pow(a, b)
+        return a ** b
+
+    def mul(a: Any, b: Any) -> Any:
+        if type(a) is float or type(b) is float:
+            return a * b
+        check_mul(a, b)
+        return a * b
+
+    def add(a: Any, b: Any) -> Any:
+        if type(a) is float or type(b) is float:
+            return a + b
+        check_add(a, b)
+        return a + b
+
+    def mod(a: Any, b: Any) -> Any:
+        if type(a) is float:
+            return a % b
+        check_mod(a, b)
+        return a % b
+
+    def lshift(a: Any, b: Any) -> Any:
+        check_lshift(a, b)
+        return a << b
+
+    def ipow(a: Any, b: Any) -> Any:
+        if type(a) is float:
+            return a ** b
+        check_pow(a, b)
+        a **= b
+        return a
+
+    def imul(a: Any, b: Any) -> Any:
+        if type(a) is float:
+            return a * b
+        check_mul(a, b)
+        a *= b
+        return a
+
+    def iadd(a: Any, b: Any) -> Any:
+        if type(a) is float:
+            return a + b
+        if isinstance(a, list) and not isinstance(b, _SEQUENCE_TYPES):
+            # list += iterable extends by any iterable: materialize it, counted, first
+            b = list_(b)
+        check_add(a, b)
+        a += b
+        return a
+
+    def imod(a: Any, b: Any) -> Any:
+        if type(a) is float:
+            return a % b
+        check_mod(a, b)
+        a %= b
+        return a
+
+    def ilshift(a: Any, b: Any) -> Any:
+        check_lshift(a, b)
+        a <<= b
+        return a
+
+    def augitem(container: Any, key: Any, operation: Callable[[Any, Any], Any],
+                value: Any) -> None:
+        container[key] = operation(container[key], value)
+
+    def sized(value: Any) -> Any:
+        if isinstance(value, (_SEQUENCE_TYPES, range, dict, set, frozenset, _ndarray)):
+            check_length(len(value), "unpacking with *")
+        return value
+
+    # --- safe builtins ---
+    def range_(*args: Any) -> range:
+        """range(stop) / range(start, stop[, step]), at most Limits.max_length long."""
+        result = range(*args)
+        try:
+            length = len(result)
+        except OverflowError:
+            length = _INF  # type: ignore[assignment]
+        if length > state.limits.max_length:
+            raise _limit_error("range(%s) has more than %d items (Limits.max_length)"
+                               % (", ".join(_short_int(arg) for arg in args),
+                                  state.limits.max_length))
+        return result
+
+    def list_(iterable: Iterable[Any] = ()) -> List[Any]:
+        """list(iterable), counted against the run's work budget."""
+        result = list(iterable)
+        check_length(len(result), "list()")
+        return result
+
+    def tuple_(iterable: Iterable[Any] = ()) -> Tuple[Any, ...]:
+        """tuple(iterable), counted against the run's work budget."""
+        result = tuple(iterable)
+        check_length(len(result), "tuple()")
+        return result
+
+    def set_(iterable: Iterable[Any] = ()) -> Set[Any]:
+        """set(iterable), counted against the run's work budget."""
+        result = set(iterable)
+        check_length(len(result), "set()")
+        return result
+
+    def dict_(*args: Any, **kwargs: Any) -> Dict[Any, Any]:
+        """dict(...), counted against the run's work budget."""
+        result = dict(*args, **kwargs)
+        check_length(len(result), "dict()")
+        return result
+
+    def sorted_(iterable: Iterable[Any], *, key: Optional[Callable[[Any], Any]] = None,
+                reverse: bool = False) -> List[Any]:
+        """sorted(iterable, key=None, reverse=False), counted against the work budget."""
+        items = list_(iterable)
+        return sorted(items, key=key, reverse=reverse)
+
+    def zip_(*iterables: Iterable[Any]) -> Iterator[Tuple[Any, ...]]:
+        """zip(*iterables); every tuple built is counted against the work budget."""
+        width = len(iterables)
+        for item in zip(*iterables):
+            charge(width)
+            yield item
+
+    def sum_(iterable: Iterable[Any], start: Any = 0) -> Any:
+        """sum(iterable, start=0) of numbers or arrays (not of lists: that grows quadratically)."""
+        if not isinstance(start, (int, float, complex, np.number, _ndarray)):
+            raise TypeError("sum() in expressions adds numbers only; start must be a number, "
+                            "not %s" % type(start).__name__)
+        return sum(iterable, start)
+
+    hidden: Dict[str, Any] = {
+        "pow": pow_, "mul": mul, "add": add, "mod": mod, "lshift": lshift,
+        "ipow": ipow, "imul": imul, "iadd": iadd, "imod": imod, "ilshift": ilshift,
+        "augitem": augitem, "sized": sized, "tick": tick, "enter": enter, "leave": leave,
+    }
+    runtime = {_HELPER_PREFIX + name: value for name, value in hidden.items()}
+    safe: Dict[str, Any] = {
+        "range": range_, "len": len, "sum": sum_, "round": round, "int": int, "float": float,
+        "complex": complex, "bool": bool, "list": list_, "tuple": tuple_, "dict": dict_,
+        "set": set_, "enumerate": enumerate, "zip": zip_, "sorted": sorted_,
+        "reversed": reversed, "any": any, "all": all,
+    }
+    for name, value in safe.items():
+        if callable(value) and value.__name__.endswith("_"):
+            value.__name__ = name
+            value.__qualname__ = name
+    return runtime, safe
+
+
+def _short_int(value: Any) -> str:
+    """An int for a message, without printing thousands of digits."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return "<%d-bit integer>" % value.bit_length()
+    return repr(value)
+
+
+#: Names every interpreter adds to its symtable next to the function packs' symbols.
+BUILTIN_NAMES: FrozenSet[str] = frozenset(_build_runtime(_RunState(Limits()))[1])
+
+
+# --- the Interpreter -----------------------------------------------------------------------------
+
+
+class Interpreter:
+    """One flat namespace (``symtable``) and a safe runner of text.
+
+    ``symtable`` starts as a copy of :func:`default_symbols` (unless
+    ``use_defaults=False``) plus a few safe builtins (range, len, list, ...),
+    updated with ``symtable``. ``arrays=True`` uses the numpy versions of the
+    math functions, for models evaluated on arrays. Text run through this
+    interpreter changes this namespace only.
+
+        >>> interp = Interpreter({"x": 1.5})
+        >>> interp("def double(v):\\n    return 2*v")
+        >>> interp.eval("double(x) + sin(0)")
+        3.0
+    """
+
+    symtable: Dict[str, Any]
+    """The flat namespace: parameter values, functions, constants; add or replace freely."""
+
+    def __init__(self, symtable: Optional[Mapping[str, Any]] = None, *, arrays: bool = False,
+                 use_defaults: bool = True, limits: Optional[Limits] = None) -> None:
+        self.arrays = bool(arrays)
+        if use_defaults:
+            self._defaults, self._origins = _default_table(self.arrays)
+        else:
+            self._defaults, self._origins = MappingProxyType({}), MappingProxyType({})
+        self._limits = Limits() if limits is None else replace(limits)
+        self._state = _RunState(self._limits)
+        self._runtime, self._builtins = _build_runtime(self._state)
+        table: Dict[str, Any] = dict(self._builtins) if use_defaults else {}
+        table.update(self._defaults)
+        if symtable is not None:
+            table.update(symtable)
+        table["__builtins__"] = self._runtime
+        self.symtable = table
+
+    @property
+    def limits(self) -> Limits:
+        """The resource limits of this interpreter (a :class:`Limits`; edit its attributes)."""
+        return self._limits
+
+    @limits.setter
+    def limits(self, value: Limits) -> None:
+        self._limits = value
+        self._state.limits = value
+
+    # --- compiling ---
+
+    def compile_expression(self, source: str, *, owner: Optional[str] = None
+                           ) -> CompiledExpression:
+        """Parse, check and compile one expression; names are not looked up yet.
+
+        Raises ExpressionSyntaxError (quoting the text), UnsafeExpressionError
+        (naming the construct and where) or ExpressionLimitError (text too big).
+
+            >>> Interpreter().compile_expression("a*b", owner="c").names == {"a", "b"}
+            True
+        """
+        return _compile_expression(source, owner, self._limits.max_source_length)
+
+    # --- running ---
+
+    def evaluate(self, compiled: CompiledExpression) -> Any:
+        """The value of a compiled expression in this namespace.
+
+        An unknown name raises UnknownNameError naming the expression, its
+        owner and the name; other failures raise ExpressionRuntimeError
+        (chained) or ExpressionLimitError.
+        """
+        table = self.symtable
+        table["__builtins__"] = self._runtime
+        state = self._state
+        started = state.begin()
+        try:
+            return eval(compiled._code, table)
+        except BaseException as exc:
+            self._reraise(exc, compiled.source, compiled.owner, compiled.names)
+            raise  # not reached: _reraise always raises
+        finally:
+            if started:
+                state.end()
+
+    def eval(self, expression: str) -> Any:
+        """Compile (cached) and evaluate a single expression.
+
+            >>> Interpreter().eval("max(2, 3) * pi / pi")
+            3.0
+        """
+        return self.evaluate(self.compile_expression(expression))
+
+    def __call__(self, text: str) -> Any:
+        """Run statements and expressions; return the value of a final expression statement.
+
+            >>> interp = Interpreter()
+            >>> interp("total = 0\\nfor i in range(4):\\n    total += i\\ntotal")
+            6
+        """
+        if not isinstance(text, str):
+            raise ExpressionSyntaxError("interpreter text must be a string, not %s"
+                                        % type(text).__name__)
+        limit = self._limits.max_source_length
+        if len(text) > limit:
+            raise ExpressionLimitError(
+                "%s is %d characters long, more than the limit of %d (Limits.max_source_length)"
+                % (_describe(_shorten(text, 60), None), len(text), limit), text)
+        try:
+            compiled = _compile_source(text, "exec")
+        except _CompileProblem as problem:
+            raise problem.kind("%s: %s" % (_describe(text, None), problem.detail),
+                               text) from None
+        table = self.symtable
+        table["__builtins__"] = self._runtime
+        state = self._state
+        started = state.begin()
+        try:
+            exec(compiled.code, table)
+            if compiled.last is not None:
+                return eval(compiled.last, table)
+            return None
+        except BaseException as exc:
+            self._reraise(exc, text, None, None)
+            raise
+        finally:
+            if started:
+                state.end()
+
+    def compile_block(self, assignments: Sequence[Tuple[str, CompiledExpression]]
+                      ) -> Callable[[], None]:
+        """One code object that sets ``symtable[target]`` for every pair, in order.
+
+        Calling the returned function runs all assignments in one exec (the
+        fit's hot path). A failure raises the same errors as :meth:`evaluate`,
+        naming the failing expression and its owner.
+
+            >>> interp = Interpreter({"a": 1.0})
+            >>> c = interp.compile_expression
+            >>> update = interp.compile_block([("b", c("2*a")), ("d", c("b + 1"))])
+            >>> update(); interp.symtable["d"]
+            3.0
+        """
+        entries = list(assignments)
+        body: List[ast.stmt] = []
+        for line, (target, compiled) in enumerate(entries, start=1):
+            check_identifier(target, "assignment target")
+            value = _copy.deepcopy(compiled._tree.body)  # type: ignore[attr-defined]
+            for node in ast.walk(value):
+                # one line per assignment: the traceback line tells which one failed
+                if "lineno" in node._attributes:
+                    node.lineno = node.end_lineno = line  # type: ignore[attr-defined]
+                    node.col_offset = node.end_col_offset = 0  # type: ignore[attr-defined]
+            assign = ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value,
+                                lineno=line, col_offset=0, end_lineno=line, end_col_offset=0)
+            body.append(assign)
+        if not body:
+            return _nothing
+        try:
+            code = _compile_tree(ast.Module(body=body, type_ignores=[]), "<constraints>", "exec")
+        except _CompileProblem as problem:
+            raise problem.kind("compiling the constraint block: %s" % problem.detail) from None
+        interp = self
+        runtime = self._runtime
+        state = self._state
+
+        def update() -> None:
+            table = interp.symtable
+            table["__builtins__"] = runtime
+            started = state.begin()
+            try:
+                exec(code, table)
+            except BaseException as exc:
+                interp._reraise_block(exc, code, entries)
+                raise
+            finally:
+                if started:
+                    state.end()
+
+        update.__doc__ = "Recompute %d constrained values: %s" % (
+            len(entries), ", ".join(target for target, _ in entries[:10]))
+        return update
+
+    # --- namespace bookkeeping ---
+
+    def copy(self) -> "Interpreter":
+        """An interpreter with its own symtable (a shallow copy of the values) and limits.
+
+            >>> a = Interpreter({"x": 1.0}); b = a.copy(); b("x = 2.0")
+            >>> a.symtable["x"]
+            1.0
+        """
+        new = Interpreter.__new__(Interpreter)
+        new.arrays = self.arrays
+        new._defaults, new._origins = self._defaults, self._origins
+        new._limits = replace(self._limits)
+        new._state = _RunState(new._limits)
+        new._runtime, new._builtins = _build_runtime(new._state)
+        table = dict(self.symtable)
+        for name, value in self._builtins.items():
+            if table.get(name) is value:
+                table[name] = new._builtins[name]
+        table["__builtins__"] = new._runtime
+        new.symtable = table
+        return new
+
+    def user_names(self) -> List[str]:
+        """Names in the symtable that are not defaults (or that replace a default's value).
+
+            >>> interp = Interpreter(); interp("a = 1")
+            >>> interp.user_names()
+            ['a']
+        """
+        names = []
+        for name, value in self.symtable.items():
+            if name == "__builtins__":
+                continue
+            if name in self._defaults:
+                if self._defaults[name] is value:
+                    continue
+            elif name in self._builtins and self._builtins[name] is value:
+                continue
+            names.append(name)
+        return names
+
+    def symbol_origin(self, name: str) -> Optional[str]:
+        """Where a default name comes from (e.g. ``"lmfit-host math pack"``); None otherwise.
+
+            >>> Interpreter().symbol_origin("sqrt")
+            'lmfit-host math pack'
+        """
+        origin = self._origins.get(name)
+        if origin is None and name in self._builtins:
+            return BUILTINS_ORIGIN
+        return origin
+
+    def unknown_names(self, compiled: CompiledExpression) -> List[str]:
+        """The names a compiled expression reads that this namespace does not hold (sorted).
+
+            >>> interp = Interpreter({"a": 1.0})
+            >>> interp.unknown_names(interp.compile_expression("a + b"))
+            ['b']
+        """
+        table = self.symtable
+        return sorted(name for name in compiled.names if name not in table)
+
+    # --- errors ---
+
+    def _reraise(self, exc: BaseException, source: Optional[str], owner: Optional[str],
+                 names: Optional[FrozenSet[str]]) -> None:
+        """Raise the public error for an exception of a run (or re-raise it unchanged)."""
+        error = self._translate(exc, source, owner, names)
+        if error is exc:
+            raise exc
+        raise error from exc
+
+    def _reraise_block(self, exc: BaseException, code: CodeType,
+                       entries: Sequence[Tuple[str, CompiledExpression]]) -> None:
+        """Find which assignment of a block failed (from the traceback line) and raise."""
+        line = None
+        trace: Optional[TracebackType] = exc.__traceback__
+        while trace is not None:
+            if trace.tb_frame.f_code is code:
+                line = trace.tb_lineno
+            trace = trace.tb_next
+        if line is not None and 1 <= line <= len(entries):
+            target, compiled = entries[line - 1]
+            owner = compiled.owner if compiled.owner is not None else target
+            self._reraise(exc, compiled.source, owner, compiled.names)
+        self._reraise(exc, None, None, None)
+
+    def _translate(self, exc: BaseException, source: Optional[str], owner: Optional[str],
+                   names: Optional[FrozenSet[str]]) -> BaseException:
+        """Map an exception of a run to ExpressionError subclasses naming expression and owner."""
+        if not isinstance(exc, Exception):
+            return exc  # KeyboardInterrupt, SystemExit: never swallowed
+        subject = _describe(source, owner)
+        if isinstance(exc, ExpressionError):
+            if exc.expr is not None:
+                return exc
+            message = "%s: %s" % (subject, exc)
+            if isinstance(exc, UnknownNameError):
+                return UnknownNameError(message, source, owner, exc.name)
+            return type(exc)(message, source, owner)
+        if isinstance(exc, LmfitHostError):
+            return exc
+        if isinstance(exc, NameError) and not isinstance(exc, UnboundLocalError):
+            name = _missing_name(exc)
+            if name is not None and name not in self.symtable:
+                message = "%s uses the unknown name %r" % (subject, name)
+                hint = _missing_name_hint(name) if _missing_name_hint is not None else None
+                if hint:
+                    message += " (%s)" % hint
+                else:
+                    message += "; define it first (a parameter, or interp.symtable[%r] = ...)" \
+                        % name
+                return UnknownNameError(message, source, owner, name)
+        if isinstance(exc, RecursionError):
+            return ExpressionLimitError("%s recursed too deeply; look for a recursion without "
+                                        "end" % subject, source, owner)
+        if isinstance(exc, MemoryError):
+            return ExpressionLimitError("%s ran out of memory" % subject, source, owner)
+        return ExpressionRuntimeError("%s failed: %s: %s" % (subject, type(exc).__name__, exc),
+                                      source, owner)
+
+
+def _missing_name(exc: NameError) -> Optional[str]:
+    """The name a NameError is about (its ``name`` attribute on 3.10+, else the message)."""
+    name = getattr(exc, "name", None)
+    if name:
+        return str(name)
+    match = re.search(r"name '([^']+)' is not defined", str(exc))
+    return match.group(1) if match else None
+
+
+def _nothing() -> None:
+    """The update of an empty constraint block."""

@@ -1,0 +1,154 @@
+"""The core function pack: the seed's math functions and constants for expressions.
+
+Every constraint expression and every :class:`~lmfit_host.expr.Interpreter`
+sees these names unless a plugin layer replaces the set. Each name has a
+scalar version, taken from :mod:`math` because constraint expressions are
+float arithmetic on the fit's hot path, and an array version from numpy for
+interpreters built with ``arrays=True`` (models evaluated on whole arrays).
+``max``, ``min`` and ``fsum`` keep Python's semantics in both versions, as
+the seed documents them.
+
+The module is also a pluggy plugin (entry point ``math`` in the
+``lmfit_host`` group)::
+
+    >>> from lmfit_host import mathpack
+    >>> mathpack.SYMBOLS["sqrt"].value(16.0)
+    4.0
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import numbers
+import operator
+from typing import Any, Callable, Dict, Optional, Tuple
+
+import numpy as np
+
+from lmfit_host.errors import ExpressionLimitError
+from lmfit_host.expr import Symbol
+from lmfit_host.hookspecs import hookimpl
+
+ORIGIN = "lmfit-host math pack"
+"""The origin recorded for every symbol of this pack."""
+
+MAX_FACTORIAL_ARGUMENT = 5000
+"""Largest n accepted by ``factorial``: 5000! already has 16326 digits."""
+
+
+def _factorial_argument(value: Any) -> int:
+    """Turn an integral number (int, or a float such as a parameter value 5.0) into an int."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Integral):
+        return operator.index(value)
+    if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    raise ValueError("factorial() only accepts integral values, got %r" % (value,))
+
+
+def factorial(n: Any) -> int:
+    """n! for a non-negative integral n (an int or a float like 5.0), bounded.
+
+    n above :data:`MAX_FACTORIAL_ARGUMENT` raises ExpressionLimitError, so an
+    expression cannot spend minutes building a number with millions of digits.
+
+        >>> factorial(5.0)
+        120
+    """
+    k = _factorial_argument(n)
+    if k > MAX_FACTORIAL_ARGUMENT:
+        raise ExpressionLimitError(
+            "factorial(%d) is above the limit of factorial(%d) "
+            "(lmfit_host.mathpack.MAX_FACTORIAL_ARGUMENT); use lgamma(n + 1) style "
+            "float arithmetic for large n" % (k, MAX_FACTORIAL_ARGUMENT))
+    return math.factorial(k)
+
+
+def factorial_array(n: Any) -> Any:
+    """Element-wise factorial of an array as floats (Gamma(n + 1)); a scalar gives factorial(n)."""
+    values = np.asarray(n)
+    if values.ndim == 0:
+        return factorial(values.item())
+    if values.size and (np.any(values < 0) or np.any(values != np.floor(values))):
+        raise ValueError("factorial() is only defined for non-negative integral values")
+    from scipy.special import gamma  # imported on first use: scipy.special is slow to import
+
+    return gamma(values + 1.0)
+
+
+def log_array(x: Any, base: Optional[float] = None) -> Any:
+    """Natural logarithm of an array, or the logarithm to ``base`` as ``math.log`` allows."""
+    if base is None:
+        return np.log(x)
+    return np.log(x) / np.log(base)
+
+
+# name -> (scalar version, array version or None when the scalar one handles arrays too)
+_FUNCTIONS: Dict[str, Tuple[Callable[..., Any], Optional[Callable[..., Any]]]] = {
+    "abs": (builtins.abs, None),
+    "acos": (math.acos, np.arccos),
+    "acosh": (math.acosh, np.arccosh),
+    "asin": (math.asin, np.arcsin),
+    "asinh": (math.asinh, np.arcsinh),
+    "atan": (math.atan, np.arctan),
+    "atan2": (math.atan2, np.arctan2),
+    "atanh": (math.atanh, np.arctanh),
+    "ceil": (math.ceil, np.ceil),
+    "copysign": (math.copysign, np.copysign),
+    "cos": (math.cos, np.cos),
+    "cosh": (math.cosh, np.cosh),
+    "degrees": (math.degrees, np.degrees),
+    "exp": (math.exp, np.exp),
+    "fabs": (math.fabs, np.fabs),
+    "factorial": (factorial, factorial_array),
+    "floor": (math.floor, np.floor),
+    "fmod": (math.fmod, np.fmod),
+    "frexp": (math.frexp, np.frexp),
+    "fsum": (math.fsum, None),
+    "hypot": (math.hypot, np.hypot),
+    "isinf": (math.isinf, np.isinf),
+    "isnan": (math.isnan, np.isnan),
+    "ldexp": (math.ldexp, np.ldexp),
+    "log": (math.log, log_array),
+    "log10": (math.log10, np.log10),
+    "log1p": (math.log1p, np.log1p),
+    "max": (builtins.max, None),
+    "min": (builtins.min, None),
+    "modf": (math.modf, np.modf),
+    # math.pow, not the builtin: it works on floats, so 10**10**10 style growth is impossible.
+    "pow": (math.pow, np.power),
+    "radians": (math.radians, np.radians),
+    "sin": (math.sin, np.sin),
+    "sinh": (math.sinh, np.sinh),
+    "sqrt": (math.sqrt, np.sqrt),
+    "tan": (math.tan, np.tan),
+    "tanh": (math.tanh, np.tanh),
+    "trunc": (math.trunc, np.trunc),
+}
+
+_CONSTANTS: Dict[str, float] = {"e": math.e, "pi": math.pi, "inf": math.inf, "nan": math.nan}
+
+
+def _build_symbols() -> Dict[str, Symbol]:
+    """Assemble SYMBOLS from the function and constant tables."""
+    symbols: Dict[str, Symbol] = {}
+    for name, (func, array_func) in _FUNCTIONS.items():
+        symbols[name] = Symbol(name, func, func if array_func is None else array_func, ORIGIN)
+    for name, value in _CONSTANTS.items():
+        symbols[name] = Symbol(name, value, value, ORIGIN)
+    return symbols
+
+
+SYMBOLS: Dict[str, Symbol] = _build_symbols()
+"""Every name of the pack as a :class:`~lmfit_host.expr.Symbol`; the core's fallback namespace."""
+
+
+@hookimpl
+def lmfit_host_register_functions(register: Callable[..., None]) -> None:
+    """Register the seed's math functions and constants: ``register(name, func, array_func)``."""
+    for name, (func, array_func) in _FUNCTIONS.items():
+        register(name, func, array_func)
+    for name, value in _CONSTANTS.items():
+        register(name, value)
