@@ -35,7 +35,7 @@ import operator
 import re
 import time
 from dataclasses import dataclass, replace
-from types import CodeType, MappingProxyType, TracebackType
+from types import CodeType, FunctionType, MappingProxyType, TracebackType
 from typing import (Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping,
                     Optional, Sequence, Set, Tuple, Type)
 
@@ -425,6 +425,11 @@ def _is_float_constant(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (float, complex)
 
 
+def _is_number_constant(node: ast.AST) -> bool:
+    """A number literal (int, float, complex; bool counts as int)."""
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float, complex, bool)
+
+
 class _Bounder(ast.NodeTransformer):
     """Route growable operations through bounded helpers and count loops and calls."""
 
@@ -433,9 +438,7 @@ class _Bounder(ast.NodeTransformer):
         name = _RISKY_OPS.get(type(node.op))
         if name is None:
             return node
-        # A float literal operand makes the result a float (or an error): no helper needed.
-        if _is_float_constant(node.left) or (
-                name in ("add", "mul", "pow") and _is_float_constant(node.right)):
+        if _native_in_bounded(node, name):
             return node
         return ast.copy_location(_call_helper(name, node.left, node.right), node)
 
@@ -510,6 +513,7 @@ class _Compiled:
     code: Optional[CodeType]      # eval code (expressions) or exec code of all but the last
     last: Optional[CodeType]      # eval code of a final expression statement (exec mode)
     names: FrozenSet[str]         # free names (expressions only)
+    checked: Optional[ast.AST] = None  # the checked tree before the transform (expressions)
 
 
 def _parse(source: str, mode: str) -> ast.AST:
@@ -552,12 +556,13 @@ def _compile_source(source: str, mode: str) -> _Compiled:
     try:
         _check_tree(tree, source)
         names = frozenset(_free_names(tree)) if mode == "eval" else frozenset()
+        checked = _copy.deepcopy(tree) if mode == "eval" else None
         tree = _Bounder().visit(tree)
     except RecursionError:
         raise _CompileProblem(ExpressionLimitError, "the text is nested too deeply to compile; "
                               "split it into smaller pieces") from None
     if mode == "eval":
-        return _Compiled(tree, _compile_tree(tree, "<expression>", "eval"), None, names)
+        return _Compiled(tree, _compile_tree(tree, "<expression>", "eval"), None, names, checked)
     assert isinstance(tree, ast.Module)
     last: Optional[CodeType] = None
     body = tree.body
@@ -581,7 +586,7 @@ class CompiledExpression:
         ['a', 'b']
     """
 
-    __slots__ = ("source", "owner", "names", "_code", "_tree")
+    __slots__ = ("source", "owner", "names", "_code", "_tree", "_checked")
 
     source: str
     owner: Optional[str]
@@ -593,6 +598,7 @@ class CompiledExpression:
         self.names = compiled.names
         self._code = compiled.code
         self._tree = compiled.tree
+        self._checked = compiled.checked
 
     def __repr__(self) -> str:
         owner = "" if self.owner is None else ", owner=%r" % self.owner
@@ -676,6 +682,10 @@ class _RunState:
 
 
 _SEQUENCE_TYPES = (str, bytes, bytearray, list, tuple)
+# Types whose arithmetic with anything is cheap: a float (or numpy float64, or complex)
+# operand makes the result a number, an array of an existing array's size, or an error.
+_FLOAT_TYPES: FrozenSet[type] = frozenset({float, np.float64})
+_FAST_TYPES: FrozenSet[type] = frozenset({float, np.float64, complex})
 _FORMAT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?(.)", re.S)
 _SCALAR_TYPES = (int, float, complex, str, bytes, type(None), np.number, np.bool_)
 
@@ -690,6 +700,8 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     All closures share one _RunState, so limits are counted per interpreter
     and per run.
     """
+
+    fast_types = _FAST_TYPES
 
     def charge(units: int) -> None:
         state.work += units
@@ -830,25 +842,25 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     # Fast paths: a float operand (the constraint hot path) cannot build anything big,
     # and numpy arrays of one shape combine element-wise.
     def pow_(a: Any, b: Any) -> Any:
-        if type(a) is float or type(b) is float:
+        if type(a) in fast_types or type(b) in fast_types:
             return a ** b
         check_pow(a, b)
         return a ** b
 
     def mul(a: Any, b: Any) -> Any:
-        if type(a) is float or type(b) is float:
+        if type(a) in fast_types or type(b) in fast_types:
             return a * b
         check_mul(a, b)
         return a * b
 
     def add(a: Any, b: Any) -> Any:
-        if type(a) is float or type(b) is float:
+        if type(a) in fast_types or type(b) in fast_types:
             return a + b
         check_add(a, b)
         return a + b
 
     def mod(a: Any, b: Any) -> Any:
-        if type(a) is float:
+        if type(a) in fast_types:
             return a % b
         check_mod(a, b)
         return a % b
@@ -858,21 +870,21 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         return a << b
 
     def ipow(a: Any, b: Any) -> Any:
-        if type(a) is float:
+        if type(a) in fast_types:
             return a ** b
         check_pow(a, b)
         a **= b
         return a
 
     def imul(a: Any, b: Any) -> Any:
-        if type(a) is float:
+        if type(a) in fast_types:
             return a * b
         check_mul(a, b)
         a *= b
         return a
 
     def iadd(a: Any, b: Any) -> Any:
-        if type(a) is float:
+        if type(a) in fast_types:
             return a + b
         if isinstance(a, list) and not isinstance(b, _SEQUENCE_TYPES):
             # list += iterable extends by any iterable: materialize it, counted, first
@@ -882,7 +894,7 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         return a
 
     def imod(a: Any, b: Any) -> Any:
-        if type(a) is float:
+        if type(a) in fast_types:
             return a % b
         check_mod(a, b)
         a %= b
@@ -964,6 +976,8 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         "pow": pow_, "mul": mul, "add": add, "mod": mod, "lshift": lshift,
         "ipow": ipow, "imul": imul, "iadd": iadd, "imod": imod, "ilshift": ilshift,
         "augitem": augitem, "sized": sized, "tick": tick, "enter": enter, "leave": leave,
+        # for the guards of the float fast path of constraint blocks
+        "type": type, "floats": _FLOAT_TYPES, "NameError": NameError,
     }
     runtime = {_HELPER_PREFIX + name: value for name, value in hidden.items()}
     safe: Dict[str, Any] = {
@@ -988,6 +1002,265 @@ def _short_int(value: Any) -> str:
 
 #: Names every interpreter adds to its symtable next to the function packs' symbols.
 BUILTIN_NAMES: FrozenSet[str] = frozenset(_build_runtime(_RunState(Limits()))[1])
+
+
+# --- the constraint block: one function, with a float fast path -------------------------------
+
+# Functions that return a float (or raise) whatever they are given: with them, an operand
+# is certainly a float, so the bounded helpers are not needed around it.
+_FLOAT_FUNCTIONS: FrozenSet[Any] = frozenset({
+    math.acos, math.acosh, math.asin, math.asinh, math.atan, math.atan2, math.atanh,
+    math.copysign, math.cos, math.cosh, math.degrees, math.erf, math.erfc, math.exp, math.expm1,
+    math.fabs, math.fmod, math.fsum, math.gamma, math.hypot, math.ldexp, math.lgamma, math.log,
+    math.log10, math.log1p, math.log2, math.pow, math.radians, math.remainder, math.sin,
+    math.sinh, math.sqrt, math.tan, math.tanh,
+})
+_FLOAT, _INT, _UNKNOWN = "float", "int literal", "unknown"
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+class _FastPath:
+    """Build the native-float version of a block's expressions, and the guards it needs.
+
+    An operation is made native when an operand is certainly a float (or a
+    complex): a float literal, a name guarded by ``type(name) is float``, the
+    result of a pack function that always returns floats (guarded by
+    identity), or arithmetic of those. The guards are checked once per call
+    of the block; when any fails, the bounded version runs.
+    """
+
+    def __init__(self, table: Mapping[str, Any]) -> None:
+        self.table = table
+        self.kinds: Dict[str, str] = {}          # block targets assigned so far -> kind
+        self.float_names: Dict[str, None] = {}   # names guarded as floats (ordered set)
+        self.functions: Dict[str, Any] = {}      # names guarded by identity -> object
+        self.native = 0                          # operations made native by the guards
+
+    def expression(self, checked: ast.AST) -> Tuple[ast.expr, str]:
+        """The fast version of one checked expression tree, and its result kind."""
+        tree = _copy.deepcopy(checked.body)  # type: ignore[attr-defined]
+        if any(isinstance(node, _COMPREHENSIONS) for node in ast.walk(tree)):
+            return _Bounder().visit(tree), _UNKNOWN  # local names: keep it simple and bounded
+        return self.visit(tree)
+
+    def visit(self, node: ast.expr) -> Tuple[ast.expr, str]:
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is None:
+            return _Bounder().visit(node), _UNKNOWN
+        return method(node)  # type: ignore[no-any-return]
+
+    def visit_Constant(self, node: ast.Constant) -> Tuple[ast.expr, str]:
+        if type(node.value) in (float, complex):
+            return node, _FLOAT
+        if type(node.value) in (int, bool):
+            return node, _INT
+        return node, _UNKNOWN
+
+    def visit_Name(self, node: ast.Name) -> Tuple[ast.expr, str]:
+        kind = self.kinds.get(node.id)
+        if kind is not None:
+            return node, kind
+        self.float_names[node.id] = None
+        return node, _FLOAT
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Tuple[ast.expr, str]:
+        node.operand, kind = self.visit(node.operand)
+        if isinstance(node.op, (ast.USub, ast.UAdd)):
+            return node, kind
+        return node, _UNKNOWN
+
+    def visit_BinOp(self, node: ast.BinOp) -> Tuple[ast.expr, str]:
+        node.left, left = self.visit(node.left)
+        node.right, right = self.visit(node.right)
+        numeric = left in (_FLOAT, _INT) and right in (_FLOAT, _INT)
+        has_float = _FLOAT in (left, right)
+        helper = _RISKY_OPS.get(type(node.op))
+        if helper is None:
+            if isinstance(node.op, (ast.Sub, ast.FloorDiv)) and numeric and has_float:
+                return node, _FLOAT
+            if isinstance(node.op, ast.Div) and numeric:
+                return node, _FLOAT
+            return node, _UNKNOWN
+        if not _native_in_bounded(node, helper):
+            native = left == _FLOAT if helper == "mod" else has_float
+            if not native:
+                call = _call_helper(helper, node.left, node.right)
+                return ast.copy_location(call, node), _UNKNOWN
+            self.native += 1
+        kind = _FLOAT if numeric and has_float and helper != "lshift" else _UNKNOWN
+        return node, kind
+
+    def visit_IfExp(self, node: ast.IfExp) -> Tuple[ast.expr, str]:
+        node.test, _ = self.visit(node.test)
+        node.body, body = self.visit(node.body)
+        node.orelse, orelse = self.visit(node.orelse)
+        return node, (_FLOAT if body == orelse == _FLOAT else _UNKNOWN)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Tuple[ast.expr, str]:
+        kinds = []
+        for index, value in enumerate(node.values):
+            node.values[index], kind = self.visit(value)
+            kinds.append(kind)
+        return node, (_FLOAT if all(kind == _FLOAT for kind in kinds) else _UNKNOWN)
+
+    def visit_Compare(self, node: ast.Compare) -> Tuple[ast.expr, str]:
+        node.left, _ = self.visit(node.left)
+        node.comparators = [self.visit(item)[0] for item in node.comparators]
+        return node, _UNKNOWN
+
+    def visit_Call(self, node: ast.Call) -> Tuple[ast.expr, str]:
+        kinds = []
+        for index, argument in enumerate(node.args):
+            node.args[index], kind = self.visit(argument)
+            kinds.append(kind)
+        for keyword_node in node.keywords:
+            keyword_node.value, _ = self.visit(keyword_node.value)
+        func = node.func
+        if not isinstance(func, ast.Name) or func.id in self.kinds:
+            node.func, _ = self.visit(func)
+            return node, _UNKNOWN
+        value = self.table.get(func.id)
+        simple = not node.keywords and not any(isinstance(arg, ast.Starred) for arg in node.args)
+        kind = _UNKNOWN
+        try:
+            if value in _FLOAT_FUNCTIONS:
+                kind = _FLOAT
+            elif value is builtins.abs and simple and len(kinds) == 1:
+                kind = kinds[0]
+            elif (value is builtins.max or value is builtins.min) and simple and kinds \
+                    and all(item == _FLOAT for item in kinds):
+                kind = _FLOAT
+        except TypeError:  # unhashable value: not one of ours
+            kind = _UNKNOWN
+        if kind != _UNKNOWN:
+            self.functions[func.id] = value
+        return node, kind
+
+    def guard(self) -> Tuple[ast.expr, List[str]]:
+        """The test 'every guarded name holds what was assumed', and its closure names."""
+        tests: List[ast.expr] = []
+        for name in self.float_names:
+            tests.append(ast.Compare(
+                left=ast.Call(func=_helper("type"), args=[ast.Name(id=name, ctx=ast.Load())],
+                              keywords=[]),
+                ops=[ast.In()], comparators=[_helper("floats")]))
+        closure = []
+        for number, name in enumerate(self.functions):
+            cell = "%sk%d" % (_HELPER_PREFIX, number)
+            closure.append(cell)
+            tests.append(ast.Compare(left=ast.Name(id=name, ctx=ast.Load()), ops=[ast.Is()],
+                                     comparators=[ast.Name(id=cell, ctx=ast.Load())]))
+        if not tests:
+            return ast.Constant(value=True), closure
+        if len(tests) == 1:
+            return tests[0], closure
+        return ast.BoolOp(op=ast.And(), values=tests), closure
+
+
+def _native_in_bounded(node: ast.BinOp, helper: str) -> bool:
+    """True when the bounded transform itself leaves this operation native."""
+    if _is_float_constant(node.left):
+        return True
+    if helper in ("add", "mul", "pow") and _is_float_constant(node.right):
+        return True
+    return helper == "add" and (_is_number_constant(node.left)
+                                or _is_number_constant(node.right))
+
+
+def _place(node: ast.AST, line: int) -> ast.AST:
+    """Put every node of a tree on one line (the line number identifies the assignment)."""
+    for part in ast.walk(node):
+        if "lineno" in part._attributes:
+            part.lineno = part.end_lineno = line  # type: ignore[attr-defined]
+            part.col_offset = part.end_col_offset = 0  # type: ignore[attr-defined]
+    return node
+
+
+def _assign(target: str, value: ast.expr, line: int) -> ast.stmt:
+    """``target = value`` on the given line."""
+    return _place(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value),
+                  line)  # type: ignore[return-value]
+
+
+def _build_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Mapping[str, Any]
+                 ) -> Tuple[Callable[[Dict[str, Any]], Callable[..., Callable[[], None]]],
+                            List[Any]]:
+    """Compile a block; return (globals -> maker of the block function, guard objects).
+
+    The block function assigns line ``i`` for entry ``i`` (so a traceback
+    names the failing entry); with a fast path it reads::
+
+        def block():
+            global <targets>
+            try: ok = <guards>
+            except NameError: ok = False
+            if ok: <native assignments>
+            else: <bounded assignments>
+    """
+    fast = _FastPath(table)
+    bounded_body: List[ast.stmt] = []
+    fast_body: List[ast.stmt] = []
+    for line, (target, compiled) in enumerate(entries, start=1):
+        value = _copy.deepcopy(compiled._tree.body)  # type: ignore[attr-defined]
+        bounded_body.append(_assign(target, value, line))
+        if compiled._checked is not None:
+            fast_value, kind = fast.expression(compiled._checked)
+        else:
+            fast_value, kind = _copy.deepcopy(value), _UNKNOWN
+        fast.kinds[target] = kind
+        fast_body.append(_assign(target, fast_value, line))
+    targets = list(dict.fromkeys(target for target, _ in entries))
+    extra = len(entries) + 1
+    body: List[ast.stmt] = [ast.Global(names=targets)]
+    closure: List[str] = []
+    if fast.native:
+        test, closure = fast.guard()
+        flag = "%sok" % _HELPER_PREFIX
+        body.append(ast.Try(
+            body=[ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())], value=test)],
+            handlers=[ast.ExceptHandler(type=_helper("NameError"), name=None, body=[
+                ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
+                           value=ast.Constant(value=False))])],
+            orelse=[], finalbody=[]))
+        body.append(ast.If(test=ast.Name(id=flag, ctx=ast.Load()), body=fast_body,
+                           orelse=bounded_body))
+    else:
+        body.extend(bounded_body)
+    inner = ast.FunctionDef(name="%sblock" % _HELPER_PREFIX, args=_no_arguments(), body=body,
+                            decorator_list=[], returns=None, type_comment=None)
+    maker = ast.FunctionDef(
+        name="%smake" % _HELPER_PREFIX,
+        args=_no_arguments([ast.arg(arg=cell, annotation=None) for cell in closure]),
+        body=[inner, ast.Return(value=ast.Name(id=inner.name, ctx=ast.Load()))],
+        decorator_list=[], returns=None, type_comment=None)
+    module = ast.Module(body=[maker], type_ignores=[])
+    _place_missing(module, extra)  # the scaffolding goes on a line after the entries
+    try:
+        code = _compile_tree(module, "<constraints>", "exec")
+    except _CompileProblem as problem:
+        raise problem.kind("compiling the constraint block: %s" % problem.detail) from None
+    maker_code = next(const for const in code.co_consts if isinstance(const, CodeType))
+    guard_objects = [fast.functions[name] for name in fast.functions] if fast.native else []
+
+    def make(globals_: Dict[str, Any]) -> Callable[..., Callable[[], None]]:
+        return FunctionType(maker_code, globals_)
+
+    return make, guard_objects
+
+
+def _no_arguments(args: Optional[List[ast.arg]] = None) -> ast.arguments:
+    """An ast.arguments with only positional arguments (none by default)."""
+    return ast.arguments(posonlyargs=[], args=args or [], vararg=None, kwonlyargs=[],
+                         kw_defaults=[], kwarg=None, defaults=[])
+
+
+def _place_missing(tree: ast.AST, line: int) -> None:
+    """Give the nodes that have no position yet the given line (placed nodes keep theirs)."""
+    for node in ast.walk(tree):
+        if "lineno" in node._attributes and getattr(node, "lineno", None) is None:
+            node.lineno = node.end_lineno = line  # type: ignore[attr-defined]
+            node.col_offset = node.end_col_offset = 0  # type: ignore[attr-defined]
+
 
 
 # --- the Interpreter -----------------------------------------------------------------------------
@@ -1120,11 +1393,14 @@ class Interpreter:
 
     def compile_block(self, assignments: Sequence[Tuple[str, CompiledExpression]]
                       ) -> Callable[[], None]:
-        """One code object that sets ``symtable[target]`` for every pair, in order.
+        """One compiled function that sets ``symtable[target]`` for every pair, in order.
 
-        Calling the returned function runs all assignments in one exec (the
+        Calling the returned function runs all assignments in one go (the
         fit's hot path). A failure raises the same errors as :meth:`evaluate`,
-        naming the failing expression and its owner.
+        naming the failing expression and its owner. While the values read
+        are Python floats and the math functions are the pack's own, the
+        block runs native float arithmetic (checked once per call); otherwise
+        it runs the bounded version.
 
             >>> interp = Interpreter({"a": 1.0})
             >>> c = interp.compile_expression
@@ -1133,40 +1409,43 @@ class Interpreter:
             3.0
         """
         entries = list(assignments)
-        body: List[ast.stmt] = []
-        for line, (target, compiled) in enumerate(entries, start=1):
-            check_identifier(target, "assignment target")
-            value = _copy.deepcopy(compiled._tree.body)  # type: ignore[attr-defined]
-            for node in ast.walk(value):
-                # one line per assignment: the traceback line tells which one failed
-                if "lineno" in node._attributes:
-                    node.lineno = node.end_lineno = line  # type: ignore[attr-defined]
-                    node.col_offset = node.end_col_offset = 0  # type: ignore[attr-defined]
-            assign = ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value,
-                                lineno=line, col_offset=0, end_lineno=line, end_col_offset=0)
-            body.append(assign)
-        if not body:
+        if not entries:
             return _nothing
-        try:
-            code = _compile_tree(ast.Module(body=body, type_ignores=[]), "<constraints>", "exec")
-        except _CompileProblem as problem:
-            raise problem.kind("compiling the constraint block: %s" % problem.detail) from None
+        for target, compiled in entries:
+            check_identifier(target, "assignment target")
+            if not isinstance(compiled, CompiledExpression):
+                raise TypeError("compile_block() takes (target, CompiledExpression) pairs, got %r"
+                                % (compiled,))
+        make, guard_objects = _build_block(entries, self.symtable)
         interp = self
         runtime = self._runtime
         state = self._state
+        table = self.symtable
+        table["__builtins__"] = runtime  # functions take their builtins from here when made
+        block = make(table)(*guard_objects)
+        code = block.__code__
 
         def update() -> None:
-            table = interp.symtable
-            table["__builtins__"] = runtime
-            started = state.begin()
+            nonlocal table, block
+            current = interp.symtable
+            current["__builtins__"] = runtime
+            if current is not table:  # the interpreter got a new symtable dict: rebind
+                table, block = current, make(current)(*guard_objects)
+            if state.active:
+                try:
+                    block()
+                except BaseException as exc:
+                    interp._reraise_block(exc, code, entries)
+                    raise
+                return
+            state.begin()
             try:
-                exec(code, table)
+                block()
             except BaseException as exc:
                 interp._reraise_block(exc, code, entries)
                 raise
             finally:
-                if started:
-                    state.end()
+                state.end()
 
         update.__doc__ = "Recompute %d constrained values: %s" % (
             len(entries), ", ".join(target for target, _ in entries[:10]))
