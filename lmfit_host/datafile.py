@@ -311,15 +311,16 @@ class FitData:
         return None if self.sigma is None else 1.0 / self.sigma
 
     def check_enough_points(self, free_names: Sequence[str]) -> None:
-        """Raise DataFileError unless there are more rows than free parameters ``free_names``."""
-        if self.ndata <= len(free_names):
+        """Raise DataFileError when there are fewer rows than free parameters ``free_names``."""
+        if self.ndata < len(free_names):
             dropped = (f" after dropping {self.dropped} row{'s' if self.dropped != 1 else ''} "
                        f"with missing values" if self.dropped else "")
             raise DataFileError(
                 f"{self.path}: {self.ndata} data row{'s' if self.ndata != 1 else ''}{dropped}, "
                 f"but the model has {len(free_names)} free parameter"
-                f"{'s' if len(free_names) != 1 else ''} ({', '.join(free_names)}); a fit needs more "
-                f"rows than free parameters: add data, or fix parameters with -p NAME=VALUE:vary=no",
+                f"{'s' if len(free_names) != 1 else ''} ({', '.join(free_names)}); a fit needs at least "
+                f"one row per free parameter: add data, or fix parameters with "
+                f"-p NAME=VALUE:vary=no",
                 self.path)
 
 

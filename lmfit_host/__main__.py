@@ -1,0 +1,8 @@
+"""``python -m lmfit_host``: the ``lmfit-host`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
