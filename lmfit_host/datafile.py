@@ -3,8 +3,9 @@
 The rules, chosen so that a file written by a spreadsheet, by
 ``numpy.savetxt`` or by hand reads without options:
 
-- The delimiter is found from the first data line: a tab, else a comma,
-  else a semicolon, else runs of whitespace.
+- The delimiter is found from the first data line: a tab, else a
+  semicolon (then ``1,5`` reads as 1.5, as spreadsheets write it in many
+  locales), else a comma, else runs of whitespace.
 - Blank lines and lines starting with ``#`` are skipped. In
   whitespace-separated files, text after a ``#`` on a data line is a comment.
 - The first non-comment line is a header when none of its fields is a
@@ -64,9 +65,15 @@ class DataFileError(LmfitHostError, ValueError):
         self.column = column
 
 
-def _parse_number(text: str) -> Optional[float]:
-    """The float in ``text``, NaN for a missing-value token, None when it is not a number."""
+def _parse_number(text: str, decimal_comma: bool = False) -> Optional[float]:
+    """The float in ``text``, NaN for a missing-value token, None when it is not a number.
+
+    ``decimal_comma``: ``1,5`` means 1.5 (semicolon-separated files from
+    spreadsheets in many locales).
+    """
     stripped = text.strip()
+    if decimal_comma and "," in stripped and "." not in stripped:
+        stripped = stripped.replace(",", ".", 1)
     if stripped.lower() in MISSING_TOKENS:
         return math.nan
     try:
@@ -82,9 +89,10 @@ def _parse_number(text: str) -> Optional[float]:
     return None
 
 
-def _is_number(text: str) -> bool:
+def _is_number(text: str, decimal_comma: bool = False) -> bool:
     stripped = text.strip()
-    return stripped.lower() not in MISSING_TOKENS and _parse_number(stripped) is not None
+    return (stripped.lower() not in MISSING_TOKENS
+            and _parse_number(stripped, decimal_comma) is not None)
 
 
 @dataclass
@@ -169,7 +177,7 @@ class Table:
                     f"{'s' if len(fields) != 1 else ''}, so column {self.label(index)} "
                     f"({role}) is missing; fill the row or remove it",
                     self.path, line, self.label(index))
-            number = _parse_number(fields[index])
+            number = _parse_number(fields[index], decimal_comma=self.delimiter == ";")
             if number is None:
                 raise DataFileError(
                     f"{self.path}, line {line}, column {self.label(index)} ({role}): "
@@ -183,10 +191,11 @@ class Table:
 def _sniff_delimiter(line: str) -> str:
     if "\t" in line:
         return "\t"
-    if "," in line:
-        return ","
+    # a semicolon before a comma: the comma is likely a decimal comma
     if ";" in line:
         return ";"
+    if "," in line:
+        return ","
     return " "
 
 
@@ -238,7 +247,7 @@ def read_table(path: Union[str, "os.PathLike[str]"]) -> Table:
     header_line: Optional[int] = None
     names: List[Optional[str]] = []
     start = first
-    if first_fields and not any(_is_number(item) for item in first_fields):
+    if first_fields and not any(_is_number(item, delimiter == ";") for item in first_fields):
         header_line = first + 1
         names = [item or None for item in first_fields]
         start = first + 1
@@ -262,7 +271,7 @@ def read_table(path: Union[str, "os.PathLike[str]"]) -> Table:
         candidates = _split(last_text, delimiter)
         if (last_number == first - _blank_lines_before(lines, first) - 1
                 and len(candidates) == width
-                and not any(_is_number(item) for item in candidates)):
+                and not any(_is_number(item, delimiter == ";") for item in candidates)):
             names = list(candidates)
             header_line = last_number + 1
     names = names + [None] * (width - len(names))

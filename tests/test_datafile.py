@@ -68,6 +68,13 @@ def test_semicolon_separated_is_detected(tmp_path):
     assert read_data(path).delimiter == "semicolon"
 
 
+def test_semicolon_files_may_use_decimal_commas(tmp_path):
+    data = read_data(write(tmp_path, "d.csv", "x;y\n1,5;2,25\n3;4.5\n"))
+    assert np.allclose(data.x, [1.5, 3]) and np.allclose(data.y, [2.25, 4.5])
+    headerless = read_data(write(tmp_path, "e.csv", "1,5;2,25\n3;4\n"))
+    assert headerless.header is None and np.allclose(headerless.x, [1.5, 3])
+
+
 def test_comment_lines_and_inline_comments_are_skipped(tmp_path):
     text = "# measured 2024\n\n1 2  # first\n# skipped\n3 4\n"
     data = read_data(write(tmp_path, "d.dat", text))
