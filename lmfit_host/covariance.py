@@ -134,8 +134,8 @@ def propagate(gradients: np.ndarray, covariance: np.ndarray) -> np.ndarray:
 
 
 def is_at_bound(x: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-                names: Sequence[str]) -> Tuple[str, ...]:
-    """Names of the parameters sitting on one of their bounds (to rounding)."""
-    span = np.maximum(np.abs(x), 1.0) * 1e-12
+                names: Sequence[str], tolerance: float = 1e-12) -> Tuple[str, ...]:
+    """Names of the parameters within ``tolerance`` (relative, at least absolute) of a bound."""
+    span = np.maximum(np.abs(x), 1.0) * tolerance
     hits = (np.abs(x - lower) <= span) | (np.abs(upper - x) <= span)
     return tuple(name for name, hit in zip(names, hits) if hit)

@@ -270,6 +270,11 @@ class _Fit:
         elif stats.nfree <= 0:
             reason = (f"too few data points: {stats.ndata} residuals for {len(names)} varied "
                       f"parameters leave no degree of freedom")
+        elif is_at_bound(x, problem.lower, problem.upper, names):
+            pinned = is_at_bound(x, problem.lower, problem.upper, names)
+            reason = ("the parameter(s) " + ", ".join(pinned) + " ended at a bound, where the "
+                      "covariance does not describe the uncertainty; widen the bound or fix "
+                      "the parameter")
         else:
             jac = None if outcome is None else outcome.jacobian
             if jac is None:
@@ -277,13 +282,12 @@ class _Fit:
                 nfev += 2 * len(names)
             estimate = estimate_covariance(jac, names, stats, minimizer.scale_covar)
             covar, reason = estimate.matrix, estimate.reason
-            if covar is not None:
-                pinned = is_at_bound(x, problem.lower, problem.upper, names)
-                if pinned:
-                    covar = None
-                    reason = ("the parameter(s) " + ", ".join(pinned) + " ended at a bound, "
-                              "where the covariance does not describe the uncertainty; widen "
-                              "the bound or fix the parameter")
+            # an engine working through the bounds transform sees no slope at a bound
+            near = is_at_bound(x, problem.lower, problem.upper, names, tolerance=1e-6)
+            if covar is None and near:
+                reason = ("the parameter(s) " + ", ".join(near) + " ended at a bound, where "
+                          "the covariance does not describe the uncertainty; widen the bound "
+                          "or fix the parameter")
         self.set_values(names, x)
 
         stderr: Dict[str, float] = {}
@@ -349,6 +353,14 @@ class _Fit:
                     correl: Mapping[str, Mapping[str, float]]) -> None:
         """Seed behaviour: the user's own Parameters hold the best fit afterwards."""
         source = self.source
+        # functions the user gave this fit's interpreter must stay reachable
+        # for the constraints of the Parameters that were fitted with them
+        needed = set().union(*source._expression_names().values()) if self.expr_names else set()
+        own = source.interpreter.symtable
+        fitted = self.work.interpreter.symtable
+        for name in needed:
+            if name not in own and name not in source and name in fitted:
+                own[name] = fitted[name]
         for name, value in zip(self.names, x.tolist()):
             source[name].value = value
         for name, param in source.items():
