@@ -41,7 +41,7 @@ from .lineshapes import (
     voigt,
 )
 from .special import (
-    beta,
+    beta_fn,
     betaln,
     dawsn,
     digamma,
@@ -51,7 +51,7 @@ from .special import (
     erfinv,
     expi,
     expn,
-    gamma,
+    gamma_fn,
     gammaln,
     sinc,
     wofz,
@@ -75,7 +75,7 @@ FUNCTIONS: Dict[str, Callable[..., object]] = {
     function.__name__: function
     for function in (
         # special functions
-        erf, erfc, erfcx, erfinv, gamma, gammaln, beta, betaln, digamma, wofz, dawsn,
+        erf, erfc, erfcx, erfinv, gamma_fn, gammaln, beta_fn, betaln, digamma, wofz, dawsn,
         expi, expn, sinc,
         # line shapes
         gaussian, lorentzian, voigt, pvoigt, pseudo_voigt, moffat, pearson7,

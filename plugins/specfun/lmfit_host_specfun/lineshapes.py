@@ -71,9 +71,10 @@ _erfc = math.erfc
 _atan = math.atan
 _cos = math.cos
 _wofz = _scalar.wofz
-_erfcx = _scalar.erfcx
+# double specializations: calling a fused cython function costs a signature match
+_erfcx = _scalar.erfcx["double"]
 _gammaln = _scalar.gammaln
-_gamma = _scalar.gamma
+_gamma = _scalar.gamma["double"]
 _EXP_LIMIT = math.log(1.7976931348623157e308)
 
 STEP_FORMS = ("linear", "atan", "arctan", "erf", "logistic")

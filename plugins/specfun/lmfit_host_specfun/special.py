@@ -2,9 +2,11 @@
 
 Every function takes Python floats and returns a Python float (or complex),
 quickly, because constraint expressions call them on every fit step; given
-numpy arrays (or lists) it returns numpy arrays. Values are SciPy's: the
-scalar path calls ``scipy.special.cython_special`` (no array machinery), the
-array path the matching ``scipy.special`` ufunc, so both paths agree,
+numpy arrays (or lists) it returns numpy arrays. Values are SciPy's: a real
+scalar goes straight to the C-level double version in
+``scipy.special.cython_special`` (``math.erf``/``math.erfc`` for the error
+functions; no array machinery, no fused-type dispatch), anything else to
+the matching ``scipy.special`` ufunc, so both paths agree (to an ulp),
 including at poles and overflow (``nan`` / ``inf``, never an exception).
 
 >>> erf(0.5)
@@ -23,7 +25,7 @@ import scipy.special as _ufuncs
 from scipy.special import cython_special as _scalar
 
 __all__ = [
-    "beta",
+    "beta_fn",
     "betaln",
     "dawsn",
     "digamma",
@@ -33,7 +35,7 @@ __all__ = [
     "erfinv",
     "expi",
     "expn",
-    "gamma",
+    "gamma_fn",
     "gammaln",
     "sinc",
     "wofz",
@@ -56,9 +58,32 @@ def _fallback(ufunc: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
-# The scalar path relies on cython_special raising TypeError for anything
-# that is not a float/complex: that is the cheapest exact dispatch (no
-# isinstance chain on the hot path, and exceptions cost nothing when not raised).
+# Real scalars (float, numpy.float64, int, bool) take the fast path; one
+# isinstance test is far cheaper than calling a fused cython function,
+# whose per-call signature matching costs more than the function itself.
+_REAL = (float, int)
+
+
+def _double(function: Any) -> Callable[..., Any]:
+    """The double-precision specialization of a cython_special function."""
+    signatures = getattr(function, "__signatures__", None)
+    return function["double"] if signatures else function
+
+
+# libm's erf/erfc (through math) agree with SciPy's to an ulp and cost a third
+_erf = math.erf
+_erfc = math.erfc
+_erfcx = _double(_scalar.erfcx)
+_erfinv = _double(_scalar.erfinv)
+_gamma = _double(_scalar.gamma)
+_gammaln = _double(_scalar.gammaln)
+_beta = _double(_scalar.beta)
+_betaln = _double(_scalar.betaln)
+_digamma = _double(_scalar.psi)
+_wofz = _scalar.wofz  # takes double complex only; floats convert
+_dawsn = _double(_scalar.dawsn)
+_expi = _double(_scalar.expi)
+_expn = _double(_scalar.expn)
 
 def erf(x: ArrayOrScalar) -> ArrayOrScalar:
     """Error function, ``erf(x) = 2/sqrt(pi) * integral_0^x exp(-t**2) dt``.
@@ -66,10 +91,9 @@ def erf(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> erf(0.0), erf(float('inf'))
     (0.0, 1.0)
     """
-    try:
-        return _scalar.erf(x)
-    except TypeError:
-        return _fallback(_ufuncs.erf, x)
+    if isinstance(x, _REAL):
+        return _erf(x)
+    return _fallback(_ufuncs.erf, x)
 
 
 def erfc(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -78,10 +102,9 @@ def erfc(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> erfc(0.0)
     1.0
     """
-    try:
-        return _scalar.erfc(x)
-    except TypeError:
-        return _fallback(_ufuncs.erfc, x)
+    if isinstance(x, _REAL):
+        return _erfc(x)
+    return _fallback(_ufuncs.erfc, x)
 
 
 def erfcx(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -93,10 +116,9 @@ def erfcx(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> erfcx(0.0)
     1.0
     """
-    try:
-        return _scalar.erfcx(x)
-    except TypeError:
-        return _fallback(_ufuncs.erfcx, x)
+    if isinstance(x, _REAL):
+        return _erfcx(x)
+    return _fallback(_ufuncs.erfcx, x)
 
 
 def erfinv(y: ArrayOrScalar) -> ArrayOrScalar:
@@ -105,58 +127,59 @@ def erfinv(y: ArrayOrScalar) -> ArrayOrScalar:
     >>> erfinv(0.0)
     0.0
     """
-    try:
-        return _scalar.erfinv(y)
-    except TypeError:
-        return _fallback(_ufuncs.erfinv, y)
+    if isinstance(y, _REAL):
+        return _erfinv(y)
+    return _fallback(_ufuncs.erfinv, y)
 
 
-def gamma(x: ArrayOrScalar) -> ArrayOrScalar:
-    """Gamma function, ``gamma(n) == (n - 1)!``; nan at the poles 0, -1, -2, ...
+def gamma_fn(x: ArrayOrScalar) -> ArrayOrScalar:
+    """Gamma function, ``gamma_fn(n) == (n - 1)!``; nan at the poles 0, -1, -2, ...
 
-    >>> gamma(5.0)
+    Named ``gamma_fn`` (not ``gamma``) so that parameters can be called
+    ``gamma``, as Voigt and Doniach widths usually are: a parameter may not
+    share a name with a function of the expression namespace.
+
+    >>> gamma_fn(5.0)
     24.0
     """
-    try:
-        return _scalar.gamma(x)
-    except TypeError:
-        return _fallback(_ufuncs.gamma, x)
+    if isinstance(x, _REAL):
+        return _gamma(x)
+    return _fallback(_ufuncs.gamma, x)
 
 
 def gammaln(x: ArrayOrScalar) -> ArrayOrScalar:
-    """Natural logarithm of ``abs(gamma(x))``; finite where gamma overflows.
+    """Natural logarithm of ``abs(gamma_fn(x))``; finite where the Gamma function overflows.
 
     >>> round(gammaln(5.0), 12) == round(math.log(24.0), 12)
     True
     """
-    try:
-        return _scalar.gammaln(x)
-    except TypeError:
-        return _fallback(_ufuncs.gammaln, x)
+    if isinstance(x, _REAL):
+        return _gammaln(x)
+    return _fallback(_ufuncs.gammaln, x)
 
 
-def beta(a: ArrayOrScalar, b: ArrayOrScalar) -> ArrayOrScalar:
-    """Beta function, ``beta(a, b) = gamma(a) * gamma(b) / gamma(a + b)``.
+def beta_fn(a: ArrayOrScalar, b: ArrayOrScalar) -> ArrayOrScalar:
+    """Beta function, ``beta_fn(a, b) = gamma_fn(a) * gamma_fn(b) / gamma_fn(a + b)``.
 
-    >>> beta(2.0, 3.0)
+    Named ``beta_fn`` so that parameters can be called ``beta`` (see :func:`gamma_fn`).
+
+    >>> beta_fn(2.0, 3.0)
     0.08333333333333333
     """
-    try:
-        return _scalar.beta(a, b)
-    except TypeError:
-        return _fallback(_ufuncs.beta, a, b)
+    if isinstance(a, _REAL) and isinstance(b, _REAL):
+        return _beta(a, b)
+    return _fallback(_ufuncs.beta, a, b)
 
 
 def betaln(a: ArrayOrScalar, b: ArrayOrScalar) -> ArrayOrScalar:
-    """Natural logarithm of ``abs(beta(a, b))``.
+    """Natural logarithm of ``abs(beta_fn(a, b))``.
 
     >>> round(betaln(2.0, 3.0), 12) == round(math.log(1 / 12), 12)
     True
     """
-    try:
-        return _scalar.betaln(a, b)
-    except TypeError:
-        return _fallback(_ufuncs.betaln, a, b)
+    if isinstance(a, _REAL) and isinstance(b, _REAL):
+        return _betaln(a, b)
+    return _fallback(_ufuncs.betaln, a, b)
 
 
 def digamma(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -165,10 +188,9 @@ def digamma(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> digamma(1.0)
     -0.5772156649015329
     """
-    try:
-        return _scalar.psi(x)
-    except TypeError:
-        return _fallback(_ufuncs.psi, x)
+    if isinstance(x, _REAL):
+        return _digamma(x)
+    return _fallback(_ufuncs.psi, x)
 
 
 def wofz(z: ArrayOrScalar) -> ArrayOrScalar:
@@ -180,10 +202,9 @@ def wofz(z: ArrayOrScalar) -> ArrayOrScalar:
     >>> wofz(0.0)
     (1+0j)
     """
-    try:
-        return _scalar.wofz(z)
-    except TypeError:
-        return _fallback(_ufuncs.wofz, z)
+    if isinstance(z, (float, complex, int)):
+        return _wofz(z)
+    return _fallback(_ufuncs.wofz, z)
 
 
 def dawsn(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -192,10 +213,9 @@ def dawsn(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> dawsn(0.0)
     0.0
     """
-    try:
-        return _scalar.dawsn(x)
-    except TypeError:
-        return _fallback(_ufuncs.dawsn, x)
+    if isinstance(x, _REAL):
+        return _dawsn(x)
+    return _fallback(_ufuncs.dawsn, x)
 
 
 def expi(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -204,10 +224,9 @@ def expi(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> round(expi(1.0), 12)
     1.895117816356
     """
-    try:
-        return _scalar.expi(x)
-    except TypeError:
-        return _fallback(_ufuncs.expi, x)
+    if isinstance(x, _REAL):
+        return _expi(x)
+    return _fallback(_ufuncs.expi, x)
 
 
 def expn(n: ArrayOrScalar, x: ArrayOrScalar) -> ArrayOrScalar:
@@ -218,10 +237,9 @@ def expn(n: ArrayOrScalar, x: ArrayOrScalar) -> ArrayOrScalar:
     >>> round(expn(1, 1.0), 12)
     0.219383934396
     """
-    try:
-        return _scalar.expn(n, x)
-    except TypeError:
-        return _fallback(_ufuncs.expn, n, x)
+    if isinstance(n, _REAL) and isinstance(x, _REAL):
+        return _expn(n, x)
+    return _fallback(_ufuncs.expn, n, x)
 
 
 _PI = math.pi
