@@ -501,6 +501,53 @@ class _Bounder(ast.NodeTransformer):
             node.value = ast.copy_location(_call_helper("sized", node.value), node.value)
         return node
 
+    # Comparing or hashing nested containers costs their size counted with repeats:
+    # [[0]*10**6]*10**6 takes 16 MB but == on it would take 10**12 steps. Operands that
+    # are containers are weighed first (see _tree_size).
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        if all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+            return node
+        node.left = _weighed(node.left)
+        node.comparators = [_weighed(item) for item in node.comparators]
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        self.generic_visit(node)
+        node.keys = [None if key is None else _weighed(key) for key in node.keys]
+        return node
+
+    def visit_Set(self, node: ast.Set) -> ast.AST:
+        self.generic_visit(node)
+        node.elts = [item if isinstance(item, ast.Starred) else _weighed(item)
+                     for item in node.elts]
+        return node
+
+    def visit_SetComp(self, node: ast.SetComp) -> ast.AST:
+        self.generic_visit(node)
+        node.elt = _weighed(node.elt)
+        return node
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.AST:
+        self.generic_visit(node)
+        node.key = _weighed(node.key)
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        index = node.slice
+        if not any(isinstance(part, ast.Slice) for part in ast.walk(index)):
+            node.slice = _weighed(index)
+        return node
+
+
+def _weighed(node: ast.expr) -> ast.expr:
+    """``__lh_weigh(node)``, unless the node is a literal (cheap to compare and hash)."""
+    if isinstance(node, ast.Constant):
+        return node
+    return ast.copy_location(_call_helper("weigh", node), node)
+
 
 # --- the cached compiler ---------------------------------------------------------------------
 
@@ -690,6 +737,55 @@ _FORMAT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]
 _SCALAR_TYPES = (int, float, complex, str, bytes, type(None), np.number, np.bool_)
 
 
+_CONTAINER_TYPES = (list, tuple, dict, set, frozenset)
+# exact types that are cheap to compare and hash (strings: at most Limits.max_length long)
+_SCALAR_EXACT_TYPES: FrozenSet[type] = frozenset(
+    {float, int, bool, complex, str, type(None), np.float64})
+
+
+def _tree_size(value: Any, limit: int) -> int:
+    """Items reached by walking nested containers, repeats counted each time (capped).
+
+    Shared sub-containers are measured once (memo by id) so measuring is
+    cheap even when the counted size is astronomically large. Raises
+    ExpressionLimitError when the size passes ``limit`` or the nesting is
+    too deep or cyclic.
+    """
+    memo: Dict[int, int] = {}
+    busy: Set[int] = set()
+
+    def size(item: Any) -> int:
+        key = id(item)
+        known = memo.get(key)
+        if known is not None:
+            return known
+        if key in busy:
+            raise _limit_error("a container holds itself; comparing or hashing it is refused")
+        members: Iterable[Any] = (list(item.keys()) + list(item.values())
+                                  if isinstance(item, dict) else item)
+        members = members if isinstance(members, (list, tuple)) else list(members)
+        total = 1 + len(members)
+        if not set(map(type, members)) <= _SCALAR_EXACT_TYPES:  # something nested: walk
+            busy.add(key)
+            total = 1
+            for member in members:
+                total += size(member) if isinstance(member, _CONTAINER_TYPES) else 1
+                if total > limit:
+                    break
+            busy.discard(key)
+        if total > limit:
+            raise _limit_error("comparing or hashing a container of about %d nested items "
+                               "(repeats counted) is more work than the limit of %d "
+                               "(Limits.max_work)" % (total, limit))
+        memo[key] = total
+        return total
+
+    try:
+        return size(value)
+    except RecursionError:
+        raise _limit_error("containers are nested too deeply to compare or hash") from None
+
+
 def _limit_error(message: str) -> ExpressionLimitError:
     return ExpressionLimitError(message)
 
@@ -702,6 +798,7 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """
 
     fast_types = _FAST_TYPES
+    scalar_types = _SCALAR_EXACT_TYPES
 
     def charge(units: int) -> None:
         state.work += units
@@ -912,6 +1009,16 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     def sized(value: Any) -> Any:
         if isinstance(value, (_SEQUENCE_TYPES, range, dict, set, frozenset, _ndarray)):
             check_length(len(value), "unpacking with *")
+            weigh(value)
+        return value
+
+    def weigh(value: Any) -> Any:
+        if type(value) in scalar_types:
+            return value
+        if isinstance(value, _CONTAINER_TYPES):
+            size = _tree_size(value, state.limits.max_work)
+            if size > 64:
+                charge(size)
         return value
 
     # --- safe builtins ---
@@ -942,12 +1049,19 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
     def set_(iterable: Iterable[Any] = ()) -> Set[Any]:
         """set(iterable), counted against the run's work budget."""
-        result = set(iterable)
-        check_length(len(result), "set()")
-        return result
+        items = list_(iterable)
+        for item in items:
+            weigh(item)
+        return set(items)
 
     def dict_(*args: Any, **kwargs: Any) -> Dict[Any, Any]:
         """dict(...), counted against the run's work budget."""
+        if args:
+            source = args[0]
+            pairs = list_(source.items() if isinstance(source, Mapping) else source)
+            for pair in pairs:
+                weigh(pair)
+            args = (pairs,) + args[1:]
         result = dict(*args, **kwargs)
         check_length(len(result), "dict()")
         return result
@@ -956,7 +1070,13 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
                 reverse: bool = False) -> List[Any]:
         """sorted(iterable, key=None, reverse=False), counted against the work budget."""
         items = list_(iterable)
-        return sorted(items, key=key, reverse=reverse)
+        if key is None:
+            weigh(items)
+            return sorted(items, reverse=reverse)
+        keys = [key(item) for item in items]
+        weigh(keys)  # the keys are what gets compared
+        order = sorted(range(len(items)), key=keys.__getitem__, reverse=reverse)
+        return [items[index] for index in order]
 
     def zip_(*iterables: Iterable[Any]) -> Iterator[Tuple[Any, ...]]:
         """zip(*iterables); every tuple built is counted against the work budget."""
@@ -975,7 +1095,7 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     hidden: Dict[str, Any] = {
         "pow": pow_, "mul": mul, "add": add, "mod": mod, "lshift": lshift,
         "ipow": ipow, "imul": imul, "iadd": iadd, "imod": imod, "ilshift": ilshift,
-        "augitem": augitem, "sized": sized, "tick": tick, "enter": enter, "leave": leave,
+        "augitem": augitem, "sized": sized, "weigh": weigh, "tick": tick, "enter": enter, "leave": leave,
         # for the guards of the float fast path of constraint blocks
         "type": type, "floats": _FLOAT_TYPES, "NameError": NameError,
     }
@@ -1104,8 +1224,14 @@ class _FastPath:
         return node, (_FLOAT if all(kind == _FLOAT for kind in kinds) else _UNKNOWN)
 
     def visit_Compare(self, node: ast.Compare) -> Tuple[ast.expr, str]:
-        node.left, _ = self.visit(node.left)
-        node.comparators = [self.visit(item)[0] for item in node.comparators]
+        identity = all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops)
+
+        def operand(item: ast.expr) -> ast.expr:
+            new, kind = self.visit(item)
+            return new if identity or kind in (_FLOAT, _INT) else _weighed(new)
+
+        node.left = operand(node.left)
+        node.comparators = [operand(item) for item in node.comparators]
         return node, _UNKNOWN
 
     def visit_Call(self, node: ast.Call) -> Tuple[ast.expr, str]:
@@ -1127,8 +1253,9 @@ class _FastPath:
                 kind = _FLOAT
             elif value is builtins.abs and simple and len(kinds) == 1:
                 kind = kinds[0]
-            elif (value is builtins.max or value is builtins.min) and simple and kinds \
-                    and all(item == _FLOAT for item in kinds):
+            elif getattr(value, "__module__", None) == "lmfit_host.mathpack" \
+                    and getattr(value, "__name__", None) in ("max", "min") and simple \
+                    and kinds and all(item == _FLOAT for item in kinds):
                 kind = _FLOAT
         except TypeError:  # unhashable value: not one of ours
             kind = _UNKNOWN

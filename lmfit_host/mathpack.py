@@ -27,7 +27,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import numpy as np
 
 from lmfit_host.errors import ExpressionLimitError
-from lmfit_host.expr import Symbol
+from lmfit_host.expr import Symbol, _tree_size
 from lmfit_host.hookspecs import hookimpl
 
 ORIGIN = "lmfit-host math pack"
@@ -78,6 +78,70 @@ def factorial_array(n: Any) -> Any:
     return gamma(values + 1.0)
 
 
+MAX_COMPARED_ITEMS = 5_000_000
+"""Largest nested size (repeats counted) that ``max`` and ``min`` compare."""
+
+_FLAT_ITERABLES = (str, bytes, range, np.ndarray)
+
+
+def _extreme(pick: Callable[..., Any], name: str, args: Tuple[Any, ...],
+             kwargs: Dict[str, Any]) -> Any:
+    """max/min with Python's semantics, after weighing what will be compared."""
+    if not args:
+        raise TypeError("%s expected at least 1 argument, got 0" % name)
+    items: Any = args[0] if len(args) == 1 else args
+    if not isinstance(items, _FLAT_ITERABLES):
+        if not isinstance(items, (list, tuple, set, frozenset, dict)):
+            items = list(items)
+        key = kwargs.get("key")
+        if key is None:
+            _tree_size(items, MAX_COMPARED_ITEMS)
+        else:
+            # the keys are what gets compared: weigh them, then pick by index
+            members = items if isinstance(items, (list, tuple)) else list(items)
+            keys = [key(member) for member in members]
+            _tree_size(keys, MAX_COMPARED_ITEMS)
+            if not members:
+                return pick(members, **kwargs)
+            options = {k: v for k, v in kwargs.items() if k != "key"}
+            return members[pick(range(len(members)), key=keys.__getitem__, **options)]
+    return pick(items, **kwargs)
+
+
+def max_(*args: Any, **kwargs: Any) -> Any:
+    """max(a, b, ...) or max(iterable, key=None, default=...), with Python's semantics.
+
+    Two floats take a fast path; nested containers are weighed first so that
+    comparing them cannot run for hours.
+
+        >>> max_(1.0, 3.0, 2.0)
+        3.0
+    """
+    if len(args) == 2 and not kwargs:
+        first, second = args
+        if type(first) in _FLOATS and type(second) in _FLOATS:
+            return second if second > first else first
+    return _extreme(builtins.max, "max", args, kwargs)
+
+
+def min_(*args: Any, **kwargs: Any) -> Any:
+    """min(a, b, ...) or min(iterable, key=None, default=...), with Python's semantics.
+
+        >>> min_([4, 2, 8])
+        2
+    """
+    if len(args) == 2 and not kwargs:
+        first, second = args
+        if type(first) in _FLOATS and type(second) in _FLOATS:
+            return second if second < first else first
+    return _extreme(builtins.min, "min", args, kwargs)
+
+
+max_.__name__ = max_.__qualname__ = "max"
+min_.__name__ = min_.__qualname__ = "min"
+_FLOATS = frozenset({float, int, np.float64})
+
+
 def log_array(x: Any, base: Optional[float] = None) -> Any:
     """Natural logarithm of an array, or the logarithm to ``base`` as ``math.log`` allows."""
     if base is None:
@@ -114,8 +178,8 @@ _FUNCTIONS: Dict[str, Tuple[Callable[..., Any], Optional[Callable[..., Any]]]] =
     "log": (math.log, log_array),
     "log10": (math.log10, np.log10),
     "log1p": (math.log1p, np.log1p),
-    "max": (builtins.max, None),
-    "min": (builtins.min, None),
+    "max": (max_, None),
+    "min": (min_, None),
     "modf": (math.modf, np.modf),
     # math.pow, not the builtin: it works on floats, so 10**10**10 style growth is impossible.
     "pow": (math.pow, np.power),
