@@ -65,7 +65,10 @@ class BoundsTransform:
         u = x.copy()
         m = self.both
         if m.any():
-            ratio = (x[m] - self.lower[m]) / self._half_width[m] - 1.0
+            width = self._half_width[m]
+            # min == max pins the value: any u maps to it, take 0
+            safe = np.where(width > 0.0, width, 1.0)
+            ratio = np.where(width > 0.0, (x[m] - self.lower[m]) / safe - 1.0, 0.0)
             u[m] = np.arcsin(np.clip(ratio, -1.0, 1.0))
         m = self.lower_only
         if m.any():
