@@ -315,54 +315,21 @@ def _result_json(result: Any, data: Any, expression: str, xname: str) -> Dict[st
     }
 
 
-def _plot(path: str, result: Any, data: Any, expression: str, xname: str,
-          notes: List[str]) -> None:
+def _plot(path: str, result: Any, data: Any, expression: str, notes: List[str]) -> None:
     import matplotlib
 
-    matplotlib.use("Agg")
+    matplotlib.use("Agg")  # files only: never needs a display
     import matplotlib.pyplot as plt
 
-    order = np.argsort(data.x, kind="stable")
-    x = data.x[order]
-    y = data.y[order]
-    fine = np.linspace(x.min(), x.max(), max(500, 4 * x.size)) if x.size > 1 else x
-    best = np.asarray(result.eval(**{xname: fine}), dtype=float)
-    band = None
-    if result.errorbars:
-        try:
-            band = result.eval_uncertainty(**{xname: fine})
-        except LmfitHostError as exc:
-            notes.append(f"plot: no uncertainty band ({exc})")
-    else:
+    if not result.errorbars:
         notes.append(f"plot: no uncertainty band ({result.errorbars_reason or 'no error bars'})")
-    fitted = np.asarray(result.eval(**{xname: x}), dtype=float)
-
-    figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(8, 6),
-                                         gridspec_kw={"height_ratios": [3, 1]})
-    sigma = data.sigma[order] if data.sigma is not None else None
-    if sigma is not None:
-        top.errorbar(x, y, yerr=sigma, fmt=".", color="0.25", ms=3, lw=0.8, label="data")
-    else:
-        top.plot(x, y, ".", color="0.25", ms=3, label="data")
-    if band is not None:
-        top.fill_between(fine, best - band, best + band, color="tab:orange", alpha=0.3,
-                         lw=0, label="1-sigma band")
-    top.plot(fine, best, "-", color="tab:red", lw=1.5, label="best fit")
-    top.set_ylabel(data.y_label if data.y_name is None else data.y_name)
     state = "aborted" if result.aborted else ("converged" if result.success
                                               else "did not converge")
-    top.set_title(f"{expression}\nengine {result.engine}: {state}, "
-                  f"reduced chi-square {result.redchi:.4g}", fontsize=9)
-    top.legend(fontsize=8)
-    residual = y - fitted
-    if sigma is not None:
-        bottom.errorbar(x, residual, yerr=sigma, fmt=".", color="0.25", ms=3, lw=0.8)
-    else:
-        bottom.plot(x, residual, ".", color="0.25", ms=3)
-    bottom.axhline(0.0, color="tab:red", lw=1)
-    bottom.set_ylabel("data - fit")
-    bottom.set_xlabel(data.x_label if data.x_name is None else data.x_name)
-    figure.tight_layout()
+    figure = result.plot(numpoints=max(500, 4 * data.ndata),
+                         xlabel=data.x_name or f"column {data.x_label}",
+                         ylabel=data.y_name or f"column {data.y_label}",
+                         title=f"{expression}\nengine {result.engine}: {state}, reduced "
+                               f"chi-square {result.redchi:.4g}")
     try:
         figure.savefig(path, dpi=100)
     except OSError as exc:
@@ -416,7 +383,7 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     plot_notes: List[str] = []
     if args.plot:
-        _plot(args.plot, result, data, args.model, xname, plot_notes)
+        _plot(args.plot, result, data, args.model, plot_notes)
 
     if args.json:
         document = _result_json(result, data, args.model, xname)

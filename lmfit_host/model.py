@@ -877,6 +877,15 @@ class ExpressionModel(Model):
         return evaluate
 
 
+def _pyplot() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ModelError("plotting needs matplotlib, which is not installed; install it with: "
+                         "pip install 'lmfit-host[plot]'") from None
+    return plt
+
+
 def _missing_hint(name: str) -> str:
     try:
         from . import plugins
@@ -942,7 +951,7 @@ class ModelResult:
                  fit_kws: Optional[Mapping[str, Any]] = None) -> None:
         self.model = model
         self.params = params
-        self.init_params = params.copy()
+        self.init_params = params  # replaced by a copy when the fit starts
         self.data = data
         self.weights = weights
         self.userkws: Dict[str, Any] = dict(userkws or {})
@@ -1098,6 +1107,126 @@ class ModelResult:
         band = scale * np.sqrt(np.maximum(variance, 0.0)).reshape(np.shape(center))
         self.dely = band
         return band
+
+    # -- plots (matplotlib, the optional extra lmfit-host[plot]) -----------------------------
+    def _plot_x(self) -> Tuple[str, np.ndarray]:
+        names = self.model.independent_vars
+        if len(names) != 1:
+            raise ModelError(f"plots need a model with one independent variable; "
+                             f"{self.model.name} has {', '.join(names)}")
+        x = self.userkws.get(names[0])
+        if x is None or np.ndim(x) != 1 or np.shape(x) != np.shape(self.data):
+            raise ModelError(f"plots need the independent variable {names[0]!r} as a 1-D array "
+                             f"as long as the data")
+        return names[0], np.asarray(x, dtype=float)
+
+    def _yerr(self, yerr: Any) -> Optional[np.ndarray]:
+        if yerr is not None:
+            return np.asarray(yerr, dtype=float)
+        if self.weights is not None:
+            with np.errstate(divide="ignore"):
+                return np.broadcast_to(1.0 / np.asarray(self.weights, dtype=float),
+                                       np.shape(self.data))
+        return None
+
+    def plot_fit(self, ax: Any = None, datafmt: str = "o", fitfmt: str = "-",
+                 initfmt: str = "--", xlabel: Optional[str] = None,
+                 ylabel: Optional[str] = None, yerr: Any = None, numpoints: Optional[int] = None,
+                 data_kws: Optional[Mapping[str, Any]] = None,
+                 fit_kws: Optional[Mapping[str, Any]] = None,
+                 init_kws: Optional[Mapping[str, Any]] = None,
+                 ax_kws: Optional[Mapping[str, Any]] = None, show_init: bool = False,
+                 title: Optional[str] = None, show_band: bool = True) -> Any:
+        """Plot data, best fit (and the start curve, and the 1-sigma band) on a matplotlib axes.
+
+        ``numpoints`` evaluates the model on that many evenly spaced points
+        (a smooth curve); error bars come from ``yerr`` or ``1/weights``.
+        Returns the axes. Needs matplotlib (``pip install 'lmfit-host[plot]'``).
+        """
+        plt = _pyplot()
+        name, x = self._plot_x()
+        if ax is None:
+            ax = plt.figure().add_subplot(111, **dict(ax_kws or {}))
+        order = np.argsort(x, kind="stable")
+        xs = x[order]
+        fine = np.linspace(xs[0], xs[-1], numpoints) if numpoints and xs.size > 1 else xs
+        data = np.asarray(self.data)[order]
+        errors = self._yerr(yerr)
+        data_style = {"color": "0.25", "ms": 3, **dict(data_kws or {})}
+        if errors is not None:
+            ax.errorbar(xs, data, yerr=np.asarray(errors)[order], fmt=datafmt, lw=0.8,
+                        label="data", **data_style)
+        else:
+            ax.plot(xs, data, datafmt, label="data", **data_style)
+        best = np.asarray(self.eval(**{name: fine}), dtype=float)
+        if show_band and self.errorbars:
+            band = self.eval_uncertainty(**{name: fine})
+            ax.fill_between(fine, best - band, best + band, color="tab:orange", alpha=0.3, lw=0,
+                            label="1-sigma band")
+        if show_init:
+            start = np.asarray(self.eval(self.init_params, **{name: fine}), dtype=float)
+            ax.plot(fine, start, initfmt, label="start", **dict(init_kws or {}))
+        ax.plot(fine, best, fitfmt, label="best fit",
+                **{"color": "tab:red", "lw": 1.5, **dict(fit_kws or {})})
+        ax.set_xlabel(xlabel or name)
+        ax.set_ylabel(ylabel or "y")
+        ax.set_title(self.model.name if title is None else title, fontsize=9)
+        ax.legend(fontsize=8)
+        return ax
+
+    def plot_residuals(self, ax: Any = None, datafmt: str = "o", yerr: Any = None,
+                       data_kws: Optional[Mapping[str, Any]] = None,
+                       ax_kws: Optional[Mapping[str, Any]] = None,
+                       title: Optional[str] = None) -> Any:
+        """Plot ``data - best_fit`` against the independent variable; returns the axes."""
+        plt = _pyplot()
+        name, x = self._plot_x()
+        if ax is None:
+            ax = plt.figure().add_subplot(111, **dict(ax_kws or {}))
+        order = np.argsort(x, kind="stable")
+        residual = (np.asarray(self.data) - np.asarray(self.best_fit))[order]
+        errors = self._yerr(yerr)
+        style = {"color": "0.25", "ms": 3, **dict(data_kws or {})}
+        if errors is not None:
+            ax.errorbar(x[order], residual, yerr=np.asarray(errors)[order], fmt=datafmt, lw=0.8,
+                        **style)
+        else:
+            ax.plot(x[order], residual, datafmt, **style)
+        ax.axhline(0.0, color="tab:red", lw=1)
+        ax.set_ylabel("data - fit")
+        if title:
+            ax.set_title(title, fontsize=9)
+        return ax
+
+    def plot(self, datafmt: str = "o", fitfmt: str = "-", initfmt: str = "--",
+             xlabel: Optional[str] = None, ylabel: Optional[str] = None, yerr: Any = None,
+             numpoints: Optional[int] = None, fig: Any = None,
+             data_kws: Optional[Mapping[str, Any]] = None,
+             fit_kws: Optional[Mapping[str, Any]] = None,
+             init_kws: Optional[Mapping[str, Any]] = None,
+             fig_kws: Optional[Mapping[str, Any]] = None, show_init: bool = False,
+             title: Optional[str] = None, show_band: bool = True) -> Any:
+        """A figure with the fit (data, best fit, 1-sigma band) above the residuals.
+
+        Returns the matplotlib Figure (``fig.savefig('fit.png')``).
+
+        >>> result.plot(numpoints=500).savefig('fit.png')     # doctest: +SKIP
+        """
+        plt = _pyplot()
+        if fig is None:
+            fig = plt.figure(**{"figsize": (8, 6), **dict(fig_kws or {})})
+        grid = fig.add_gridspec(2, 1, height_ratios=[3, 1])
+        top = fig.add_subplot(grid[0])
+        bottom = fig.add_subplot(grid[1], sharex=top)
+        self.plot_fit(ax=top, datafmt=datafmt, fitfmt=fitfmt, initfmt=initfmt, ylabel=ylabel,
+                      yerr=yerr, numpoints=numpoints, data_kws=data_kws, fit_kws=fit_kws,
+                      init_kws=init_kws, show_init=show_init, title=title, show_band=show_band)
+        top.set_xlabel("")
+        top.tick_params(labelbottom=False)
+        self.plot_residuals(ax=bottom, datafmt=datafmt, yerr=yerr, data_kws=data_kws)
+        bottom.set_xlabel(xlabel or self.model.independent_vars[0])
+        fig.tight_layout()
+        return fig
 
     def fit_report(self, modelpars: Optional[Parameters] = None, show_correl: bool = True,
                    min_correl: float = 0.1, sort_pars: bool = False, **kws: Any) -> str:

@@ -495,3 +495,33 @@ def test_expression_models_combine_with_prefixes():
     result = model.fit(y, x=x, p1_amp=1, p1_cen=0, p1_wid=2, bg_c=0)
     assert result.best_values["p1_cen"] == pytest.approx(0.5, abs=1e-6)
     assert result.best_values["bg_c"] == pytest.approx(0.3, abs=1e-6)
+
+
+# -- plots -----------------------------------------------------------------------------------------
+
+
+def test_plot_draws_fit_and_residual_axes(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x, y = noisy_line()
+    result = Model(line).fit(y, x=x, weights=np.full(x.size, 1 / 0.3))
+    figure = result.plot(numpoints=200)
+    try:
+        top, bottom = figure.axes
+        assert [t.get_text() for t in top.get_legend().get_texts()] == [
+            "1-sigma band", "best fit", "data"]
+        assert bottom.get_ylabel() == "data - fit"
+        figure.savefig(tmp_path / "fit.png")
+        assert (tmp_path / "fit.png").read_bytes()[:4] == b"\x89PNG"
+    finally:
+        plt.close(figure)
+
+
+def test_plot_without_matplotlib_says_how_to_install_it(monkeypatch):
+    x, y = noisy_line()
+    result = Model(line).fit(y, x=x)
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib.pyplot", None)
+    with pytest.raises(ModelError, match=r"pip install 'lmfit-host\[plot\]'"):
+        result.plot_fit()
