@@ -1,0 +1,366 @@
+"""The leastsq engine: Levenberg-Marquardt through MINPACK, then a Gauss-Newton check.
+
+MINPACK (``scipy.optimize.leastsq``) searches in the user's own units when
+no varied parameter is bounded (the identity: nothing between MINPACK and
+the residual), and otherwise in the host's unbounded internal space (the
+MINUIT transforms), so that every trial point respects the bounds.
+
+The engine computes the forward-difference Jacobian itself, with the same
+steps MINPACK's ``lmdif`` takes (``sqrt(epsfcn) * |x|``), and hands it to
+MINPACK's ``lmder``; a user's analytic Jacobian goes the same way. Knowing
+the last Jacobian MINPACK used lets the engine check the returned point at
+no extra evaluation (see :mod:`lmfit_host_leastsq.refine`) and hand that
+Jacobian to the host for the error bars, so a well converged fit costs no
+more evaluations than MINPACK alone.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+import numpy as np
+from scipy.optimize import leastsq
+
+from lmfit_host import EngineOptionError, EngineResult, FitProblem, ProblemError
+
+from .refine import Polisher
+
+__all__ = ["DEFAULTS", "OPTIONS", "LeastsqEngine"]
+
+_EPS = float(np.finfo(float).eps)
+_CENTRAL_STEP = _EPS ** (1.0 / 3.0)
+
+#: Default option values; ``maxfev=None`` means ``1000 * (nvarys + 1)``, ``epsfcn=None``
+#: machine epsilon, ``diag=None`` MINPACK's automatic scaling.
+DEFAULTS: Dict[str, Any] = {
+    "xtol": 1e-7,
+    "ftol": 1e-7,
+    "gtol": 0.0,
+    "maxfev": None,
+    "epsfcn": None,
+    "factor": 100.0,
+    "diag": None,
+    "polish": True,
+}
+
+#: Option name -> one line for ``lmfit-host plugins`` and error messages.
+OPTIONS: Dict[str, str] = {
+    "xtol": "stop when a step changes the parameters by less than this, relatively (1e-7)",
+    "ftol": "stop when a step lowers the sum of squares by less than this, relatively (1e-7)",
+    "gtol": "stop when the residual is this orthogonal to every Jacobian column (0.0)",
+    "maxfev": "most residual evaluations, Jacobian differences included (1000*(nvarys+1))",
+    "epsfcn": "relative step of the forward differences is sqrt(epsfcn) (machine epsilon)",
+    "factor": "initial step bound, times the scaled parameter vector, 0.1 to 100 (100)",
+    "diag": "positive scale factor per varied parameter, in the engine's search space "
+            "(automatic)",
+    "polish": "check the converged point with a Gauss-Newton step and refine it until no "
+              "parameter would move by more than xtol/10 of |value|+stderr (True)",
+}
+
+_MINPACK_SUCCESS = (1, 2, 3, 4)
+_NEEDS_NO_POLISH = (0, 5)
+
+
+class _BudgetSpent(Exception):
+    """Raised inside MINPACK's callbacks when maxfev evaluations are spent."""
+
+
+class _Search:
+    """The residual and Jacobian in the space MINPACK searches, with the last Jacobian kept.
+
+    MINPACK passes views of its own work array: every point kept here is
+    copied.
+    """
+
+    def __init__(self, problem: FitProblem, rel_step: float, maxfev: int) -> None:
+        self.bounded = problem.has_bounds
+        self.transform = problem.transform
+        self._fcn = problem.residual_internal if self.bounded else problem.residual
+        self._analytic = None
+        if problem.has_jacobian:
+            self._analytic = problem.jacobian_internal if self.bounded else problem.jacobian
+        self.rel_step = rel_step
+        self.maxfev = maxfev
+        self.count = 0
+        self._start: Optional[np.ndarray] = None
+        self._start_r: Optional[np.ndarray] = None
+        self.last_x: Optional[np.ndarray] = None
+        self.last_r: Optional[np.ndarray] = None
+        self.jac_x: Optional[np.ndarray] = None
+        self.jac_t: Optional[np.ndarray] = None   # (nvarys, ndata): the last Jacobian, transposed
+        self.jac_r: Optional[np.ndarray] = None   # the residual at jac_x, when known
+
+    def to_user(self, v: np.ndarray) -> np.ndarray:
+        """Search-space point -> user units."""
+        return self.transform.to_external(v) if self.bounded else np.array(v, dtype=float)
+
+    def evaluate(self, v: np.ndarray) -> np.ndarray:
+        """One counted residual evaluation."""
+        if self.count >= self.maxfev:
+            raise _BudgetSpent()
+        self.count += 1
+        return self._fcn(v)
+
+    def start(self, v0: np.ndarray, r0: Optional[np.ndarray] = None) -> None:
+        """Set MINPACK's start; scipy's shape check and MINPACK's first call share one evaluation."""
+        if r0 is None:
+            r0 = self.evaluate(v0)
+        self._start, self._start_r = v0.copy(), r0
+        self.last_x, self.last_r = self._start, r0
+
+    def residual(self, v: np.ndarray) -> np.ndarray:
+        """MINPACK's function."""
+        if self._start is not None:
+            if np.array_equal(v, self._start):
+                return self._start_r  # type: ignore[return-value]
+            self._start = None  # MINPACK has moved on: stop comparing
+        r = self.evaluate(v)
+        self.last_x = v.copy()
+        self.last_r = r
+        return r
+
+    def jacobian_t(self, v: np.ndarray) -> np.ndarray:
+        """MINPACK's Jacobian (``col_deriv=1``: shape (nvarys, ndata))."""
+        if self.jac_x is not None and np.array_equal(v, self.jac_x):
+            return self.jac_t  # type: ignore[return-value]
+        # MINPACK asks at the point it evaluated last: reuse that residual
+        r0 = self.last_r if self.last_x is not None and np.array_equal(v, self.last_x) else None
+        if self._analytic is not None:
+            jac_t = np.asarray(self._analytic(v), dtype=float).T
+        else:
+            if r0 is None:
+                r0 = self.evaluate(v)
+            jac_t = self._forward_t(v, r0)
+        self.jac_x = v.copy()
+        self.jac_t = jac_t
+        self.jac_r = r0
+        return jac_t
+
+    def secant_jacobian(self, v: np.ndarray, r: np.ndarray) -> Optional[np.ndarray]:
+        """The last Jacobian carried to ``v`` by a Broyden (secant) update; (ndata, nvarys).
+
+        MINPACK's last Jacobian belongs to the point before its final step
+        ``p``. The rank-one update makes it agree with the residual change
+        actually seen along ``p``, which is where the curvature that slows
+        convergence shows, at no extra evaluation. None when unknown.
+        """
+        if self.jac_t is None or self.jac_x is None or self.jac_r is None:
+            return None
+        jac = self.jac_t.T
+        step = v - self.jac_x
+        norm2 = float(step.dot(step))
+        if norm2 == 0.0:
+            return jac
+        mismatch = (r - self.jac_r) - jac.dot(step)
+        return jac + np.outer(mismatch / norm2, step)
+
+    def _forward_t(self, v: np.ndarray, r0: np.ndarray) -> np.ndarray:
+        # MINPACK lmdif's own steps, dividing by the step actually taken
+        jac_t = np.empty((v.size, r0.size))
+        steps = self.rel_step * np.abs(v)
+        steps[steps == 0.0] = self.rel_step
+        for j in range(v.size):
+            shifted = v.copy()
+            shifted[j] += steps[j]
+            row = jac_t[j]
+            np.subtract(self.evaluate(shifted), r0, out=row)
+            row /= shifted[j] - v[j]
+        return jac_t
+
+    def accurate_jacobian(self, v: np.ndarray, r0: np.ndarray) -> np.ndarray:
+        """The analytic Jacobian, else central differences; shape (ndata, nvarys)."""
+        if self._analytic is not None:
+            return np.asarray(self._analytic(v), dtype=float)
+        jac_t = np.empty((v.size, r0.size))
+        steps = _CENTRAL_STEP * np.abs(v)
+        steps[steps == 0.0] = _CENTRAL_STEP
+        for j in range(v.size):
+            plus = v.copy()
+            plus[j] += steps[j]
+            minus = v.copy()
+            minus[j] -= steps[j]
+            row = jac_t[j]
+            np.subtract(self.evaluate(plus), self.evaluate(minus), out=row)
+            row /= plus[j] - minus[j]
+        return jac_t.T
+
+    def user_jacobian(self, jac: np.ndarray, v: np.ndarray) -> Optional[np.ndarray]:
+        """A search-space Jacobian at ``v`` in user units (chain rule); None at a bound."""
+        if not self.bounded:
+            return jac
+        scale = self.transform.derivative(v)
+        if not np.all(np.abs(scale) > 0.0):
+            return None  # a parameter sits on its bound: let the host handle it
+        return jac / scale
+
+
+class LeastsqEngine:
+    """Levenberg-Marquardt (MINPACK lmder via scipy.optimize.leastsq).
+
+    Options (defaults as lmfit 0.2): ``xtol=1e-7``, ``ftol=1e-7``,
+    ``gtol=0``, ``maxfev=1000*(nvarys+1)``, ``epsfcn``, ``factor=100``,
+    ``diag``, and ``polish=True`` (see :mod:`lmfit_host_leastsq.refine`).
+    The result carries MINPACK's ``ier`` and ``lmdif_message``, and
+    ``polish_status``/``polish_steps``.
+
+    >>> LeastsqEngine().name
+    'leastsq'
+    """
+
+    name = "leastsq"
+    description = ("Levenberg-Marquardt least squares (MINPACK via scipy.optimize.leastsq), "
+                   "with a Gauss-Newton check of the converged point")
+    options = OPTIONS
+
+    def settings(self, problem: FitProblem, options: Mapping[str, Any]) -> Dict[str, Any]:
+        """Validate ``options`` and fill in defaults; EngineOptionError on anything wrong."""
+        unknown = sorted(set(options) - set(DEFAULTS))
+        if unknown:
+            raise EngineOptionError(
+                f"engine 'leastsq' has no option {', '.join(repr(k) for k in unknown)}; "
+                f"valid options: {', '.join(DEFAULTS)}")
+        merged = dict(DEFAULTS)
+        merged.update(options)
+        n = problem.nvarys
+        for key in ("xtol", "ftol", "gtol"):
+            merged[key] = _real(key, merged[key], minimum=0.0)
+        merged["factor"] = _real("factor", merged["factor"], minimum=0.0, strict=True)
+        if merged["epsfcn"] is None:
+            merged["epsfcn"] = _EPS
+        merged["epsfcn"] = _real("epsfcn", merged["epsfcn"], minimum=0.0)
+        maxfev = merged["maxfev"]
+        if maxfev is None:
+            maxfev = 1000 * (n + 1)
+        if isinstance(maxfev, bool) or not isinstance(maxfev, (int, np.integer)) or maxfev < 1:
+            raise EngineOptionError(f"engine 'leastsq' option maxfev must be a positive "
+                                    f"integer, got {maxfev!r}")
+        merged["maxfev"] = int(maxfev)
+        if merged["diag"] is not None:
+            try:
+                diag = np.array(merged["diag"], dtype=float).ravel()
+            except (TypeError, ValueError):
+                diag = np.array([np.nan])
+            if diag.size != n or not np.all(np.isfinite(diag)) or not np.all(diag > 0.0):
+                raise EngineOptionError(
+                    f"engine 'leastsq' option diag must hold {n} positive numbers, one per "
+                    f"varied parameter ({', '.join(problem.names)}), got {merged['diag']!r}")
+            merged["diag"] = diag
+        if not isinstance(merged["polish"], (bool, np.bool_)):
+            raise EngineOptionError(f"engine 'leastsq' option polish must be True or False, "
+                                    f"got {merged['polish']!r}")
+        return merged
+
+    def run(self, problem: FitProblem, **options: Any) -> EngineResult:
+        """Fit ``problem`` with MINPACK, check (and polish) the point; see the module doc."""
+        settings = self.settings(problem, options)
+        n, m = problem.nvarys, problem.ndata
+        if n == 0:
+            raise ProblemError("engine 'leastsq' needs at least one varied parameter")
+        if m < n:
+            raise ProblemError(
+                f"engine 'leastsq' needs at least as many residuals as varied parameters: "
+                f"{m} residual(s) for {n} parameters ({', '.join(problem.names)}); fix some "
+                f"parameters or fit more data")
+        search = _Search(problem, math.sqrt(max(settings["epsfcn"], _EPS)), settings["maxfev"])
+        v0 = problem.x0_internal.copy() if search.bounded else problem.x0.copy()
+        try:
+            return self._fit(search, v0, settings)
+        except _BudgetSpent:
+            return self._spent(problem, settings["maxfev"])
+
+    def _fit(self, search: _Search, v0: np.ndarray, settings: Mapping[str, Any]) -> EngineResult:
+        point, residual, ier, lmdif_message = _minpack(search, v0, None, settings,
+                                                       settings["xtol"], settings["ftol"])
+        codes: Dict[str, Any] = {"ier": ier, "lmdif_message": lmdif_message,
+                                 "polish_status": "off", "polish_steps": 0}
+        success = ier in _MINPACK_SUCCESS
+        jac = search.secant_jacobian(point, residual)
+        jac_point = point
+        if settings["polish"] and ier not in _NEEDS_NO_POLISH:
+            polisher = Polisher(search.evaluate, search.accurate_jacobian, search.to_user,
+                                search.transform.derivative if search.bounded else None,
+                                rtol=settings["xtol"] / 10.0)
+            if jac is not None and polisher.check(point, residual, jac):
+                codes["polish_status"] = "passed"
+            else:
+                outcome = polisher.polish(point, residual)
+                steps = outcome.steps
+                if not outcome.passed:
+                    # MINPACK stopped where the linear model fails: typically its trust
+                    # region shrank to nothing after trial steps that gave non-finite or
+                    # worse residuals (xtol test, ier=2). Restart it once from the best
+                    # point with a fresh trust region and tolerances at the rounding level.
+                    point, residual, ier, lmdif_message = _minpack(
+                        search, outcome.point, outcome.residual, settings, _EPS, _EPS)
+                    codes.update(ier=ier, lmdif_message=lmdif_message, restarted=True)
+                    outcome = polisher.polish(point, residual)
+                    steps += outcome.steps
+                point, residual = outcome.point, outcome.residual
+                jac, jac_point = outcome.jacobian, outcome.jacobian_point
+                codes["polish_steps"] = steps
+                codes["polish_status"] = "refined" if outcome.passed else "stalled"
+                success = ier in _MINPACK_SUCCESS or outcome.passed
+        x = search.to_user(point)
+        user_jac = None
+        if jac is not None and jac_point is not None:
+            user_jac = search.user_jacobian(jac, jac_point)
+        message = _message(ier, lmdif_message, codes)
+        return EngineResult(x=x, success=bool(success), message=message, codes=codes,
+                            jacobian=user_jac)
+
+    def _spent(self, problem: FitProblem, maxfev: int) -> EngineResult:
+        text = f"Number of calls to function has reached maxfev = {maxfev}."
+        return EngineResult(
+            x=problem.best_x.copy(), success=False,
+            message=f"Fit stopped: the {maxfev} evaluations allowed by maxfev are spent; the "
+                    f"parameters hold the best point seen. Raise maxfev to go on.",
+            codes={"ier": 5, "lmdif_message": text, "polish_status": "off", "polish_steps": 0})
+
+
+def _minpack(search: _Search, v0: np.ndarray, r0: Optional[np.ndarray],
+             settings: Mapping[str, Any], xtol: float, ftol: float
+             ) -> Tuple[np.ndarray, np.ndarray, int, str]:
+    """One MINPACK lmder run from ``v0``: (point, residual there, ier, MINPACK's message)."""
+    search.start(v0, r0)
+    point, _cov, info, lmdif_message, ier = leastsq(
+        search.residual, v0, Dfun=search.jacobian_t, col_deriv=1, full_output=1,
+        ftol=ftol, xtol=xtol, gtol=settings["gtol"], maxfev=settings["maxfev"],
+        factor=settings["factor"], diag=settings["diag"])
+    return point, info["fvec"], int(ier), str(lmdif_message)
+
+
+def _real(key: str, value: Any, minimum: float, strict: bool = False) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or number < minimum \
+            or (strict and number == minimum):
+        relation = "greater than" if strict else "at least"
+        raise EngineOptionError(f"engine 'leastsq' option {key} must be a number "
+                                f"{relation} {minimum:g}, got {value!r}")
+    return number
+
+
+def _message(ier: int, lmdif_message: str, codes: Mapping[str, Any]) -> str:
+    """The result's message: MINPACK's verdict and what the Gauss-Newton check found."""
+    verdict = " ".join(str(lmdif_message).split())
+    if ier in _MINPACK_SUCCESS:
+        head = "Fit succeeded."
+    elif ier == 5:
+        head = "Fit stopped: maxfev evaluations are spent; raise maxfev to go on."
+    else:
+        head = "Fit did not converge."
+    status = codes.get("polish_status")
+    if status == "passed":
+        tail = " A Gauss-Newton step from the result moves no parameter beyond xtol/10."
+    elif status == "refined":
+        tail = (f" {codes['polish_steps']} Gauss-Newton step(s) refined the result until no "
+                f"parameter moves beyond xtol/10.")
+    elif status == "stalled":
+        tail = (" Gauss-Newton steps could not lower the sum of squares further; the result "
+                "may be less precise than xtol asks.")
+    else:
+        tail = ""
+    return f"{head} MINPACK (ier={ier}): {verdict}.{tail}"
