@@ -56,6 +56,14 @@ class BoundsTransform:
         self.upper_only = ~low_finite & up_finite
         self.is_identity = not bool(np.any(low_finite | up_finite))
         self._half_width = np.where(self.both, (self.upper - self.lower) / 2.0, 0.0)
+        self._both_index = np.flatnonzero(self.both)
+        self._both_lower = self.lower[self._both_index]
+        self._both_upper = self.upper[self._both_index]
+        self._both_half = self._half_width[self._both_index]
+        self._lower_index = np.flatnonzero(self.lower_only)
+        self._lower_bound = self.lower[self._lower_index]
+        self._upper_index = np.flatnonzero(self.upper_only)
+        self._upper_bound = self.upper[self._upper_index]
 
     def to_internal(self, x: Sequence[float]) -> np.ndarray:
         """Map user values (inside their bounds) to internal, unbounded values."""
@@ -83,37 +91,39 @@ class BoundsTransform:
     def to_external(self, u: Sequence[float]) -> np.ndarray:
         """Map internal values to user values, always inside the bounds."""
         u = np.asarray(u, dtype=float)
-        if self.is_identity:
-            return u.copy()
         x = u.copy()
-        m = self.both
-        if m.any():
-            x[m] = self.lower[m] + self._half_width[m] * (np.sin(u[m]) + 1.0)
+        if self.is_identity:
+            return x
+        # index arrays and bound slices were taken once: this runs every evaluation
+        index = self._both_index
+        if index.size:
+            low = self._both_lower
+            value = low + self._both_half * (np.sin(u[index]) + 1.0)
             # rounding may step a hair outside; bounds are a promise
-            x[m] = np.clip(x[m], self.lower[m], self.upper[m])
-        m = self.lower_only
-        if m.any():
-            square = u[m] * u[m]
-            x[m] = self.lower[m] + square / (np.sqrt(square + 1.0) + 1.0)
-        m = self.upper_only
-        if m.any():
-            square = u[m] * u[m]
-            x[m] = self.upper[m] - square / (np.sqrt(square + 1.0) + 1.0)
+            x[index] = np.minimum(np.maximum(value, low), self._both_upper)
+        index = self._lower_index
+        if index.size:
+            square = u[index] * u[index]
+            x[index] = self._lower_bound + square / (np.sqrt(square + 1.0) + 1.0)
+        index = self._upper_index
+        if index.size:
+            square = u[index] * u[index]
+            x[index] = self._upper_bound - square / (np.sqrt(square + 1.0) + 1.0)
         return x
 
     def derivative(self, u: Sequence[float]) -> np.ndarray:
         """dx/du for each parameter at internal point ``u`` (chain rule for Jacobians)."""
         u = np.asarray(u, dtype=float)
-        d = np.ones_like(u)
-        m = self.both
-        if m.any():
-            d[m] = self._half_width[m] * np.cos(u[m])
-        m = self.lower_only
-        if m.any():
-            d[m] = u[m] / np.sqrt(u[m] * u[m] + 1.0)
-        m = self.upper_only
-        if m.any():
-            d[m] = -u[m] / np.sqrt(u[m] * u[m] + 1.0)
+        d = np.ones(u.shape)
+        index = self._both_index
+        if index.size:
+            d[index] = self._both_half * np.cos(u[index])
+        index = self._lower_index
+        if index.size:
+            d[index] = u[index] / np.sqrt(u[index] * u[index] + 1.0)
+        index = self._upper_index
+        if index.size:
+            d[index] = -u[index] / np.sqrt(u[index] * u[index] + 1.0)
         return d
 
 
