@@ -823,17 +823,15 @@ class Parameters(Dict[str, Parameter]):
         self._stale = False
 
     def _check_names_known(self) -> None:
-        symtable = self._symtable
         for name, par in dict.items(self):
             compiled = par._compiled
             if compiled is None:
                 continue
-            for used in sorted(compiled.names):
-                if used not in symtable:
-                    raise UnknownNameError(
-                        f"expression {par._expr!r} of parameter {name!r} uses unknown name "
-                        f"{used!r}: add a parameter or symbol named {used!r}, or change the "
-                        f"expression", par._expr, name, used)
+            for used in self._interp.unknown_names(compiled):
+                raise UnknownNameError(
+                    f"expression {par._expr!r} of parameter {name!r} uses unknown name "
+                    f"{used!r}: add a parameter or symbol named {used!r}, or change the "
+                    f"expression", par._expr, name, used)
 
     def update_constraints(self) -> None:
         """Recompute every constrained parameter now, in dependency order.
@@ -846,9 +844,10 @@ class Parameters(Dict[str, Parameter]):
         runner = self._runner
         if runner is None:
             runner = self._rebuild()
-        self._check_names_known()
+        # run first: the evaluation's own error names the function pack of a missing name
         runner()
         self._stale = False
+        self._check_names_known()
 
     def check_ready_for_fit(self) -> None:
         """Raise ParameterError unless a fit can start from these parameters.
@@ -894,6 +893,21 @@ class Parameters(Dict[str, Parameter]):
             runner = self._rebuild()
         runner()
         self._stale = False
+
+    def _set_values_from_fit(self, values: Mapping[str, Any]) -> None:
+        """Store a fit's values as they are, computed ones included (the Minimizer's write-back).
+
+        The fit ran in another namespace (a Minimizer's interpreter may hold
+        functions this set lacks), so constrained values are taken, not
+        recomputed here; they are recomputed in this set's namespace when a
+        value changes next.  No bounds checks, no warnings, ``init_value``
+        untouched.
+        """
+        self._symtable.update((name, values[name]) for name in dict.keys(self) if name in values)
+        if all(name in values for name, par in dict.items(self) if par._expr is not None):
+            self._stale = False
+        else:
+            self._stale = True
 
     # --- adding and removing ------------------------------------------------------
 

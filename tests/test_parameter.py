@@ -733,6 +733,17 @@ def test_fast_path_without_constraints():
     assert params["a"].value == 4.0
 
 
+def test_values_from_a_fit_are_stored_as_they_are():
+    params = make_params()
+    params.add("c", expr="fit_only(a)")      # a function only the fit's namespace had
+    params._set_values_from_fit({"a": 4.0, "b": 8.0, "c": 1.5})
+    assert params.valuesdict() == {"a": 4.0, "b": 8.0, "c": 1.5}
+    assert params["a"].init_value == 3.0
+    params["a"].value = 1.0      # now this set recomputes in its own namespace
+    with pytest.raises(UnknownNameError, match="fit_only"):
+        params["c"].value
+
+
 def test_update_constraints_recomputes_now():
     params = make_params()
     params._symtable["a"] = 2.0   # behind the set's back, as an engine might do
