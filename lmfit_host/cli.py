@@ -379,7 +379,9 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                            fit_kws=options, max_nfev=args.max_nfev, iter_cb=progress,
                            nan_policy="propagate" if args.nan_policy == "propagate" else "raise",
                            scale_covar=not args.absolute_sigma, **{xname: data.x})
-    interrupted = progress.interrupted or "Ctrl-C" in str(getattr(result, "message", ""))
+    # a Ctrl-C after the engine finished changes nothing: the result is complete
+    interrupted = bool(result.aborted) and (progress.interrupted
+                                            or "Ctrl-C" in str(result.message))
 
     plot_notes: List[str] = []
     if args.plot:

@@ -771,7 +771,8 @@ class ExpressionModel(Model):
 
     Parameters are the names the formula reads, less the independent
     variables and the names of the expression namespace (math functions,
-    constants and function packs). The formula is compiled once; each
+    constants and function packs); a function's name that the formula
+    reads as a value, not a call (``gamma*x``), is a parameter too. The formula is compiled once; each
     evaluation writes the parameter values and the independent variables
     into its interpreter's symtable and runs the compiled code.
 
@@ -798,7 +799,10 @@ class ExpressionModel(Model):
                 raise UnknownNameError(
                     f"ExpressionModel {self.expr!r}: the function {function!r} is not defined"
                     + _missing_hint(function), self.expr, None, function)
-        free = [n for n in names if n not in namespace]
+        # a function name read as a value ('gamma*x') is a parameter that hides the function in
+        # this model's own namespace; constants (pi, e) stay constants
+        free = [n for n in names if n not in namespace
+                or (n not in called and callable(namespace[n]))]
         if independent_vars is None:
             if "x" not in free:
                 raise ModelError(f"ExpressionModel {self.expr!r} does not use the independent "

@@ -458,6 +458,12 @@ def test_expression_model_skips_constants_and_functions():
     assert model.param_names == ["a", "period"]
 
 
+def test_function_name_read_as_a_value_is_a_parameter():
+    model = ExpressionModel("amp*x + floor")
+    assert model.param_names == ["amp", "floor"]
+    assert np.allclose(model.eval(x=np.arange(2.0), amp=2.0, floor=0.5), [0.5, 2.5])
+
+
 def test_expression_model_evaluates_on_arrays():
     model = ExpressionModel("amp*exp(-x/tau)")
     out = model.eval(x=np.array([0.0, 1.0]), amp=2.0, tau=1.0)
