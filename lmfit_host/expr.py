@@ -34,6 +34,7 @@ import math
 import operator
 import re
 import time
+import warnings
 from dataclasses import dataclass, replace
 from types import CodeType, FunctionType, MappingProxyType, TracebackType
 from typing import (Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping,
@@ -308,8 +309,9 @@ def _refuse(source: str, node: ast.AST, what: str, advice: str) -> _CompileProbl
 def _check_name(source: str, node: ast.AST, name: Optional[str], role: str) -> None:
     """Refuse reserved names (leading underscore) used as names, arguments or keywords."""
     if name is not None and name.startswith("_"):
-        raise _refuse(source, node, "the %s %r (names starting with an underscore are reserved)"
-                      % (role, name), "rename it without the leading underscore")
+        raise _refuse(source, node, "the %s %r" % (role, name),
+                      "names starting with an underscore are reserved (this keeps Python's "
+                      "internals unreachable); rename it without the leading underscore")
 
 
 def _check_tree(tree: ast.AST, source: str) -> None:
@@ -566,7 +568,9 @@ class _Compiled:
 def _parse(source: str, mode: str) -> ast.AST:
     """ast.parse, with syntax problems turned into a message that quotes the text."""
     try:
-        return ast.parse(source, "<expression>", mode)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences and the like
+            return ast.parse(source, "<expression>", mode)
     except SyntaxError as exc:
         where = ""
         if exc.lineno is not None:
@@ -584,7 +588,10 @@ def _compile_tree(tree: ast.AST, filename: str, mode: str) -> CodeType:
     """compile() a transformed tree; compiler errors become syntax problems."""
     ast.fix_missing_locations(tree)
     try:
-        return compile(tree, filename, mode, dont_inherit=True)
+        with warnings.catch_warnings():
+            # e.g. "'is not' with a literal": Python's advice, not ours to print per expression
+            warnings.simplefilter("ignore")
+            return compile(tree, filename, mode, dont_inherit=True)
     except SyntaxError as exc:  # e.g. 'return' outside function, 'break' outside loop
         where = ""
         if exc.lineno is not None:

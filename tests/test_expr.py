@@ -1,0 +1,686 @@
+"""Tests of lmfit_host.expr: the language, interpreter statements, errors, namespaces, blocks."""
+
+from __future__ import annotations
+
+import math
+import pickle
+from typing import Any, Dict
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lmfit_host import expr as expr_module
+from lmfit_host import mathpack
+from lmfit_host.errors import (ExpressionError, ExpressionLimitError, ExpressionRuntimeError,
+                               ExpressionSyntaxError, ParameterError, UnknownNameError,
+                               UnsafeExpressionError)
+from lmfit_host.expr import (BUILTINS_ORIGIN, CompiledExpression, Interpreter, Limits, Symbol,
+                             check_identifier, default_symbols, set_missing_name_hint,
+                             set_symbol_provider)
+
+
+@pytest.fixture
+def interp() -> Interpreter:
+    return Interpreter({"a": 3.0, "b": 4.0})
+
+
+@pytest.fixture
+def restore_provider():
+    """Put the module-level provider and hint back after a test changes them."""
+    provider = expr_module._symbol_provider
+    hint = expr_module._missing_name_hint
+    yield
+    set_symbol_provider(provider)
+    set_missing_name_hint(hint)
+
+
+# --- the expression language ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("1 + 2 * 3 - 4 / 8", 6.5),
+    ("2 ** 10", 1024),
+    ("7 // 2", 3),
+    ("7 % 3", 1),
+    ("-7.5 % 2", 0.5),
+    ("-(3)", -3),
+    ("+3", 3),
+    ("6 & 3", 2),
+    ("6 | 3", 7),
+    ("6 ^ 3", 5),
+    ("1 << 4", 16),
+    ("256 >> 4", 16),
+    ("~5", -6),
+    ("True and False", False),
+    ("0 or 5", 5),
+    ("not 0", True),
+    ("1 < 2 <= 2", True),
+    ("3 == 3.0 != 4", True),
+    ("1 > 2 or 2 >= 3", False),
+    ("None is None", True),
+    ("1 is not None", True),
+    ("2 in [1, 2]", True),
+    ("5 not in (1, 2)", True),
+    ("'a' if 1 > 2 else 'b'", "b"),
+])
+def test_operators_follow_python(interp, text, expected):
+    assert interp.eval(text) == expected
+
+
+@pytest.mark.parametrize("name, value", [
+    ("e", math.e), ("pi", math.pi), ("inf", math.inf)])
+def test_constants_are_available(interp, name, value):
+    assert interp.eval(name) == value
+
+
+def test_nan_constant_is_nan(interp):
+    assert math.isnan(interp.eval("nan"))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("abs(-2)", 2), ("acos(1)", 0.0), ("acosh(1)", 0.0), ("asin(0)", 0.0), ("asinh(0)", 0.0),
+    ("atan(0)", 0.0), ("atan2(0, 1)", 0.0), ("atanh(0)", 0.0), ("ceil(1.2)", 2),
+    ("copysign(2, -1)", -2.0), ("cos(0)", 1.0), ("cosh(0)", 1.0), ("degrees(pi)", 180.0),
+    ("exp(0)", 1.0), ("fabs(-1)", 1.0), ("factorial(5)", 120), ("floor(1.8)", 1),
+    ("fmod(7, 3)", 1.0), ("frexp(8.0)", (0.5, 4)), ("fsum([0.1] * 10)", 1.0),
+    ("hypot(3, 4)", 5.0), ("isinf(inf)", True), ("isnan(nan)", True), ("ldexp(1, 3)", 8.0),
+    ("log(e)", 1.0), ("log(8, 2)", 3.0), ("log10(100)", 2.0), ("log1p(0)", 0.0),
+    ("max(1, 5, 3)", 5), ("min([4, 2, 8])", 2), ("modf(1.5)", (0.5, 1.0)),
+    ("pow(2, 3)", 8.0), ("radians(180)", math.pi), ("sin(0)", 0.0), ("sinh(0)", 0.0),
+    ("sqrt(16)", 4.0), ("tan(0)", 0.0), ("tanh(0)", 0.0), ("trunc(-1.7)", -1),
+])
+def test_seed_functions_give_python_results(interp, text, expected):
+    assert interp.eval(text) == pytest.approx(expected)
+
+
+def test_expression_reads_namespace_values(interp):
+    assert interp.eval("sqrt(a**2 + b**2)") == 5.0
+
+
+def test_safe_builtins_are_available(interp):
+    assert interp.eval("sum(range(5))") == 10
+    assert interp.eval("len([1, 2, 3])") == 3
+    assert interp.eval("round(2.567, 2)") == 2.57
+    assert interp.eval("int(2.9) + float('1.5')") == 3.5
+    assert interp.eval("sorted(reversed([1, 3, 2]))") == [1, 2, 3]
+    assert interp.eval("list(zip([1, 2], 'ab'))") == [(1, "a"), (2, "b")]
+    assert interp.eval("dict(enumerate('ab'))") == {0: "a", 1: "b"}
+    assert interp.eval("any([0, 1]) and not all([0, 1])") is True
+    assert interp.eval("tuple(set([1, 1]))") == (1,)
+    assert interp.eval("bool(0), complex(1, 2)") == (False, 1 + 2j)
+
+
+def test_containers_subscripts_and_slices(interp):
+    assert interp.eval("[1, 2, 3][1:]") == [2, 3]
+    assert interp.eval("(1, 2, 3)[-1]") == 3
+    assert interp.eval("{'x': 1}['x']") == 1
+    assert interp.eval("{1, 2} | {3}") == {1, 2, 3}
+    assert interp.eval("'abc'[::-1]") == "cba"
+
+
+def test_comprehensions_work(interp):
+    assert interp.eval("[x * x for x in range(4) if x % 2 == 0]") == [0, 4]
+    assert interp.eval("{x: x + 1 for x in range(2)}") == {0: 1, 1: 2}
+    assert interp.eval("{x % 2 for x in range(5)}") == {0, 1}
+    assert interp.eval("sum(x for x in range(4))") == 6
+    assert interp.eval("[(i, j) for i in range(2) for j in range(i)]") == [(1, 0)]
+
+
+def test_string_percent_formatting_works(interp):
+    assert interp.eval("'%s=%.2f' % ('a', a)") == "a=3.00"
+    assert interp.eval("'%(x)d' % {'x': 4}") == "4"
+
+
+def test_arrays_interpreter_uses_numpy_functions():
+    interp = Interpreter({"x": np.array([0.0, 1.0])}, arrays=True)
+    result = interp.eval("exp(x) * 2 + sin(x)")
+    np.testing.assert_allclose(result, 2 * np.exp([0.0, 1.0]) + np.sin([0.0, 1.0]))
+
+
+# --- interpreter statements ---------------------------------------------------------------------
+
+def test_assignment_and_final_expression_value(interp):
+    assert interp("c = a + b\nc * 2") == 14.0
+    assert interp.symtable["c"] == 7.0
+
+
+def test_statements_without_final_expression_return_none(interp):
+    assert interp("c = 1") is None
+
+
+def test_tuple_unpacking_and_starred_assignment(interp):
+    interp("x, (y, z) = 1, (2, 3)\nfirst, *rest = [1, 2, 3]")
+    assert (interp.symtable["x"], interp.symtable["z"], interp.symtable["rest"]) == (1, 3, [2, 3])
+
+
+def test_augmented_assignment_on_names_and_items(interp):
+    interp("n = 2\nn += 3\nn *= 2\nn **= 2\nn -= 1\nn //= 3\nn %= 7\nn <<= 2")
+    assert interp.symtable["n"] == ((((2 + 3) * 2) ** 2 - 1) // 3 % 7) << 2
+    interp("l = [1, 2]\nl[0] += 10\nd = {'k': 'a'}\nd['k'] *= 3")
+    assert interp.symtable["l"] == [11, 2]
+    assert interp.symtable["d"] == {"k": "aaa"}
+
+
+def test_list_augmented_add_extends_in_place(interp):
+    interp("l = [1]\nm = l\nl += [2]\nl += range(2)")
+    assert interp.symtable["m"] == [1, 2, 0, 1]
+
+
+def test_if_elif_else(interp):
+    text = "if a > 5:\n    r = 'big'\nelif a > 2:\n    r = 'mid'\nelse:\n    r = 'small'\nr"
+    assert interp(text) == "mid"
+
+
+def test_for_while_break_continue_pass(interp):
+    text = ("total = 0\nfor i in range(10):\n    if i == 2:\n        continue\n"
+            "    if i == 5:\n        break\n    total += i\nelse:\n    pass\n"
+            "while total < 100:\n    total *= 2\ntotal")
+    assert interp(text) == 128
+
+
+def test_def_with_return_sees_the_symtable(interp):
+    interp("def hyp(x):\n    return sqrt(x**2 + b**2)")
+    assert interp.eval("hyp(a)") == 5.0
+    interp.symtable["b"] = 0.0
+    assert interp.eval("hyp(a)") == 3.0
+
+
+def test_text_functions_support_defaults_and_recursion(interp):
+    interp("def fact(n, acc=1):\n    if n <= 1:\n        return acc\n    return fact(n - 1, acc * n)")
+    assert interp.eval("fact(10)") == math.factorial(10)
+
+
+def test_python_function_in_symtable_is_usable(interp):
+    interp.symtable["myfunc"] = lambda x: x + 100
+    assert interp.eval("myfunc(a)") == 103.0
+
+
+def test_text_function_called_from_python_works(interp):
+    interp("def double(x):\n    return 2 * x")
+    assert interp.symtable["double"](21) == 42
+
+
+def test_del_removes_a_name(interp):
+    interp("tmp = 1\ndel tmp")
+    assert "tmp" not in interp.symtable
+
+
+def test_interpreter_accepts_empty_text(interp):
+    assert interp("") is None
+
+
+# --- compile_expression, names, pickling --------------------------------------------------------
+
+def test_compile_expression_records_source_owner_and_free_names(interp):
+    compiled = interp.compile_expression("a * sqrt(c) + [x for x in range(d)][0]", owner="p")
+    assert isinstance(compiled, CompiledExpression)
+    assert compiled.source.startswith("a * sqrt")
+    assert compiled.owner == "p"
+    assert compiled.names == frozenset({"a", "sqrt", "c", "range", "d"})
+
+
+def test_compile_expression_does_not_check_names(interp):
+    compiled = interp.compile_expression("later + 1")
+    interp.symtable["later"] = 1.0
+    assert interp.evaluate(compiled) == 2.0
+
+
+def test_compiled_expression_pickles_by_source():
+    compiled = Interpreter().compile_expression("2 * x", owner="y")
+    again = pickle.loads(pickle.dumps(compiled))
+    assert (again.source, again.owner, again.names) == ("2 * x", "y", frozenset({"x"}))
+    assert Interpreter({"x": 2.0}).evaluate(again) == 4.0
+
+
+def test_expression_may_span_lines_inside_brackets(interp):
+    assert interp.eval("(a +\n b)") == 7.0
+
+
+def test_unknown_names_lists_missing_names(interp):
+    compiled = interp.compile_expression("a + zz + yy")
+    assert interp.unknown_names(compiled) == ["yy", "zz"]
+
+
+# --- errors ----------------------------------------------------------------------------------------
+
+def test_syntax_error_quotes_expression_and_owner(interp):
+    with pytest.raises(ExpressionSyntaxError) as info:
+        interp.compile_expression("2 * (a +", owner="width")
+    message = str(info.value)
+    assert "'2 * (a +'" in message and "'width'" in message
+    assert info.value.expr == "2 * (a +" and info.value.owner == "width"
+
+
+def test_statement_in_expression_is_a_syntax_error(interp):
+    with pytest.raises(ExpressionSyntaxError, match="invalid syntax"):
+        interp.eval("x = 1")
+
+
+def test_unsafe_construct_named_with_position(interp):
+    with pytest.raises(UnsafeExpressionError) as info:
+        interp.compile_expression("a + b.real", owner="c")
+    message = str(info.value)
+    assert "attribute access is not allowed" in message
+    assert "line 1, column 5" in message and "'b.real'" in message and "'c'" in message
+
+
+def test_unknown_name_error_names_expression_owner_and_name(interp):
+    compiled = interp.compile_expression("a + missing", owner="amp")
+    with pytest.raises(UnknownNameError) as info:
+        interp.evaluate(compiled)
+    error = info.value
+    assert error.name == "missing" and error.owner == "amp" and error.expr == "a + missing"
+    assert "'missing'" in str(error) and "'amp'" in str(error) and "'a + missing'" in str(error)
+    assert isinstance(error, NameError) and isinstance(error, ExpressionError)
+
+
+def test_unknown_name_message_includes_hint(interp, restore_provider):
+    set_missing_name_hint(lambda name: "provided by pack X: pip install x"
+                          if name == "nosuchfunc" else None)
+    with pytest.raises(UnknownNameError, match="pip install x"):
+        interp.eval("nosuchfunc(a)")
+
+
+def test_runtime_error_is_chained_and_named(interp):
+    with pytest.raises(ExpressionRuntimeError) as info:
+        interp.evaluate(interp.compile_expression("a / (b - 4)", owner="ratio"))
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    assert "'ratio'" in str(info.value) and "ZeroDivisionError" in str(info.value)
+
+
+def test_math_domain_error_is_runtime_error(interp):
+    with pytest.raises(ExpressionRuntimeError, match="math domain error"):
+        interp.eval("sqrt(-1)")
+
+
+def test_limit_error_names_expression_and_limit(interp):
+    with pytest.raises(ExpressionLimitError) as info:
+        interp.evaluate(interp.compile_expression("2 ** 10 ** 8", owner="big"))
+    assert "'big'" in str(info.value) and "max_int_bits" in str(info.value)
+
+
+def test_unknown_name_inside_text_function_is_reported(interp):
+    interp("def f():\n    return nowhere")
+    with pytest.raises(UnknownNameError, match="nowhere"):
+        interp("f()")
+
+
+def test_keyboard_interrupt_passes_through(interp):
+    def interrupt():
+        raise KeyboardInterrupt
+
+    interp.symtable["interrupt"] = interrupt
+    with pytest.raises(KeyboardInterrupt):
+        interp.eval("interrupt()")
+
+
+# --- limits ------------------------------------------------------------------------------------------
+
+def test_limits_are_configurable_per_interpreter():
+    interp = Interpreter(limits=Limits(max_length=10))
+    with pytest.raises(ExpressionLimitError, match="max_length"):
+        interp.eval("[0] * 11")
+    assert Interpreter().eval("len([0] * 11)") == 11
+
+
+def test_limits_attribute_changes_take_effect(interp):
+    interp.limits.max_int_bits = 50
+    with pytest.raises(ExpressionLimitError):
+        interp.eval("2 ** 60")
+    interp.limits = Limits()
+    assert interp.eval("2 ** 60") == 2 ** 60
+
+
+def test_time_budget_stops_a_runaway_loop(interp):
+    interp.limits.time_budget = 0.05
+    interp.limits.max_work = 10 ** 9
+    with pytest.raises(ExpressionLimitError, match="time budget"):
+        interp("while True:\n    pass")
+
+
+def test_each_run_gets_a_fresh_budget(interp):
+    interp.limits.max_work = 1000
+    for _ in range(5):
+        interp("for i in range(500):\n    pass")
+
+
+def test_text_function_called_from_python_is_bounded(interp):
+    interp("def spin():\n    while True:\n        pass")
+    interp.limits.time_budget = 0.05
+    with pytest.raises(ExpressionLimitError):
+        interp.symtable["spin"]()
+    # and the interpreter is usable afterwards
+    assert interp.eval("a + 1") == 4.0
+
+
+def test_failed_run_leaves_interpreter_usable(interp):
+    with pytest.raises(ExpressionLimitError):
+        interp("def f(n):\n    return f(n + 1)\nf(0)")
+    assert interp("def g(n):\n    return n if n < 1 else g(n - 1)\ng(50)") == 0
+
+
+# --- namespaces: copy and isolation -------------------------------------------------------------
+
+def test_symtable_starts_with_defaults_and_given_values():
+    interp = Interpreter({"x": 1.0})
+    assert interp.symtable["x"] == 1.0
+    assert interp.symtable["sin"] is math.sin
+    assert "range" in interp.symtable
+
+
+def test_use_defaults_false_gives_an_empty_namespace():
+    interp = Interpreter({"x": 2.0}, use_defaults=False)
+    assert interp.user_names() == ["x"]
+    with pytest.raises(UnknownNameError):
+        interp.eval("sin(x)")
+
+
+def test_copy_is_independent(interp):
+    twin = interp.copy()
+    twin("a = 100.0\nnew = 1")
+    assert interp.symtable["a"] == 3.0 and "new" not in interp.symtable
+    assert twin.eval("a + b") == 104.0
+
+
+def test_copy_keeps_user_functions_and_limits(interp):
+    interp("def double(x):\n    return 2 * x")
+    interp.limits.max_length = 5
+    twin = interp.copy()
+    assert twin.eval("double(a)") == 6.0
+    assert twin.limits.max_length == 5 and twin.limits is not interp.limits
+
+
+def test_text_cannot_change_other_interpreters(interp):
+    other = Interpreter()
+    interp("sin = 5\npi = 3\ndel cos")
+    assert other.eval("sin(pi / 2)") == 1.0
+    assert Interpreter().eval("cos(0)") == 1.0
+    assert default_symbols()["pi"] == math.pi
+
+
+def test_default_symbols_returns_fresh_dicts():
+    first = default_symbols()
+    first["sin"] = None
+    assert default_symbols()["sin"] is math.sin
+
+
+def test_user_names_lists_additions_and_replaced_defaults(interp):
+    interp("c = 1\nsin = 2")
+    assert sorted(interp.user_names()) == ["a", "b", "c", "sin"]
+
+
+def test_symbol_origin_of_defaults(interp):
+    assert interp.symbol_origin("sqrt") == "lmfit-host math pack"
+    assert interp.symbol_origin("range") == BUILTINS_ORIGIN
+    assert interp.symbol_origin("a") is None
+
+
+def test_builtins_entry_is_hidden_from_user_names(interp):
+    assert "__builtins__" in interp.symtable
+    assert "__builtins__" not in interp.user_names()
+
+
+def test_replacing_symtable_dict_still_runs_safely(interp):
+    interp.symtable = {"a": 1.0}
+    assert interp.eval("a + 1") == 2.0
+    with pytest.raises(UnknownNameError):
+        interp.eval("open('x')")
+
+
+# --- symbol provider and hints -------------------------------------------------------------------
+
+def test_symbol_provider_replaces_defaults(restore_provider):
+    def provider() -> Dict[str, Symbol]:
+        symbols = dict(mathpack.SYMBOLS)
+        symbols["twice"] = Symbol("twice", lambda x: 2 * x, lambda x: 2 * np.asarray(x),
+                                  "function pack 'demo'")
+        return symbols
+
+    set_symbol_provider(provider)
+    interp = Interpreter()
+    assert interp.eval("twice(3)") == 6
+    assert interp.symbol_origin("twice") == "function pack 'demo'"
+    assert "twice" in default_symbols(arrays=True)
+    assert "twice" not in interp.user_names()
+    set_symbol_provider(None)
+    assert "twice" not in default_symbols()
+
+
+def test_arrays_defaults_use_array_versions(restore_provider):
+    set_symbol_provider(None)
+    assert default_symbols(arrays=True)["sin"] is np.sin
+    assert default_symbols(arrays=False)["sin"] is math.sin
+
+
+# --- check_identifier -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, fragment", [
+    ("2amp", "ASCII identifier"), ("a-b", "ASCII identifier"), ("", "ASCII identifier"),
+    ("ämp", "ASCII identifier"), ("lambda", "keyword"), ("None", "keyword"),
+    ("_hidden", "underscore"), ("__class__", "underscore"), (3, "string"),
+])
+def test_check_identifier_refuses_bad_names(name, fragment):
+    with pytest.raises(ParameterError, match=fragment):
+        check_identifier(name)
+
+
+def test_check_identifier_names_what_is_checked():
+    with pytest.raises(ParameterError, match="invalid assignment target '1x'"):
+        check_identifier("1x", "assignment target")
+
+
+@pytest.mark.parametrize("name", ["amp", "x1", "Center_2", "match"])
+def test_check_identifier_accepts_good_names(name):
+    check_identifier(name)
+
+
+# --- compile_block -----------------------------------------------------------------------------------
+
+def _block(interp: Interpreter, pairs):
+    return interp.compile_block([(target, interp.compile_expression(text, owner=target))
+                                 for target, text in pairs])
+
+
+def test_block_assigns_in_order(interp):
+    update = _block(interp, [("c", "a + b"), ("d", "2 * c"), ("e", "d - c")])
+    update()
+    assert (interp.symtable["c"], interp.symtable["d"], interp.symtable["e"]) == (7.0, 14.0, 7.0)
+
+
+def test_block_sees_new_values_each_call(interp):
+    update = _block(interp, [("c", "a * b")])
+    update()
+    interp.symtable["a"] = 10.0
+    update()
+    assert interp.symtable["c"] == 40.0
+
+
+def test_block_reads_old_value_before_assigning_it(interp):
+    interp.symtable["c"] = 1.0
+    update = _block(interp, [("d", "c + 1"), ("c", "a")])
+    update()
+    assert (interp.symtable["d"], interp.symtable["c"]) == (2.0, 3.0)
+
+
+def test_block_error_names_failing_expression_and_owner(interp):
+    update = _block(interp, [("c", "a + b"), ("d", "c / (a - 3)"), ("e", "1.0")])
+    with pytest.raises(ExpressionRuntimeError) as info:
+        update()
+    assert info.value.owner == "d" and info.value.expr == "c / (a - 3)"
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+
+
+def test_block_unknown_name_names_the_owner(interp):
+    update = _block(interp, [("c", "a + b"), ("d", "c * nothing")])
+    with pytest.raises(UnknownNameError) as info:
+        update()
+    assert info.value.owner == "d" and info.value.name == "nothing"
+
+
+def test_block_owner_defaults_to_target(interp):
+    update = interp.compile_block([("c", interp.compile_expression("1 / 0"))])
+    with pytest.raises(ExpressionRuntimeError, match="'c'"):
+        update()
+
+
+def test_empty_block_does_nothing(interp):
+    before = dict(interp.symtable)
+    interp.compile_block([])()
+    assert interp.symtable == before
+
+
+def test_block_refuses_bad_targets(interp):
+    with pytest.raises(ParameterError):
+        interp.compile_block([("__class__", interp.compile_expression("1"))])
+
+
+def test_block_with_non_float_values_gives_same_results(interp):
+    pairs = [("c", "2 * a + b ** 2"), ("d", "max(c, a) % 5"), ("e", "c if c > d else d")]
+    update = _block(interp, pairs)
+    for values in ({"a": 3.0, "b": 4.0}, {"a": 3, "b": 4}, {"a": np.float64(3.0), "b": 4.0},
+                   {"a": np.array([1.0, 2.0]), "b": 1.0}):
+        if isinstance(values["a"], np.ndarray):
+            pairs = [("c", "2 * a + b ** 2"), ("d", "c % 5 + a * 3"), ("e", "c ** 2")]
+            update = _block(interp, pairs)
+        interp.symtable.update(values)
+        update()
+        expected = {}
+        namespace: Dict[str, Any] = {"max": max, **values}
+        for target, text in pairs:
+            namespace[target] = expected[target] = eval(text, namespace)
+        for target in expected:
+            np.testing.assert_array_equal(interp.symtable[target], expected[target])
+
+
+def test_block_bounded_path_still_limits_growth(interp):
+    interp.symtable["s"] = "ab"
+    update = _block(interp, [("c", "s * 10 ** 7")])
+    with pytest.raises(ExpressionLimitError, match="max_length"):
+        update()
+
+
+def test_block_follows_a_replaced_symtable(interp):
+    update = _block(interp, [("c", "a + 1")])
+    interp.symtable = dict(interp.symtable, a=10.0)
+    update()
+    assert interp.symtable["c"] == 11.0
+
+
+def test_block_with_replaced_function_uses_the_new_one(interp):
+    update = _block(interp, [("c", "sqrt(a)")])
+    update()
+    interp.symtable["sqrt"] = lambda x: -1.0
+    update()
+    assert interp.symtable["c"] == -1.0
+
+
+def test_block_with_comprehension_and_text_function(interp):
+    interp("def half(x):\n    return x / 2")
+    update = _block(interp, [("c", "sum([half(v) for v in (a, b)])")])
+    update()
+    assert interp.symtable["c"] == 3.5
+
+
+# --- property tests: agreement with Python's own evaluation ------------------------------------
+
+_FLOAT_NAMES = {"x": 1.5, "y": -0.25, "z": 3.0, "w": 1e-3}
+
+
+def _float_expressions() -> st.SearchStrategy[str]:
+    leaves = st.one_of(
+        st.sampled_from(sorted(_FLOAT_NAMES)),
+        st.floats(min_value=-1e3, max_value=1e3, allow_nan=False).map(repr),
+        st.integers(min_value=-5, max_value=5).map(str))
+
+    def extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        binary = st.tuples(children, st.sampled_from(["+", "-", "*", "/", "**", "//", "%"]),
+                           children).map(lambda t: "(%s %s %s)" % t)
+        unary = st.tuples(st.sampled_from(["-", "+"]), children).map(lambda t: "(%s%s)" % t)
+        call = st.tuples(st.sampled_from(["sin", "cos", "exp", "sqrt", "fabs", "atan", "log1p",
+                                          "abs"]), children).map(lambda t: "%s(%s)" % t)
+        call2 = st.tuples(st.sampled_from(["max", "min", "hypot", "atan2", "pow", "fmod"]),
+                          children, children).map(lambda t: "%s(%s, %s)" % t)
+        cond = st.tuples(children, children, children).map(
+            lambda t: "(%s if %s > %s else %s)" % (t[0], t[1], t[2], t[0]))
+        return st.one_of(binary, unary, call, call2, cond)
+
+    return st.recursive(leaves, extend, max_leaves=12)
+
+
+def _python_outcome(text: str, namespace: Dict[str, Any]) -> Any:
+    try:
+        return ("value", eval(text, {"__builtins__": {}, **namespace}))
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
+        return ("error", type(exc))
+
+
+def _same(ours: Any, theirs: Any) -> bool:
+    if ours[0] != theirs[0]:
+        return False
+    if ours[0] == "error":
+        return ours[1] is theirs[1]
+    a, b = ours[1], theirs[1]
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, complex):
+        return (a == b) or (math.isnan(a.real) and math.isnan(b.real))
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def _our_outcome(call) -> Any:
+    try:
+        return ("value", call())
+    except ExpressionRuntimeError as exc:
+        return ("error", type(exc.__cause__))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_float_expressions())
+def test_float_expressions_agree_with_python(text):
+    namespace = {**default_symbols(), **_FLOAT_NAMES}
+    interp = Interpreter(_FLOAT_NAMES)
+    compiled = interp.compile_expression(text)
+    expected = _python_outcome(text, namespace)
+    assert _same(_our_outcome(lambda: interp.evaluate(compiled)), expected), text
+    update = interp.compile_block([("result", compiled)])
+    assert _same(_our_outcome(lambda: (update(), interp.symtable["result"])[1]), expected), text
+
+
+def _integer_expressions() -> st.SearchStrategy[str]:
+    leaves = st.one_of(st.sampled_from(["i", "j", "k"]),
+                       st.integers(min_value=-1000, max_value=1000).map(str))
+
+    def extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        binary = st.tuples(children, st.sampled_from(["+", "-", "*", "//", "%", "&", "|", "^",
+                                                      ">>"]),
+                           children).map(lambda t: "(%s %s %s)" % t)
+        shift = st.tuples(children, st.integers(min_value=0, max_value=64)).map(
+            lambda t: "(%s << %d)" % t)
+        power = st.tuples(children, st.integers(min_value=0, max_value=4)).map(
+            lambda t: "(%s ** %d)" % t)
+        unary = st.tuples(st.sampled_from(["-", "~", "not "]), children).map(
+            lambda t: "(%s%s)" % t)
+        logic = st.tuples(children, st.sampled_from(["and", "or", "<", "==", "!=", ">="]),
+                          children).map(lambda t: "(%s %s %s)" % t)
+        return st.one_of(binary, shift, power, unary, logic)
+
+    return st.recursive(leaves, extend, max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_integer_expressions(), st.integers(-50, 50), st.integers(-50, 50),
+       st.integers(-(2 ** 40), 2 ** 40))
+def test_integer_expressions_agree_with_python(text, i, j, k):
+    values = {"i": i, "j": j, "k": k}
+    interp = Interpreter(values)
+    expected = _python_outcome(text, values)
+    try:
+        ours = ("value", interp.eval(text))
+    except ExpressionRuntimeError as exc:
+        ours = ("error", type(exc.__cause__))
+    except ExpressionLimitError:
+        # only when Python's own result is a huge integer
+        assert expected[0] == "value" and abs(expected[1]).bit_length() > 50_000, text
+        return
+    assert ours == expected, text
