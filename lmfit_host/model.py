@@ -991,8 +991,8 @@ class ModelResult:
         residual = self.model._residual_function(self.params, self.userkws)
         minimizer = Minimizer(residual, self.params, fcn_args=(self.data, self.weights),
                               iter_cb=self.iter_cb, scale_covar=self.scale_covar,
-                              nan_policy="propagate" if self.nan_policy == "propagate"
-                              else "raise", max_nfev=self.max_nfev, calc_covar=self.calc_covar)
+                              nan_policy=self.nan_policy, max_nfev=self.max_nfev,
+                              calc_covar=self.calc_covar)
         outcome = minimizer.minimize(self._engine_name, **self.fit_kws)
         self.minimizer_result = outcome
         self.params = outcome.params

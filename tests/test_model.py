@@ -268,6 +268,17 @@ def test_nan_policy_omit_drops_nan_data_points_and_their_x():
     assert np.isfinite(result.best_values["slope"])
 
 
+def test_nan_policy_omit_drops_nan_model_values_too():
+    def gappy(x, slope=1.0, intercept=0.0):
+        out = slope * x + intercept
+        out[0] = np.nan
+        return out
+
+    x, y = noisy_line()
+    result = Model(gappy, nan_policy="omit").fit(y, x=x)
+    assert result.ndata == x.size - 1 and result.success
+
+
 def test_nan_in_data_is_an_error_by_default():
     x, y = noisy_line()
     y = y.copy()
