@@ -24,8 +24,9 @@ import functools
 import json
 import math
 import pickle
+import sys
 import warnings
-from typing import (IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping,
+from typing import (IO, Any, Callable, Dict, Iterable, List, Mapping,
                     Optional, Sequence, Tuple, Union, overload)
 
 import numpy as np
@@ -83,6 +84,16 @@ def _as_bound(bound: Any, which: str, name: Optional[str]) -> Tuple[Optional[flo
             f"{_label(name)}: {which} is NaN; use None (or {'-' if which == 'min' else ''}inf) "
             f"for no {side} bound")
     return number, number
+
+
+def _warn_bounds(message: str) -> None:
+    """Issue a ParameterBoundsWarning located at the first caller outside this module."""
+    frame: Any = sys._getframe(0)
+    level = 1
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, ParameterBoundsWarning, stacklevel=level)
 
 
 def _check_order(lower: float, upper: float, name: Optional[str]) -> None:
@@ -239,8 +250,9 @@ class Parameter:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         lmfit1_call = bool(args) and isinstance(args[0], str) and "name" not in kwargs
         order = _ORDER_LMFIT1 if lmfit1_call else _ORDER_LMFIT02
-        if len(args) > (len(order) if order is _ORDER_LMFIT1 else 6):
-            raise TypeError(f"Parameter() takes at most {len(order)} positional arguments "
+        most = len(order) if lmfit1_call else 6
+        if len(args) > most:
+            raise TypeError(f"Parameter() takes at most {most} positional arguments "
                             f"({len(args)} given)")
         given: Dict[str, Any] = dict(zip(order, args))
         for key, val in kwargs.items():
@@ -416,22 +428,23 @@ class Parameter:
         if expr is not None:
             new_expr = _normalize_expr(expr, name)
         token = self._prepare_expr(new_expr) if new_expr != self._expr else None
-        # everything is checked: apply
+        # everything is checked: apply, and warn only once the state is complete
         if vary is not None:
             self._vary = bool(vary)
-        if new_expr is None and self._expr is not None:
-            self._set_expr(None)
-        if (lower, upper, min_given, max_given) != (self._min, self._max, self._min_given,
-                                                    self._max_given):
-            self._assign_bounds(min_given, lower, max_given, upper)
-        if value is not None:
-            old = self._raw_value()
-            self._assign_value(number, update_init=(is_init_value or old is None or
-                                                    math.isinf(old)))
-        if new_expr is not None and new_expr != self._expr:
+        if new_expr != self._expr:
             self._commit_expr(new_expr, token)
         if brute_step is not None:
             self.brute_step = None if brute_step == 0 else brute_step
+        moves = []
+        if (lower, upper, min_given, max_given) != (self._min, self._max, self._min_given,
+                                                    self._max_given):
+            moves.append(self._assign_bounds(min_given, lower, max_given, upper, warn=False))
+        if value is not None:
+            old = self._raw_value()
+            moves.append(self._assign_value(
+                number, update_init=is_init_value or old is None or math.isinf(old), warn=False))
+        for given, moved in moves[-1:]:   # the value's own move supersedes the bounds' one
+            self._warn_moved(given, moved)
 
     # --- internals that keep the owning set consistent ------------------------------
 
@@ -460,32 +473,39 @@ class Parameter:
         return number
 
     def _warn_moved(self, number: Optional[float], moved: Optional[float]) -> None:
-        # called after the state is complete, so warnings-as-errors cannot leave it half-changed
+        # called once the state is complete, so warnings-as-errors cannot leave it half-changed
         if moved is not number:
             side = "below min" if moved == self._min else "above max"
-            warnings.warn(f"{_label(self._name)}: value {number!r} is {side} {moved!r}; "
-                          f"moved to {moved!r}", ParameterBoundsWarning, stacklevel=4)
+            _warn_bounds(f"{_label(self._name)}: value {number!r} is {side} {moved!r}; "
+                         f"moved to {moved!r}")
 
-    def _assign_value(self, number: Optional[float], update_init: bool = True) -> None:
+    def _assign_value(self, number: Optional[float], update_init: bool = True,
+                      warn: bool = True) -> Tuple[Optional[float], Optional[float]]:
         moved = self._clamp(number)
         self._store(moved)
         if update_init:
             self.init_value = moved
-        self._warn_moved(number, moved)
+        if warn:
+            self._warn_moved(number, moved)
+        return number, moved
 
     def _assign_bounds(self, min_given: Optional[float], lower: float,
-                       max_given: Optional[float], upper: float) -> None:
+                       max_given: Optional[float], upper: float,
+                       warn: bool = True) -> Tuple[Optional[float], Optional[float]]:
         self._min_given, self._min = min_given, lower
         self._max_given, self._max = max_given, upper
+        current = moved = None
         if self._expr is None:
             current = self._raw_value()
             moved = self._clamp(current)
             if moved is not current:
                 self._store(moved)
-                self._warn_moved(current, moved)
+                if warn:
+                    self._warn_moved(current, moved)
         elif self._owner is not None:
             # the owner clamps computed values; its compiled runner holds the old bounds
             self._owner._structure_changed()
+        return current, moved
 
     def _prepare_expr(self, text: Optional[str]) -> Optional[CompiledExpression]:
         """Check ``text`` as this parameter's new expression without changing anything."""
@@ -1104,7 +1124,13 @@ class Parameters(Dict[str, Parameter]):
         """Add or replace parameters from another Parameters (or a mapping name -> Parameter).
 
         From a Parameters set, its interpreter's user symbols that this set
-        lacks are copied too.  Returns self (as lmfit 1.x does).
+        lacks are copied too.  Parameters that belong to another set are
+        copied.  Returns self (as lmfit 1.x does).
+
+        >>> first = Parameters(); first.add('a', 1.0)
+        >>> other = Parameters(); other.add('b', expr='2*a')
+        >>> first.update(other)['b'].value
+        2.0
         """
         if isinstance(other, Mapping):
             pairs = list(other.items())
@@ -1134,7 +1160,10 @@ class Parameters(Dict[str, Parameter]):
     _NO_DEFAULT: Any = object()
 
     def pop(self, name: str, default: Any = _NO_DEFAULT) -> Any:  # type: ignore[override]
-        """Remove and return a parameter (refused if expressions use it)."""
+        """Remove and return a parameter (refused, naming them, if expressions use it).
+
+        The returned Parameter belongs to no set and keeps its last value.
+        """
         if name not in self:
             if default is self._NO_DEFAULT:
                 raise KeyError(name)
@@ -1253,6 +1282,11 @@ class Parameters(Dict[str, Parameter]):
         """A deep copy: new Parameter objects and a new interpreter with the same symbols.
 
         A fit works on such a copy, so it never changes the original.
+
+        >>> params = Parameters(); params.add('a', 1.0)
+        >>> clone = params.copy(); clone['a'].value = 2.0
+        >>> params['a'].value, clone['a'].value
+        (1.0, 2.0)
         """
         new = type(self)(interpreter=self._interp.copy())
         return self._copy_into(new, memo=None, overwrite_symbols=True)
@@ -1262,6 +1296,12 @@ class Parameters(Dict[str, Parameter]):
 
         User symbols of this set that ``interpreter`` lacks are copied into it.
         A parameter name that ``interpreter`` holds as a default symbol is refused.
+
+        >>> params = Parameters(); params.add('a', 1.0)
+        >>> interp = Interpreter()
+        >>> work = params.with_interpreter(interp)
+        >>> interp.symtable['a']
+        1.0
         """
         for name in self:
             origin = interpreter.symbol_origin(name)

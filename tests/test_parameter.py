@@ -201,6 +201,20 @@ def test_start_value_outside_bounds_moves_to_nearest_bound_with_warning():
     assert q.value == 0.0
 
 
+def test_bounds_warning_points_at_the_callers_line():
+    params = Parameters()
+    with pytest.warns(ParameterBoundsWarning) as record:
+        params.add("x", 5.0, max=1)
+    assert record[0].filename == __file__
+
+
+def test_set_warns_once_after_all_changes_are_made():
+    p = Parameter(4.0, name="x")
+    with pytest.warns(ParameterBoundsWarning, match="value 9.0 is above max 3.0") as record:
+        p.set(value=9.0, max=3, vary=False)
+    assert len(record) == 1 and (p.value, p.max, p.vary) == (3.0, 3.0, False)
+
+
 def test_warning_is_a_user_warning():
     assert issubclass(ParameterBoundsWarning, UserWarning)
 
