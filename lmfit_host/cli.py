@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import json
 import math
 import os
@@ -250,6 +251,11 @@ def _independent_name(expression: str, x_header: Optional[str]) -> str:
     if names is None or "x" in names:
         return "x"
     if x_header and x_header.isidentifier() and x_header in names:
+        from .model import Model
+
+        if x_header in inspect.signature(Model.fit).parameters:
+            raise CliError(f"--model {expression!r}: the x column's name {x_header!r} is also an "
+                           f"argument of Model.fit; call the independent variable x instead")
         return x_header
     where = f" or {x_header!r}, the name of the x column" if x_header and x_header != "x" else ""
     raise CliError(f"--model {expression!r} does not use the independent variable x{where}; "
