@@ -1615,13 +1615,16 @@ def _parse_document(document: Any) -> Tuple[List[Parameter], Dict[str, Any]]:
         raise ParameterError("JSON parameters: expected an object with a 'params' list, as "
                              "written by Parameters.dumps()")
     if "unique_symbols" in document:     # lmfit 1.x
-        records = [dict(zip(_LMFIT1_FIELDS, rec)) for rec in document["params"]]
-        names = {rec[0] for rec in document["params"] if rec}
+        records = [dict(zip(_LMFIT1_FIELDS, rec)) if isinstance(rec, list) else rec
+                   for rec in document["params"]]
+        names = {rec.get("name") for rec in records if isinstance(rec, dict)}
         # lmfit lists parameter values and its own functions among the symbols: keep plain data
-        symbols = {k: v for k, v in document["unique_symbols"].items()
+        found = document["unique_symbols"]
+        symbols = {k: v for k, v in (found.items() if isinstance(found, dict) else ())
                    if k not in names and (isinstance(v, (int, float, str)) or v is None)}
         for record in records:
-            record.pop("user_data", None)   # encoded in lmfit's own scheme
+            if isinstance(record, dict):
+                record.pop("user_data", None)   # encoded in lmfit's own scheme
     else:
         version = document.get("version")
         if document.get("format") != _FORMAT_NAME or not isinstance(version, int) or \
@@ -1634,6 +1637,9 @@ def _parse_document(document: Any) -> Tuple[List[Parameter], Dict[str, Any]]:
         symbols = {k: _data_from_json(v) for k, v in document.get("symbols", {}).items()}
     pars = []
     for record in records:
+        if not isinstance(record, dict):
+            raise ParameterError(f"JSON parameters: each parameter must be an object with a "
+                                 f"'name', got {record!r}")
         name = record.get("name")
         _check_name(name)
         label = f"parameter {name!r}"

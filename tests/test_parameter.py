@@ -864,6 +864,9 @@ def test_loads_on_an_instance_replaces_its_content_as_lmfit():
     '{"params": []}',
     '{"format": "lmfit-host parameters", "version": 99, "params": []}',
     '{"format": "lmfit-host parameters", "version": 1, "params": [{"name": "sin"}]}',
+    '{"format": "lmfit-host parameters", "version": 1, "params": ["a"]}',
+    '{"unique_symbols": {}, "params": [[1.0]]}',
+    '{"unique_symbols": [], "params": ["a"]}',
     '{"format": "lmfit-host parameters", "version": 1, "params": [{"name": "a", "min": "nan"}]}',
     '{"format": "lmfit-host parameters", "version": 1, "params": [{"name": "a", "expr": "(("}]}',
     '{"format": "lmfit-host parameters", "version": 1, "params": '
