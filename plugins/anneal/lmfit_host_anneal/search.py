@@ -63,17 +63,25 @@ def estimate_start_temperature(energies: np.ndarray) -> float:
 
     At that temperature an uphill move across the whole sampled range is
     accepted with probability ``exp(-1/1.5)``, so the first temperature steps
-    wander freely. Falls back to 1.0 when the values do not spread (a flat or
-    broken objective).
+    wander freely. Without a spread (one value, a flat or broken objective)
+    the scale of the values themselves stands in, or 1.0.
 
     >>> estimate_start_temperature(np.array([3.0, 5.0, np.inf]))
     3.0
+    >>> estimate_start_temperature(np.array([40.0]))
+    40.0
     """
     finite = energies[np.isfinite(energies)]
-    if finite.size < 2:
-        return 1.0
-    spread = float(finite.max() - finite.min())
-    return 1.5 * spread if spread > 0.0 else 1.0
+    spread = float(finite.max() - finite.min()) if finite.size else 0.0
+    if spread > 0.0:
+        return 1.5 * spread
+    scale = float(np.abs(finite).max()) if finite.size else 0.0
+    return scale if scale > 0.0 else 1.0
+
+
+def _reflect(z: np.ndarray) -> np.ndarray:
+    """Fold box coordinates into [0, 1] as mirrors at 0 and 1 would."""
+    return 1.0 - np.abs(np.mod(z, 2.0) - 1.0)
 
 
 def run_chain(objective: Callable[[np.ndarray], float], x0: np.ndarray,
@@ -105,24 +113,26 @@ def run_chain(objective: Callable[[np.ndarray], float], x0: np.ndarray,
         energy = math.inf
     best_z, best_energy = z.copy(), energy
 
+    maxeval = math.inf if settings.maxeval is None else settings.maxeval
     T0 = settings.T0
     if T0 is None:
-        samples = rng.uniform(size=(START_SAMPLES, size))
-        energies = np.empty(START_SAMPLES + 1)
+        n_samples = int(min(START_SAMPLES, max(maxeval - nfev, 0)))
+        samples = rng.uniform(size=(n_samples, size))
+        points = np.minimum(low + samples * width, high)
+        energies = np.empty(n_samples + 1)
         energies[0] = energy
-        for i, z_sample in enumerate(samples, start=1):
-            energies[i] = objective(at(z_sample))
-        nfev += START_SAMPLES
+        for i in range(n_samples):
+            energies[i + 1] = objective(points[i])
+        nfev += n_samples
         energies[~(energies < math.inf)] = math.inf
         T0 = estimate_start_temperature(energies)
         i_min = int(np.argmin(energies))
         if i_min > 0 and energies[i_min] < best_energy:
-            best_z, best_energy = samples[i_min - 1].copy(), float(energies[i_min])
+            best_z, best_energy = samples[i_min - 1], float(energies[i_min])
 
     Tf = settings.Tf
     if Tf is None and default_tf_ratio is not None:
         Tf = T0 * default_tf_ratio
-    maxeval = math.inf if settings.maxeval is None else settings.maxeval
     maxaccept = math.inf if settings.maxaccept is None else settings.maxaccept
     kT_factor = settings.boltzmann
     recent: deque = deque(maxlen=FEPS_WINDOW + 1)
@@ -145,18 +155,24 @@ def run_chain(objective: Callable[[np.ndarray], float], x0: np.ndarray,
         moves = schedule.steps(t, count, size, rng)
         # accept an uphill dE when exp(-dE/kT) > u, i.e. dE < -kT ln(u), u in (0, 1]
         thresholds = -(kT_factor * T) * np.log1p(-rng.uniform(size=count))
-        for i in range(count):
-            trial = z + moves[i]
-            trial = 1.0 - np.abs(np.mod(trial, 2.0) - 1.0)
-            trial_energy = objective(at(trial))
-            if trial_energy < energy or trial_energy - energy < thresholds[i]:
-                z, energy = trial, trial_energy
-                naccept += 1
-                if energy < best_energy:
-                    best_z, best_energy = z, energy
-                if naccept >= maxaccept:
+        used = 0
+        while used < count and naccept < maxaccept:
+            # trial points of all remaining moves from the current point, in one numpy
+            # pass; only an accepted move (rare once cool) makes them stale
+            trials = _reflect(z + moves[used:])
+            points = np.minimum(low + trials * width, high)
+            for j in range(count - used):
+                trial_energy = objective(points[j])
+                if trial_energy < energy or trial_energy - energy < thresholds[used + j]:
+                    z, energy = trials[j], trial_energy
+                    naccept += 1
+                    if energy < best_energy:
+                        best_z, best_energy = z, energy
+                    used += j + 1
                     break
-        nfev += count if naccept < maxaccept else i + 1
+            else:
+                used = count
+        nfev += used
         nit = k + 1
         if naccept >= maxaccept:
             message = f"reached maxaccept={settings.maxaccept} accepted moves"
