@@ -881,12 +881,12 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     def check_mul(a: Any, b: Any) -> None:
         if isinstance(a, int) and isinstance(b, int):
             check_int_bits(a.bit_length() + b.bit_length(), "this product")
+        elif is_array(a, b):
+            check_broadcast(a, b, "the product")
         elif isinstance(a, _SEQUENCE_TYPES) and not isinstance(b, _SEQUENCE_TYPES):
             check_repeat(a, b)
         elif isinstance(b, _SEQUENCE_TYPES) and not isinstance(a, _SEQUENCE_TYPES):
             check_repeat(b, a)
-        elif is_array(a, b):
-            check_broadcast(a, b, "the product")
 
     def check_repeat(sequence: Any, count: Any) -> None:
         try:
@@ -896,14 +896,14 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         check_length(len(sequence) * max(times, 0), "repeating a %s" % type(sequence).__name__)
 
     def check_add(a: Any, b: Any) -> None:
-        if isinstance(a, _SEQUENCE_TYPES) and isinstance(b, _SEQUENCE_TYPES):
-            check_length(len(a) + len(b), "concatenating")
-        elif is_array(a, b):
+        if is_array(a, b):
             check_broadcast(a, b, "the sum")
+        elif isinstance(a, _SEQUENCE_TYPES) and isinstance(b, _SEQUENCE_TYPES):
+            check_length(len(a) + len(b), "concatenating")
 
     def check_mod(a: Any, b: Any) -> None:
         if isinstance(a, (str, bytes)):
-            check_format(a, b)
+            check_format(a, b)  # refuses array arguments: they are not numbers or strings
         elif is_array(a, b):
             check_broadcast(a, b, "the remainder")
 

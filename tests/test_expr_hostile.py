@@ -1,0 +1,288 @@
+"""Hostile inputs: escape attempts and resource exhaustion, each refused quickly and cleanly.
+
+Every case runs in a fresh Interpreter inside an empty working directory and
+must raise the expected error class with a clear message fragment within one
+second, create no file, change no name except the ones the text assigns, and
+leave the shared defaults and other interpreters untouched.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import os
+import time
+from typing import Any, Dict, Set, Type
+
+import numpy as np
+import pytest
+
+from lmfit_host.errors import (ExpressionError, ExpressionLimitError, ExpressionRuntimeError,
+                               ExpressionSyntaxError, UnknownNameError, UnsafeExpressionError)
+from lmfit_host.expr import Interpreter, default_symbols
+
+UNSAFE, UNKNOWN, LIMIT = UnsafeExpressionError, UnknownNameError, ExpressionLimitError
+SYNTAX, RUNTIME = ExpressionSyntaxError, ExpressionRuntimeError
+BUDGET = "Limits."  # every work or time budget message names the Limits attribute to raise
+
+# (id, text, expected error class, message fragment)
+ESCAPES = [
+    ("dunder-import", "__import__('os').system('touch pwned')", UNSAFE, "not allowed"),
+    ("dunder-import-call", "__import__('os')", UNSAFE, "the name '__import__'"),
+    ("import-statement", "import os", UNSAFE, "import is not allowed"),
+    ("from-import", "from os import system", UNSAFE, "import is not allowed"),
+    ("import-in-function", "def f():\n    import os\nf()", UNSAFE, "import is not allowed"),
+    ("open-for-write", "open('pwned', 'w').write('x')", UNSAFE, "attribute access"),
+    ("open-call", "open('pwned', 'w')", UNKNOWN, "'open'"),
+    ("read-file", "open('/etc/passwd')", UNKNOWN, "'open'"),
+    ("class-walk", "().__class__.__bases__[0].__subclasses__()", UNSAFE, "attribute access"),
+    ("class-walk-str", "''.__class__.__mro__[1]", UNSAFE, "attribute access"),
+    ("builtin-self", "sin.__self__", UNSAFE, "attribute access"),
+    ("function-globals", "def f():\n    pass\nf.__globals__", UNSAFE, "attribute access"),
+    ("code-object", "def f():\n    pass\nf.__code__", UNSAFE, "attribute access"),
+    ("frame-from-generator", "(i for i in range(3)).gi_frame.f_back", UNSAFE,
+     "attribute access"),
+    ("lambda-globals", "(lambda: 0).__globals__", UNSAFE, "not allowed"),
+    ("lambda-plain", "f = lambda: 0", UNSAFE, "lambda"),
+    ("getattr", "getattr(sin, '__self__')", UNKNOWN, "'getattr'"),
+    ("eval", "eval('1 + 1')", UNKNOWN, "'eval'"),
+    ("exec", "exec('import os')", UNKNOWN, "'exec'"),
+    ("compile", "compile('1', 'x', 'eval')", UNKNOWN, "'compile'"),
+    ("globals", "globals()", UNKNOWN, "'globals'"),
+    ("locals", "locals()", UNKNOWN, "'locals'"),
+    ("vars", "vars()", UNKNOWN, "'vars'"),
+    ("type-builtin", "type(1)", UNKNOWN, "'type'"),
+    ("object-builtin", "object", UNKNOWN, "'object'"),
+    ("breakpoint", "breakpoint()", UNKNOWN, "'breakpoint'"),
+    ("exit", "exit()", UNKNOWN, "'exit'"),
+    ("input", "input()", UNKNOWN, "'input'"),
+    ("print", "print('hi')", UNKNOWN, "'print'"),
+    ("builtins-name", "__builtins__", UNSAFE, "'__builtins__'"),
+    ("builtins-subscript", "__builtins__['open']('pwned', 'w')", UNSAFE, "'__builtins__'"),
+    ("hidden-helper", "__lh_tick()", UNSAFE, "'__lh_tick'"),
+    ("single-underscore", "_ = 1", UNSAFE, "underscore"),
+    ("dunder-name", "__name__", UNSAFE, "'__name__'"),
+    ("underscore-argument", "def f(_x):\n    return _x", UNSAFE, "argument name '_x'"),
+    ("underscore-keyword", "dict(__class__=1)", UNSAFE, "keyword argument '__class__'"),
+    ("underscore-function", "def __init__():\n    pass", UNSAFE, "function name"),
+    ("fstring-attribute", "f'{sin.__self__}'", UNSAFE, "not allowed"),
+    ("fstring-format-spec", "f'{1:{10**9}}'", UNSAFE, "f-string"),
+    ("str-format-method", "'{0.__class__}'.format(1)", UNSAFE, "attribute access"),
+    ("global", "def f():\n    global x\n    x = 1", UNSAFE, "global statement"),
+    ("nonlocal", "def f():\n    y = 1\n    def g():\n        nonlocal y\n        y = 2",
+     UNSAFE, "nonlocal"),
+    ("class", "class A:\n    pass", UNSAFE, "class definition"),
+    ("try-traceback", "try:\n    1/0\nexcept Exception as e:\n    t = e", UNSAFE,
+     "try statement"),
+    ("with-open", "with open('pwned') as f:\n    pass", UNSAFE, "with statement"),
+    ("yield", "def g():\n    yield 1", UNSAFE, "yield"),
+    ("async", "async def f():\n    pass", UNSAFE, "async function"),
+    ("await", "def f():\n    await x", UNSAFE, "await"),
+    ("raise", "raise SystemExit", UNSAFE, "raise statement"),
+    ("assert", "assert False", UNSAFE, "assert statement"),
+    ("walrus", "(y := 5)", UNSAFE, "assignment expression"),
+    ("decorator", "@sin\ndef f():\n    pass", UNSAFE, "decorator"),
+    ("annotation", "def f(v: open):\n    pass", UNSAFE, "annotation"),
+    ("annotated-assign", "y: int = 1", UNSAFE, "annotated assignment"),
+    ("match", "match x:\n    case _:\n        pass", UNSAFE, "match statement"),
+    ("double-star-call", "dict(**{'a': 1})", UNSAFE, "** unpacking"),
+    ("double-star-dict", "{**{'a': 1}}", UNSAFE, "** unpacking"),
+    ("bytes-literal", "b'abc'", UNSAFE, "bytes literal"),
+    ("ellipsis", "...", UNSAFE, "ellipsis literal"),
+    ("matmul", "x @ x", UNSAFE, "@"),
+    ("os-attribute", "os.system('ls')", UNSAFE, "attribute access"),
+    ("sys-modules", "sys.modules['os']", UNSAFE, "attribute access"),
+    ("numpy-savetxt", "savetxt('pwned.txt', [1, 2])", UNKNOWN, "'savetxt'"),
+    ("numpy-attribute", "np.savetxt('pwned.txt', [1])", UNSAFE, "attribute access"),
+    ("slice-assign", "data[0:0] = data", UNSAFE, "assignment to a slice"),
+    ("del-attribute", "del sin.__doc__", UNSAFE, "not allowed"),
+    ("del-item", "del data[0]", UNSAFE, "deleting anything but a name"),
+    ("starred-builtins", "[*__builtins__]", UNSAFE, "'__builtins__'"),
+    ("sorted-key-open", "sorted(['pwned'], key=open)", UNKNOWN, "'open'"),
+    ("null-byte", "1\x00", SYNTAX, "invalid"),
+    ("return-outside", "return 1", SYNTAX, "outside function"),
+    ("unterminated", "'abc", SYNTAX, "invalid syntax"),
+]
+
+EXHAUSTION = [
+    ("huge-power", "2 ** 10 ** 10", LIMIT, "max_int_bits"),
+    ("tower-power", "10 ** 10 ** 10 ** 10", LIMIT, "max_int_bits"),
+    ("power-in-function", "pow2 = 2\ndef p(n):\n    return pow2 ** n\np(10 ** 9)", LIMIT,
+     "max_int_bits"),
+    ("augmented-power-loop", "v = 3\nwhile True:\n    v **= 3", LIMIT, "max_int_bits"),
+    ("squaring-loop", "v = 3\nwhile True:\n    v = v * v", LIMIT, "max_int_bits"),
+    ("product-of-giants", "(7 ** 50000) * (7 ** 50000)", LIMIT, "max_int_bits"),
+    ("huge-shift", "1 << 10 ** 9", LIMIT, "max_int_bits"),
+    ("shift-loop", "v = 1\nfor i in range(1000):\n    v = v << 10000", LIMIT, "max_int_bits"),
+    ("augmented-shift-loop", "v = 1\nwhile True:\n    v <<= 64", LIMIT, "max_int_bits"),
+    ("string-repeat", "'a' * 10 ** 9", LIMIT, "max_length"),
+    ("list-repeat", "[0] * 10 ** 9", LIMIT, "max_length"),
+    ("tuple-repeat", "(1,) * (1 << 40)", LIMIT, "max_length"),
+    ("reversed-repeat", "10 ** 9 * 'ab'", LIMIT, "max_length"),
+    ("string-doubling", "s = 'ab'\nwhile True:\n    s = s + s", LIMIT, "max_length"),
+    ("augmented-string-doubling", "s = 'ab'\nwhile True:\n    s += s", LIMIT, "max_length"),
+    ("list-doubling", "l = [1]\nwhile True:\n    l += l", LIMIT, "max_length"),
+    ("list-times-two", "l = [1]\nwhile True:\n    l *= 2", LIMIT, "max_length"),
+    ("item-doubling", "l = ['ab']\nwhile True:\n    l[0] += l[0]", LIMIT, "max_length"),
+    ("string-growth", "s = ''\nfor i in range(10 ** 6):\n    s = s + 'xxxxxxxxxx'", LIMIT,
+     BUDGET),
+    ("concatenate-giants", "[0] * 10 ** 6 + [0] * 10 ** 6", LIMIT, "max_length"),
+    ("format-width", "'%999999999d' % 1", LIMIT, "max_length"),
+    ("format-star-width", "'%*d' % (10 ** 9, 1)", LIMIT, "'*' widths"),
+    ("format-many", "('%s' * 100000) % (('x' * 1000,) * 100000)", LIMIT, "max_length"),
+    ("format-nested", "t = ()\nfor i in range(60):\n    t = (t, t)\n'%s' % (t,)", LIMIT,
+     "numbers and strings only"),
+    ("range-list", "list(range(10 ** 12))", LIMIT, "max_length"),
+    ("range-len", "len(range(10 ** 100))", LIMIT, "max_length"),
+    ("range-comprehension", "[i for i in range(10 ** 12)]", LIMIT, "max_length"),
+    ("range-sorted", "sorted(range(10 ** 7))", LIMIT, "max_length"),
+    ("range-unpack", "first, *rest = range(10 ** 8)", LIMIT, "max_length"),
+    ("nested-comprehension", "[[j for j in range(10 ** 5)] for i in range(10 ** 5)]", LIMIT,
+     BUDGET),
+    ("generator-sum", "sum(1 for i in range(10 ** 6) for j in range(10 ** 6))", LIMIT, BUDGET),
+    ("comprehension-of-big-lists", "[[0] * 10 ** 6 for i in range(1000)]", LIMIT, BUDGET),
+    ("starred-lists", "[[*range(10 ** 6)] for i in range(1000)]", LIMIT, BUDGET),
+    ("zip-transpose-bomb", "list(zip(*[range(10 ** 6)] * 10 ** 6))", LIMIT, BUDGET),
+    ("infinite-while", "while True:\n    pass", LIMIT, BUDGET),
+    ("infinite-while-one", "while 1:\n    y = 1", LIMIT, BUDGET),
+    ("nested-for", "for i in range(10 ** 6):\n    for j in range(10 ** 6):\n        pass", LIMIT,
+     BUDGET),
+    ("growing-dict", "d = {}\ni = 0\nwhile True:\n    d[i] = i\n    i += 1", LIMIT, BUDGET),
+    ("nesting-lists", "y = []\nwhile True:\n    y = [y, y]", LIMIT, BUDGET),
+    ("slow-membership", "big = list(range(10 ** 6))\nwhile True:\n    -1 in big", LIMIT,
+     BUDGET),
+    ("deep-recursion", "def f(n):\n    return f(n + 1)\nf(0)", LIMIT, "max_recursion"),
+    ("mutual-recursion", "def f(n):\n    return g(n)\ndef g(n):\n    return f(n)\nf(0)", LIMIT,
+     "max_recursion"),
+    ("exponential-recursion", "def f(n):\n    return f(n - 1) + f(n - 1) if n else 1\nf(60)",
+     LIMIT, BUDGET),
+    ("factorial-huge", "factorial(10 ** 6)", LIMIT, "factorial"),
+    ("factorial-float", "factorial(1e300)", LIMIT, "factorial"),
+    ("factorial-loop", "v = 0\nwhile True:\n    v = factorial(4000)", LIMIT, BUDGET),
+    ("compare-shared-rows", "[[0] * 10 ** 6] * 10 ** 6 == [[0] * 10 ** 6] * 10 ** 6", LIMIT,
+     "max_work"),
+    ("hash-tuple-dag", "t = ()\nfor i in range(100):\n    t = (t, t)\n{t}", LIMIT, "max_work"),
+    ("dict-key-dag", "t = ()\nfor i in range(100):\n    t = (t, t)\n{}.get", UNSAFE,
+     "attribute access"),
+    ("subscript-dag", "t = ()\nfor i in range(100):\n    t = (t, t)\nd = {}\nd[t] = 1", LIMIT,
+     "max_work"),
+    ("max-of-dags", "t = ()\nfor i in range(100):\n    t = (t, t)\nmax(t, t)", LIMIT,
+     "comparing"),
+    ("sorted-dag-keys", "t = ()\nfor i in range(100):\n    t = (t, t)\nsorted([1, 2], "
+     "key=lambda v: t)", UNSAFE, "lambda"),
+    ("self-containing", "l = [0]\nl[0] = l\nl == [l]", LIMIT, "holds itself"),
+    ("source-too-long", "1 + " * 40000 + "1", LIMIT, "max_source_length"),
+    ("deep-parentheses", "(" * 5000 + "1" + ")" * 5000, SYNTAX, "parenthes"),
+    ("deep-unary", "-" * 90000 + "1", LIMIT, "nested too deeply"),
+    ("float-pow-overflow", "pow(10, 10 ** 10)", RUNTIME, "OverflowError"),
+    ("sum-of-lists", "sum([[0] * 1000] * 1000, [])", RUNTIME, "sum()"),
+]
+
+
+def _assigned_names(text: str) -> Set[str]:
+    """Names a text may legitimately bind before it is stopped."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef):
+            names.add(node.name)
+    return names
+
+
+def _run_hostile(text: str, error: Type[ExpressionError], fragment: str, tmp_path: Any,
+                 monkeypatch: pytest.MonkeyPatch, arrays: bool = False) -> None:
+    monkeypatch.chdir(tmp_path)
+    defaults_before = default_symbols(arrays)
+    interp = Interpreter({"x": 1.5, "data": [1.0, 2.0]}, arrays=arrays)
+    before: Dict[str, Any] = dict(interp.symtable)
+    start = time.perf_counter()
+    with pytest.raises(error) as info:
+        interp(text)
+    elapsed = time.perf_counter() - start
+    message = str(info.value)
+    assert fragment in message, message
+    assert elapsed < 1.0, "took %.2f s" % elapsed
+    assert os.listdir(tmp_path) == []
+    allowed = _assigned_names(text)
+    for name, value in before.items():
+        if name not in allowed:
+            assert interp.symtable.get(name) is value, name
+    assert set(interp.symtable) - set(before) <= allowed
+    assert interp.symtable["data"] == [1.0, 2.0]
+    assert default_symbols(arrays).keys() == defaults_before.keys()
+    assert all(default_symbols(arrays)[name] is value
+               for name, value in defaults_before.items())
+    # the interpreter and fresh ones still work normally afterwards
+    assert interp.eval("x * 2") == 3.0
+    assert Interpreter().eval("sin(pi / 2)") == 1.0
+
+
+@pytest.mark.parametrize("text, error, fragment",
+                         [case[1:] for case in ESCAPES], ids=[case[0] for case in ESCAPES])
+def test_escape_attempt_is_refused(text, error, fragment, tmp_path, monkeypatch):
+    _run_hostile(text, error, fragment, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("text, error, fragment",
+                         [case[1:] for case in EXHAUSTION], ids=[case[0] for case in EXHAUSTION])
+def test_resource_exhaustion_is_refused(text, error, fragment, tmp_path, monkeypatch):
+    _run_hostile(text, error, fragment, tmp_path, monkeypatch)
+
+
+ARRAY_CASES = [
+    ("numpy-out-keyword", "sin(x, out=x)", UNSAFE, "keyword argument 'out'"),
+    ("numpy-savetxt-arrays", "savetxt('pwned.txt', x)", UNKNOWN, "'savetxt'"),
+    ("numpy-tofile", "x.tofile('pwned.bin')", UNSAFE, "attribute access"),
+    ("broadcast-bomb", "big = x * [[v] for v in x]", LIMIT, "max_array_size"),
+    ("broadcast-power-bomb", "big = x ** [[v] for v in x]", LIMIT, "max_array_size"),
+    ("format-array", "'%999999999d' % x", LIMIT, "numbers and strings only"),
+    ("broadcast-sum-bomb", "big = [[v] for v in x] + x", LIMIT, "max_array_size"),
+]
+
+
+@pytest.mark.parametrize("text, error, fragment", [case[1:] for case in ARRAY_CASES],
+                         ids=[case[0] for case in ARRAY_CASES])
+def test_array_interpreter_attack_is_refused(text, error, fragment, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    x = np.linspace(0.0, 1.0, 10 ** 5)
+    interp = Interpreter({"x": x}, arrays=True)
+    start = time.perf_counter()
+    with pytest.raises(error, match=fragment.replace("*", r"\*")):
+        interp(text)
+    assert time.perf_counter() - start < 1.0
+    assert os.listdir(tmp_path) == []
+    assert interp.symtable["x"] is x and x[-1] == 1.0
+
+
+def test_constraint_expression_attack_names_its_parameter():
+    interp = Interpreter({"a": 1.0})
+    compiled = interp.compile_expression("a * 10 ** 10 ** 10", owner="evil")
+    start = time.perf_counter()
+    with pytest.raises(ExpressionLimitError, match="parameter 'evil'"):
+        interp.evaluate(compiled)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_constraint_block_attack_names_its_parameter():
+    interp = Interpreter({"a": 1.0, "s": "ab"})
+    c = interp.compile_expression
+    update = interp.compile_block([("b", c("2 * a", owner="b")),
+                                   ("evil", c("s * 10 ** 9", owner="evil"))])
+    with pytest.raises(ExpressionLimitError, match="parameter 'evil'"):
+        update()
+
+
+def test_hostile_set_is_large_enough():
+    assert len(ESCAPES) + len(EXHAUSTION) + len(ARRAY_CASES) >= 60
+
+
+def test_text_cannot_reach_shared_math_functions():
+    first, second = Interpreter(), Interpreter()
+    first("sqrt = 0\nfactorial = 1\nmax = min")
+    assert second.eval("sqrt(4) + factorial(3) + max(1, 2)") == 10.0
+    assert math.sqrt(4) == 2.0
