@@ -1,0 +1,190 @@
+"""Tests of lmfit_host.mathpack: the seed's math functions and constants as the core pack."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+import pluggy
+import pytest
+
+from lmfit_host import hookspecs, mathpack
+from lmfit_host.errors import ExpressionLimitError
+from lmfit_host.expr import Interpreter, Symbol
+
+SEED_FUNCTIONS = (
+    "abs acos acosh asin asinh atan atan2 atanh ceil copysign cos cosh degrees exp fabs "
+    "factorial floor fmod frexp fsum hypot isinf isnan ldexp log log10 log1p max min modf pow "
+    "radians sin sinh sqrt tan tanh trunc").split()
+SEED_CONSTANTS = ["e", "pi", "inf", "nan"]
+
+
+def test_symbols_are_exactly_the_seed_names():
+    assert set(mathpack.SYMBOLS) == set(SEED_FUNCTIONS) | set(SEED_CONSTANTS)
+
+
+def test_every_symbol_names_the_pack_as_origin():
+    for name, symbol in mathpack.SYMBOLS.items():
+        assert isinstance(symbol, Symbol) and symbol.name == name
+        assert symbol.origin == "lmfit-host math pack"
+
+
+@pytest.mark.parametrize("name", [n for n in SEED_FUNCTIONS
+                                  if n not in ("abs", "max", "min", "factorial")])
+def test_scalar_versions_come_from_math(name):
+    assert mathpack.SYMBOLS[name].value is getattr(math, name)
+
+
+@pytest.mark.parametrize("name, numpy_func", [
+    ("sin", np.sin), ("acos", np.arccos), ("atan2", np.arctan2), ("exp", np.exp),
+    ("sqrt", np.sqrt), ("pow", np.power), ("isnan", np.isnan), ("trunc", np.trunc)])
+def test_array_versions_come_from_numpy(name, numpy_func):
+    assert mathpack.SYMBOLS[name].array_value is numpy_func
+
+
+def test_constants_have_their_values():
+    symbols = mathpack.SYMBOLS
+    assert symbols["e"].value == math.e and symbols["pi"].value == math.pi
+    assert symbols["inf"].value == math.inf and math.isnan(symbols["nan"].value)
+
+
+def test_pow_is_float_power_so_it_cannot_build_giant_integers():
+    assert mathpack.SYMBOLS["pow"].value(2, 10) == 1024.0
+    with pytest.raises(OverflowError):
+        mathpack.SYMBOLS["pow"].value(10, 10 ** 6)
+
+
+# --- factorial ----------------------------------------------------------------------------
+
+def test_factorial_of_ints_and_integral_floats():
+    assert mathpack.factorial(5) == 120
+    assert mathpack.factorial(5.0) == 120
+    assert mathpack.factorial(np.int64(4)) == 24
+    assert mathpack.factorial(True) == 1
+
+
+@pytest.mark.parametrize("bad", [2.5, float("nan"), float("inf"), "3"])
+def test_factorial_refuses_non_integral_values(bad):
+    with pytest.raises(ValueError, match="integral"):
+        mathpack.factorial(bad)
+
+
+def test_factorial_of_negative_number_is_an_error():
+    with pytest.raises(ValueError):
+        mathpack.factorial(-1)
+
+
+def test_factorial_is_bounded():
+    assert mathpack.factorial(mathpack.MAX_FACTORIAL_ARGUMENT) > 0
+    with pytest.raises(ExpressionLimitError, match="MAX_FACTORIAL_ARGUMENT"):
+        mathpack.factorial(mathpack.MAX_FACTORIAL_ARGUMENT + 1)
+
+
+def test_factorial_array_gives_floats():
+    np.testing.assert_allclose(mathpack.factorial_array(np.array([0, 1, 5])), [1.0, 1.0, 120.0])
+    assert mathpack.factorial_array(np.int64(4)) == 24
+
+
+def test_factorial_array_refuses_negative_values():
+    with pytest.raises(ValueError, match="non-negative"):
+        mathpack.factorial_array(np.array([1.0, -2.0]))
+
+
+def test_log_array_accepts_a_base_like_math_log():
+    np.testing.assert_allclose(mathpack.log_array(np.array([8.0, 4.0]), 2), [3.0, 2.0])
+    np.testing.assert_allclose(mathpack.log_array(np.array([math.e])), [1.0])
+
+
+# --- max, min, fsum: Python semantics -------------------------------------------------------
+
+@pytest.mark.parametrize("args, kwargs", [
+    ((1.0, 3.0), {}), ((3, 1, 2), {}), (([4, 2, 8],), {}), (((-3, 2),), {"key": abs}),
+    (([],), {"default": 7}), (("abc",), {}), ((float("nan"), 1.0), {}),
+    ((1.0, float("nan")), {}), (([(1, 2), (1, 3)],), {}), ((range(5),), {}),
+    ((np.array([1.0, 5.0, 2.0]),), {}),
+    ((2, 2.0), {}), ((1.0, 1), {}),
+])
+def test_max_and_min_match_python(args, kwargs):
+    for ours, python in ((mathpack.max_, max), (mathpack.min_, min)):
+        expected = python(*args, **kwargs)
+        result = ours(*args, **kwargs)
+        if isinstance(expected, float) and math.isnan(expected):
+            assert math.isnan(result)
+        else:
+            assert result == expected and type(result) is type(expected)
+
+
+def test_max_and_min_accept_generators():
+    assert mathpack.max_(x * x for x in range(4)) == 9
+    assert mathpack.min_((x - 2) ** 2 for x in range(4)) == 0
+
+
+def test_max_of_equal_values_keeps_the_first():
+    assert type(mathpack.max_(2, 2.0)) is int
+    assert type(mathpack.min_(2.0, 2)) is float
+
+
+def test_max_without_arguments_is_a_type_error():
+    with pytest.raises(TypeError):
+        mathpack.max_()
+    with pytest.raises(ValueError):
+        mathpack.min_([])
+
+
+def test_max_refuses_to_compare_huge_shared_structures():
+    row = [0] * 1000
+    with pytest.raises(ExpressionLimitError, match="comparing"):
+        mathpack.max_([row] * 10000, [row] * 10000)
+
+
+def test_fsum_is_exact_summation():
+    assert mathpack.SYMBOLS["fsum"].value([0.1] * 10) == 1.0
+    assert mathpack.SYMBOLS["fsum"].array_value(np.full(10, 0.1)) == 1.0
+
+
+# --- the plugin hook --------------------------------------------------------------------------------
+
+def _registered() -> Dict[str, Tuple[Any, Optional[Any]]]:
+    seen: Dict[str, Tuple[Any, Optional[Any]]] = {}
+
+    def register(name: str, func: Any, array_func: Optional[Any] = None) -> None:
+        assert name not in seen
+        seen[name] = (func, array_func)
+
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    manager.register(mathpack, name="math-test")
+    manager.hook.lmfit_host_register_functions(register=register)
+    return seen
+
+
+def test_hook_registers_every_symbol():
+    seen = _registered()
+    assert set(seen) == set(mathpack.SYMBOLS)
+    for name, (func, array_func) in seen.items():
+        symbol = mathpack.SYMBOLS[name]
+        assert func is symbol.value
+        assert (array_func or func) is symbol.array_value
+
+
+# --- through the Interpreter ------------------------------------------------------------------------
+
+def test_scalar_interpreter_returns_python_floats():
+    interp = Interpreter({"x": 0.5})
+    for name in ("sin", "exp", "sqrt", "atan", "log1p"):
+        assert type(interp.eval("%s(x)" % name)) is float
+
+
+def test_array_interpreter_applies_functions_element_wise():
+    x = np.array([0.25, 0.5])
+    interp = Interpreter({"x": x}, arrays=True)
+    for name in ("acos", "asin", "atan", "atanh", "ceil", "cos", "cosh", "degrees", "exp",
+                 "fabs", "floor", "log", "log10", "log1p", "radians", "sin", "sinh", "sqrt",
+                 "tan", "tanh", "trunc", "isinf", "isnan"):
+        expected = mathpack.SYMBOLS[name].array_value(x)
+        np.testing.assert_allclose(interp.eval("%s(x)" % name), expected)
+    np.testing.assert_allclose(interp.eval("hypot(x, x)"), np.hypot(x, x))
+    np.testing.assert_allclose(interp.eval("log(x, 2)"), np.log2(x))
+    np.testing.assert_allclose(interp.eval("factorial(x * 4)"), [1.0, 2.0])
+    assert interp.eval("max(x)") == 0.5 and interp.eval("fsum(x)") == 0.75
