@@ -24,6 +24,8 @@ import numpy as np
 import scipy.special as _ufuncs
 from scipy.special import cython_special as _scalar
 
+from ._fast import float_only
+
 __all__ = [
     "beta_fn",
     "betaln",
@@ -46,11 +48,11 @@ ArrayOrScalar = Union[float, complex, "np.ndarray"]
 
 
 def _fallback(ufunc: Callable[..., Any], *args: Any) -> Any:
-    """Evaluate ``ufunc`` where the scalar fast path refused the arguments.
+    """Evaluate ``ufunc`` where the float fast path refused the arguments.
 
-    Reached for arrays and lists (the result stays an array) and for scalar
-    types cython_special does not take, such as ``int`` or ``numpy.float32``
-    (the result becomes a Python scalar, as on the fast path).
+    Reached for arrays and lists (the result stays an array) and for complex
+    numbers where the float version takes none (the result becomes a Python
+    complex, as the fast path returns Python scalars).
     """
     result = ufunc(*args)
     if isinstance(result, np.generic):
@@ -58,21 +60,22 @@ def _fallback(ufunc: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
-# Real scalars (float, numpy.float64, int, bool) take the fast path; one
-# isinstance test is far cheaper than calling a fused cython function,
-# whose per-call signature matching costs more than the function itself.
-_REAL = (float, int)
-
-
 def _double(function: Any) -> Callable[..., Any]:
-    """The double-precision specialization of a cython_special function."""
+    """The double-precision specialization of a cython_special function.
+
+    Calling a fused cython function matches its signature on every call,
+    which costs more than the function itself; the specialization does not.
+    """
     signatures = getattr(function, "__signatures__", None)
-    return function["double"] if signatures else function
+    return float_only(function["double"] if signatures else function)
 
 
-# libm's erf/erfc (through math) agree with SciPy's to an ulp and cost a third
-_erf = math.erf
-_erfc = math.erfc
+# Each function below tries one of these first: they take floats (and ints,
+# and numpy scalars) and raise TypeError for arrays, lists and complex
+# numbers, which then go to the ufunc. libm's erf/erfc (through math) agree
+# with SciPy's to an ulp and cost a third of the cython versions.
+_erf = float_only(math.erf)
+_erfc = float_only(math.erfc)
 _erfcx = _double(_scalar.erfcx)
 _erfinv = _double(_scalar.erfinv)
 _gamma = _double(_scalar.gamma)
@@ -80,7 +83,7 @@ _gammaln = _double(_scalar.gammaln)
 _beta = _double(_scalar.beta)
 _betaln = _double(_scalar.betaln)
 _digamma = _double(_scalar.psi)
-_wofz = _scalar.wofz  # takes double complex only; floats convert
+_wofz = float_only(_scalar.wofz)  # takes double complex: floats and complex numbers
 _dawsn = _double(_scalar.dawsn)
 _expi = _double(_scalar.expi)
 _expn = _double(_scalar.expn)
@@ -91,9 +94,10 @@ def erf(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> erf(0.0), erf(float('inf'))
     (0.0, 1.0)
     """
-    if isinstance(x, _REAL):
+    try:
         return _erf(x)
-    return _fallback(_ufuncs.erf, x)
+    except TypeError:
+        return _fallback(_ufuncs.erf, x)
 
 
 def erfc(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -102,9 +106,10 @@ def erfc(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> erfc(0.0)
     1.0
     """
-    if isinstance(x, _REAL):
+    try:
         return _erfc(x)
-    return _fallback(_ufuncs.erfc, x)
+    except TypeError:
+        return _fallback(_ufuncs.erfc, x)
 
 
 def erfcx(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -116,9 +121,10 @@ def erfcx(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> erfcx(0.0)
     1.0
     """
-    if isinstance(x, _REAL):
+    try:
         return _erfcx(x)
-    return _fallback(_ufuncs.erfcx, x)
+    except TypeError:
+        return _fallback(_ufuncs.erfcx, x)
 
 
 def erfinv(y: ArrayOrScalar) -> ArrayOrScalar:
@@ -127,9 +133,10 @@ def erfinv(y: ArrayOrScalar) -> ArrayOrScalar:
     >>> erfinv(0.0)
     0.0
     """
-    if isinstance(y, _REAL):
+    try:
         return _erfinv(y)
-    return _fallback(_ufuncs.erfinv, y)
+    except TypeError:
+        return _fallback(_ufuncs.erfinv, y)
 
 
 def gamma_fn(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -142,9 +149,10 @@ def gamma_fn(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> gamma_fn(5.0)
     24.0
     """
-    if isinstance(x, _REAL):
+    try:
         return _gamma(x)
-    return _fallback(_ufuncs.gamma, x)
+    except TypeError:
+        return _fallback(_ufuncs.gamma, x)
 
 
 def gammaln(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -153,9 +161,10 @@ def gammaln(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> round(gammaln(5.0), 12) == round(math.log(24.0), 12)
     True
     """
-    if isinstance(x, _REAL):
+    try:
         return _gammaln(x)
-    return _fallback(_ufuncs.gammaln, x)
+    except TypeError:
+        return _fallback(_ufuncs.gammaln, x)
 
 
 def beta_fn(a: ArrayOrScalar, b: ArrayOrScalar) -> ArrayOrScalar:
@@ -166,9 +175,10 @@ def beta_fn(a: ArrayOrScalar, b: ArrayOrScalar) -> ArrayOrScalar:
     >>> beta_fn(2.0, 3.0)
     0.08333333333333333
     """
-    if isinstance(a, _REAL) and isinstance(b, _REAL):
+    try:
         return _beta(a, b)
-    return _fallback(_ufuncs.beta, a, b)
+    except TypeError:
+        return _fallback(_ufuncs.beta, a, b)
 
 
 def betaln(a: ArrayOrScalar, b: ArrayOrScalar) -> ArrayOrScalar:
@@ -177,9 +187,10 @@ def betaln(a: ArrayOrScalar, b: ArrayOrScalar) -> ArrayOrScalar:
     >>> round(betaln(2.0, 3.0), 12) == round(math.log(1 / 12), 12)
     True
     """
-    if isinstance(a, _REAL) and isinstance(b, _REAL):
+    try:
         return _betaln(a, b)
-    return _fallback(_ufuncs.betaln, a, b)
+    except TypeError:
+        return _fallback(_ufuncs.betaln, a, b)
 
 
 def digamma(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -188,9 +199,10 @@ def digamma(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> digamma(1.0)
     -0.5772156649015329
     """
-    if isinstance(x, _REAL):
+    try:
         return _digamma(x)
-    return _fallback(_ufuncs.psi, x)
+    except TypeError:
+        return _fallback(_ufuncs.psi, x)
 
 
 def wofz(z: ArrayOrScalar) -> ArrayOrScalar:
@@ -202,9 +214,10 @@ def wofz(z: ArrayOrScalar) -> ArrayOrScalar:
     >>> wofz(0.0)
     (1+0j)
     """
-    if isinstance(z, (float, complex, int)):
+    try:
         return _wofz(z)
-    return _fallback(_ufuncs.wofz, z)
+    except TypeError:
+        return _fallback(_ufuncs.wofz, z)
 
 
 def dawsn(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -213,9 +226,10 @@ def dawsn(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> dawsn(0.0)
     0.0
     """
-    if isinstance(x, _REAL):
+    try:
         return _dawsn(x)
-    return _fallback(_ufuncs.dawsn, x)
+    except TypeError:
+        return _fallback(_ufuncs.dawsn, x)
 
 
 def expi(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -224,9 +238,10 @@ def expi(x: ArrayOrScalar) -> ArrayOrScalar:
     >>> round(expi(1.0), 12)
     1.895117816356
     """
-    if isinstance(x, _REAL):
+    try:
         return _expi(x)
-    return _fallback(_ufuncs.expi, x)
+    except TypeError:
+        return _fallback(_ufuncs.expi, x)
 
 
 def expn(n: ArrayOrScalar, x: ArrayOrScalar) -> ArrayOrScalar:
@@ -237,9 +252,10 @@ def expn(n: ArrayOrScalar, x: ArrayOrScalar) -> ArrayOrScalar:
     >>> round(expn(1, 1.0), 12)
     0.219383934396
     """
-    if isinstance(n, _REAL) and isinstance(x, _REAL):
+    try:
         return _expn(n, x)
-    return _fallback(_ufuncs.expn, n, x)
+    except TypeError:
+        return _fallback(_ufuncs.expn, n, x)
 
 
 _PI = math.pi

@@ -1,7 +1,7 @@
 """Full widths at half maximum of the line shapes, for constraints like ``fwhm = fwhm_voigt(sigma, gamma)``.
 
-Plain arithmetic only, so each helper takes floats (returns a float) and
-numpy arrays (returns an array) through the same code.
+Each helper takes floats (returns a float) and numpy arrays (returns an
+array): plain arithmetic, plus a square root tried with ``math`` first.
 
 >>> fwhm_lorentzian(1.5)
 3.0
@@ -9,9 +9,15 @@ numpy arrays (returns an array) through the same code.
 
 from __future__ import annotations
 
+import math
 from typing import Optional
 
+import numpy as np
+
+from ._fast import float_only
 from .lineshapes import GAUSSIAN_FWHM_PER_SIGMA, ArrayOrFloat, _tch_width_and_fraction
+
+_sqrt = float_only(math.sqrt)
 
 __all__ = [
     "fwhm_gaussian",
@@ -65,7 +71,11 @@ def fwhm_voigt(sigma: ArrayOrFloat, gamma: Optional[ArrayOrFloat] = None) -> Arr
         gamma = sigma
     fwhm_l = 2.0 * gamma
     fwhm_g = GAUSSIAN_FWHM_PER_SIGMA * sigma
-    return 0.5346 * fwhm_l + (0.2166 * fwhm_l * fwhm_l + fwhm_g * fwhm_g) ** 0.5
+    radicand = 0.2166 * fwhm_l * fwhm_l + fwhm_g * fwhm_g
+    try:
+        return 0.5346 * fwhm_l + _sqrt(radicand)
+    except TypeError:
+        return 0.5346 * fwhm_l + np.sqrt(radicand)
 
 
 def fwhm_pseudo_voigt(sigma: ArrayOrFloat, gamma: Optional[ArrayOrFloat] = None) -> ArrayOrFloat:

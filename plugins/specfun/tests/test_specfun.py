@@ -87,6 +87,23 @@ def test_special_function_takes_ints_lists_and_numpy_scalars():
     assert isinstance(one_element, np.ndarray) and one_element.shape == (1,)
 
 
+def test_float_only_guard_refuses_arrays_where_numpy_would_convert_them(monkeypatch):
+    from lmfit_host_specfun import _fast
+
+    monkeypatch.setattr(_fast, "REFUSES_ARRAYS", False)  # as under NumPy < 2
+    guarded = _fast.float_only(math.sqrt)
+    assert guarded(4.0) == 2.0
+    with pytest.raises(TypeError):
+        guarded(np.ones(1))
+
+
+def test_float_path_refuses_one_element_arrays():
+    # the pack relies on this to send arrays to numpy without testing floats first
+    for fast in (special._erf, special._erfcx, special._wofz, widths._sqrt):
+        with pytest.raises(TypeError):
+            fast(np.ones(1))
+
+
 def test_wofz_real_part_on_voigt_line_is_scipy_voigt_profile():
     sigma, gamma = 0.7, 0.3
     z = (X + 1j * gamma) / (sigma * math.sqrt(2))
