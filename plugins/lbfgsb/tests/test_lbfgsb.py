@@ -336,3 +336,32 @@ def test_plugin_hook_registers_the_engine():
     lmfit_host_register_engines(registered.append)
     (engine,) = registered
     assert engine.name == "lbfgsb" and engine.description and engine.options is OPTIONS
+
+
+def test_blas_runs_single_threaded_during_the_search():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    x, data = sine_data()
+    seen = []
+
+    def residual(p):
+        if len(seen) == 5:  # once, inside SciPy's loop
+            seen.append([lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+                         if lib["user_api"] == "blas"])
+        seen.append(None)
+        return sine_model(p, x) - data
+
+    problem = FitProblem(NAMES, (13.0, 5.0, 0.0, 0.02), [-INF] * 4, [INF] * 4, residual, x.size)
+    LbfgsbEngine().run(problem)
+    threads = [entry for entry in seen if entry is not None][0]
+    assert threads and set(threads) == {1}
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, "all"])
+def test_blas_threads_must_be_a_positive_count_or_none(threads):
+    with pytest.raises(EngineOptionError, match="blas_threads"):
+        LbfgsbEngine().run(sine_problem(), blas_threads=threads)
+
+
+def test_blas_threads_none_leaves_blas_alone():
+    result = LbfgsbEngine().run(sine_problem(start=(13.0, 5.0, 0.0, 0.02)), blas_threads=None)
+    assert result.success
