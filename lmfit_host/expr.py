@@ -1092,6 +1092,16 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
             charge(width)
             yield item
 
+    def round_(number: Any, ndigits: Optional[int] = None) -> Any:
+        """round(number, ndigits=None); an int rounded to far more digits than it has is 0."""
+        if ndigits is None:
+            return round(number)
+        if isinstance(number, int) and isinstance(ndigits, int) \
+                and -ndigits > number.bit_length() // 3 + 2:
+            # Python would build 10**-ndigits first: round(5, -10**9) never ends
+            return 0
+        return round(number, ndigits)
+
     def sum_(iterable: Iterable[Any], start: Any = 0) -> Any:
         """sum(iterable, start=0) of numbers or arrays (not of lists: that grows quadratically)."""
         if not isinstance(start, (int, float, complex, np.number, _ndarray)):
@@ -1108,7 +1118,7 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     }
     runtime = {_HELPER_PREFIX + name: value for name, value in hidden.items()}
     safe: Dict[str, Any] = {
-        "range": range_, "len": len, "sum": sum_, "round": round, "int": int, "float": float,
+        "range": range_, "len": len, "sum": sum_, "round": round_, "int": int, "float": float,
         "complex": complex, "bool": bool, "list": list_, "tuple": tuple_, "dict": dict_,
         "set": set_, "enumerate": enumerate, "zip": zip_, "sorted": sorted_,
         "reversed": reversed, "any": any, "all": all,
@@ -1360,13 +1370,11 @@ def _build_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Mappi
                            orelse=bounded_body))
     else:
         body.extend(bounded_body)
-    inner = ast.FunctionDef(name="%sblock" % _HELPER_PREFIX, args=_no_arguments(), body=body,
-                            decorator_list=[], returns=None, type_comment=None)
-    maker = ast.FunctionDef(
-        name="%smake" % _HELPER_PREFIX,
-        args=_no_arguments([ast.arg(arg=cell, annotation=None) for cell in closure]),
-        body=[inner, ast.Return(value=ast.Name(id=inner.name, ctx=ast.Load()))],
-        decorator_list=[], returns=None, type_comment=None)
+    inner = _function_def("%sblock" % _HELPER_PREFIX, _no_arguments(), body)
+    maker = _function_def(
+        "%smake" % _HELPER_PREFIX,
+        _no_arguments([ast.arg(arg=cell, annotation=None) for cell in closure]),
+        [inner, ast.Return(value=ast.Name(id=inner.name, ctx=ast.Load()))])
     module = ast.Module(body=[maker], type_ignores=[])
     _place_missing(module, extra)  # the scaffolding goes on a line after the entries
     try:
@@ -1380,6 +1388,15 @@ def _build_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Mappi
         return FunctionType(maker_code, globals_)
 
     return make, guard_objects
+
+
+def _function_def(name: str, args: ast.arguments, body: List[ast.stmt]) -> ast.FunctionDef:
+    """A plain ``def`` node on any supported Python (3.12 added type_params)."""
+    node = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
+                           type_comment=None)
+    if "type_params" in ast.FunctionDef._fields:
+        node.type_params = []  # type: ignore[attr-defined]
+    return node
 
 
 def _no_arguments(args: Optional[List[ast.arg]] = None) -> ast.arguments:
@@ -1550,7 +1567,11 @@ class Interpreter:
             if not isinstance(compiled, CompiledExpression):
                 raise TypeError("compile_block() takes (target, CompiledExpression) pairs, got %r"
                                 % (compiled,))
-        make, guard_objects = _build_block(entries, self.symtable)
+        try:
+            make, guard_objects = _build_block(entries, self.symtable)
+        except RecursionError:
+            raise ExpressionLimitError("the constraint block is nested too deeply to compile; "
+                                       "simplify the expressions") from None
         interp = self
         runtime = self._runtime
         state = self._state

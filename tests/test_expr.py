@@ -111,6 +111,14 @@ def test_safe_builtins_are_available(interp):
     assert interp.eval("bool(0), complex(1, 2)") == (False, 1 + 2j)
 
 
+@pytest.mark.parametrize("text", ["round(5, -1)", "round(55, -1)", "round(5, -30)",
+                                  "round(-5 * 10 ** 40, -41)", "round(2.675, 2)", "round(7)",
+                                  "round(True, -3)", "round(1.5, -400)"])
+def test_round_matches_python(interp, text):
+    expected = eval(text)
+    assert interp.eval(text) == expected and type(interp.eval(text)) is type(expected)
+
+
 def test_containers_subscripts_and_slices(interp):
     assert interp.eval("[1, 2, 3][1:]") == [2, 3]
     assert interp.eval("(1, 2, 3)[-1]") == 3

@@ -174,6 +174,7 @@ EXHAUSTION = [
     ("source-too-long", "1 + " * 40000 + "1", LIMIT, "max_source_length"),
     ("deep-parentheses", "(" * 5000 + "1" + ")" * 5000, SYNTAX, "parenthes"),
     ("deep-unary", "-" * 90000 + "1", LIMIT, "nested too deeply"),
+    ("round-to-huge-digits", "y = round(5, -10 ** 9)\nround(y, 'x')", RUNTIME, "TypeError"),
     ("float-pow-overflow", "pow(10, 10 ** 10)", RUNTIME, "OverflowError"),
     ("sum-of-lists", "sum([[0] * 1000] * 1000, [])", RUNTIME, "sum()"),
 ]
