@@ -101,6 +101,10 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
     if stats.nfree <= 0:
         return Covariance(None, f"too few data points: {stats.ndata} residuals for {nvarys} "
                                 f"varied parameters leave no degree of freedom")
+    if scale_covar and not stats.chisqr > 0.0:
+        return Covariance(None, "the fit is exact (chi-square is 0), so scaling by reduced "
+                                "chi-square leaves no uncertainty; pass scale_covar=False with "
+                                "residuals divided by their uncertainties")
     jac = np.asarray(jacobian, dtype=float)
     if not np.all(np.isfinite(jac)):
         bad = [names[j] for j in range(nvarys) if not np.all(np.isfinite(jac[:, j]))]

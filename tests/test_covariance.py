@@ -69,3 +69,8 @@ def test_is_at_bound_names_pinned_parameters():
     names = is_at_bound(np.array([0.0, 0.5, 1.0]), np.array([0.0, 0.0, -np.inf]),
                         np.array([1.0, 1.0, 1.0]), ["a", "b", "c"])
     assert names == ("a", "c")
+
+
+def test_exact_fit_gives_a_reason_instead_of_zero_errors():
+    cov = estimate_covariance(np.eye(3)[:, :2], ["a", "b"], fit_statistics(np.zeros(3), 2))
+    assert cov.matrix is None and "exact" in cov.reason
