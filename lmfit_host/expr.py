@@ -698,7 +698,8 @@ class _RunState:
         self.limits = limits
         self.active = False
         self.work = 0
-        # outside a run nothing is limited: only code started by a run is text's own code
+        # Outside a run nothing is limited: code that ticks then is driven by Python code
+        # (e.g. a generator made by text, consumed later by the caller).
         self.work_limit: float = _INF
         self.deadline = _INF
         self.depth = 0          # nesting of calls of text-defined functions
@@ -852,14 +853,14 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         charge(length)
 
     def check_broadcast(a: Any, b: Any, what: str) -> None:
-        shape_a = a.shape if type(a) is _ndarray else np.shape(a)
-        shape_b = b.shape if type(b) is _ndarray else np.shape(b)
-        if shape_a == shape_b or not shape_a or not shape_b:
-            return
         try:
+            shape_a = a.shape if type(a) is _ndarray else np.shape(a)
+            shape_b = b.shape if type(b) is _ndarray else np.shape(b)
+            if shape_a == shape_b or not shape_a or not shape_b:
+                return
             shape = np.broadcast_shapes(shape_a, shape_b)
         except ValueError:
-            return  # numpy itself reports the mismatch
+            return  # ragged or mismatched shapes: numpy itself reports the problem
         size = math.prod(shape)
         limit = state.limits.max_array_size
         if size > limit:
@@ -873,8 +874,7 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     def check_pow(a: Any, b: Any) -> None:
         if isinstance(a, int) and isinstance(b, int):
             if b > 1 and (a > 1 or a < -1):
-                check_int_bits(a.bit_length() * b, "the power %s**%d" % (_short_int(a), b)
-                               if b < 10**6 else "this power")
+                check_int_bits(a.bit_length() * b, "this power")
         elif is_array(a, b):
             check_broadcast(a, b, "the power")
 
