@@ -32,7 +32,9 @@ import functools
 import keyword
 import math
 import operator
+import os
 import re
+import sys
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -110,6 +112,9 @@ class Limits:
     """Deepest nesting of calls of functions defined in text."""
     max_source_length: int = 100_000
     """Longest text (characters) that is compiled."""
+    max_memory: int = 512 * 2 ** 20
+    """Bytes by which one run may grow the process's resident memory (checked every 10 ms
+    of loops and calls; on Linux exact, elsewhere from the peak, on Windows not checked)."""
 
 
 # --- identifiers, symbols and hints -------------------------------------------------------
@@ -689,10 +694,47 @@ def _compile_expression(source: str, owner: Optional[str], max_length: int) -> C
 # --- the runtime: per-interpreter state and bounded helpers ----------------------------------
 
 
-class _RunState:
-    """Counters of the current run of one interpreter (work, deadline, call depth)."""
+class _ResidentMemory:
+    """Reads this process's resident memory in bytes (Linux /proc, else peak RSS, else None)."""
 
-    __slots__ = ("active", "work", "work_limit", "deadline", "depth", "run_depth", "limits")
+    def __init__(self) -> None:
+        self._pid = -1
+        self._fd = -1
+
+    def __call__(self) -> Optional[int]:
+        pid = os.getpid()
+        if pid != self._pid:  # first use, or a forked child: /proc/self was the parent's
+            self._pid, self._fd = pid, -1
+            try:
+                self._fd = os.open("/proc/self/statm", os.O_RDONLY)
+            except OSError:
+                pass
+        if self._fd >= 0:
+            try:
+                return int(os.pread(self._fd, 64, 0).split()[1]) * _PAGE_SIZE
+            except (OSError, ValueError, IndexError):
+                return None
+        try:
+            import resource  # not on Windows
+        except ImportError:
+            return None
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+
+try:
+    _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+except (AttributeError, ValueError, OSError):
+    _PAGE_SIZE = 4096
+_resident_memory = _ResidentMemory()
+_MEMORY_CHECK_INTERVAL = 0.01  # seconds between memory readings inside one run
+
+
+class _RunState:
+    """Counters of the current run of one interpreter (work, time, memory, call depth)."""
+
+    __slots__ = ("active", "work", "work_limit", "deadline", "checkpoint", "memory_start",
+                 "depth", "run_depth", "limits")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -702,6 +744,8 @@ class _RunState:
         # (e.g. a generator made by text, consumed later by the caller).
         self.work_limit: float = _INF
         self.deadline = _INF
+        self.checkpoint = _INF  # next time to look at the clock's and memory's budgets
+        self.memory_start: Optional[int] = None
         self.depth = 0          # nesting of calls of text-defined functions
         self.run_depth = -1     # depth at which a run started by a text function ends
 
@@ -712,28 +756,42 @@ class _RunState:
         self.active = True
         self.work = 0
         self.work_limit = self.limits.max_work
-        self.deadline = _perf_counter() + self.limits.time_budget
+        self.checkpoint = now = _perf_counter()
+        self.deadline = now + self.limits.time_budget
+        self.memory_start = None  # measured at the first checkpoint: runs without loops never pay
         return True
 
     def end(self) -> None:
         """Close the run: counters stop limiting until the next begin()."""
         self.active = False
         self.work_limit = _INF
-        self.deadline = _INF
+        self.deadline = self.checkpoint = _INF
         self.run_depth = -1
 
-    def over(self) -> None:
-        """Raise the limit error for whichever budget is exhausted."""
+    def check(self, now: float) -> None:
+        """Raise the limit error for an exhausted budget; else plan the next checkpoint."""
         limits = self.limits
         if self.work > self.work_limit:
             raise ExpressionLimitError(
                 "the run did more than %d units of work (loop iterations, calls and built "
                 "elements; Limits.max_work); look for a runaway loop or raise the limit"
                 % limits.max_work)
-        if _perf_counter() > self.deadline:
+        if now > self.deadline:
             raise ExpressionLimitError(
                 "the run took longer than its time budget of %g s (Limits.time_budget); "
                 "look for a runaway loop or raise the limit" % limits.time_budget)
+        if now >= self.checkpoint:
+            memory = _resident_memory()
+            if memory is not None:
+                if self.memory_start is None:
+                    self.memory_start = memory
+                elif memory - self.memory_start > limits.max_memory:
+                    grown = (memory - self.memory_start) / 2 ** 20
+                    raise ExpressionLimitError(
+                        "the run grew the process's memory by %.0f MiB, more than the limit "
+                        "of %.0f MiB (Limits.max_memory); look for a loop that keeps big "
+                        "objects or raise the limit" % (grown, limits.max_memory / 2 ** 20))
+            self.checkpoint = min(self.deadline, now + _MEMORY_CHECK_INTERVAL)
 
 
 _SEQUENCE_TYPES = (str, bytes, bytearray, list, tuple)
@@ -810,13 +868,15 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
     def charge(units: int) -> None:
         state.work += units
-        if state.work > state.work_limit or _perf_counter() > state.deadline:
-            state.over()
+        now = _perf_counter()
+        if state.work > state.work_limit or now >= state.checkpoint:
+            state.check(now)
 
     def tick() -> bool:
         state.work += 1
-        if state.work > state.work_limit or _perf_counter() > state.deadline:
-            state.over()
+        now = _perf_counter()
+        if state.work > state.work_limit or now >= state.checkpoint:
+            state.check(now)
         return True
 
     def enter() -> None:

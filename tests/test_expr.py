@@ -347,6 +347,14 @@ def test_time_budget_stops_a_runaway_loop(interp):
         interp("while True:\n    pass")
 
 
+@pytest.mark.skipif(expr_module._resident_memory() is None, reason="no memory reading here")
+def test_memory_growth_of_a_run_is_limited(interp):
+    interp.limits.max_memory = 40 * 2 ** 20
+    interp.limits.time_budget = 5.0
+    with pytest.raises(ExpressionLimitError, match="max_memory"):
+        interp("row = list(range(10 ** 5))\nkeep = []\nwhile True:\n    keep += [row[:]]")
+
+
 def test_each_run_gets_a_fresh_budget(interp):
     interp.limits.max_work = 1000
     for _ in range(5):

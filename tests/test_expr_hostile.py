@@ -142,6 +142,10 @@ EXHAUSTION = [
     ("generator-sum", "sum(1 for i in range(10 ** 6) for j in range(10 ** 6))", LIMIT, BUDGET),
     ("comprehension-of-big-lists", "[[0] * 10 ** 6 for i in range(1000)]", LIMIT, BUDGET),
     ("starred-lists", "[[*range(10 ** 6)] for i in range(1000)]", LIMIT, BUDGET),
+    ("kept-slices", "big = list(range(10 ** 6))\nkeep = [big[:] for i in range(10 ** 4)]",
+     LIMIT, BUDGET),
+    ("kept-slices-loop", "big = list(range(10 ** 6))\nkeep = []\nwhile True:\n"
+     "    keep += [big[:]]", LIMIT, BUDGET),
     ("zip-transpose-bomb", "list(zip(*[range(10 ** 6)] * 10 ** 6))", LIMIT, BUDGET),
     ("infinite-while", "while True:\n    pass", LIMIT, BUDGET),
     ("infinite-while-one", "while 1:\n    y = 1", LIMIT, BUDGET),
