@@ -45,7 +45,8 @@ from .problem import BoundsTransform, EngineResult, FitProblem
 from .plugins import PluginWarning, engine_names, list_plugins, register_plugin, unregister_plugin
 from .minimizer import Minimizer, MinimizerResult, minimize
 from .report import fit_report, report_fit
-from .model import CompositeModel, ExpressionModel, Model, ModelResult
+from .model import CompositeModel, ExpressionModel, Model, ModelError, ModelResult
+from .datafile import DataFileError
 
 try:
     __version__ = _metadata.version("lmfit-host")
@@ -53,10 +54,10 @@ except _metadata.PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
-    "BoundsTransform", "CompositeModel", "Engine", "EngineNotFoundError", "EngineOptionError", "EngineResult",
+    "BoundsTransform", "CompositeModel", "DataFileError", "Engine", "EngineNotFoundError", "EngineOptionError", "EngineResult",
     "ExpressionCycleError", "ExpressionError", "ExpressionLimitError", "ExpressionModel", "ExpressionRuntimeError",
     "ExpressionSyntaxError", "FitAborted", "FitError", "FitProblem", "Interpreter",
-    "LmfitHostError", "Minimizer", "MinimizerResult", "Model", "ModelResult", "Parameter", "ParameterError",
+    "LmfitHostError", "Minimizer", "MinimizerResult", "Model", "ModelError", "ModelResult", "Parameter", "ParameterError",
     "Parameters", "PluginError", "PluginWarning", "ProblemError", "UnknownNameError",
     "UnsafeExpressionError", "__version__", "engine_names", "fit_report", "hookimpl",
     "list_plugins", "minimize", "register_plugin", "report_fit", "unregister_plugin",
