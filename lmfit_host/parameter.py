@@ -1020,9 +1020,9 @@ class Parameters(Dict[str, Parameter]):
             except ExpressionError:
                 pass  # they keep their last computed values
 
-    def _release(self, par: Parameter) -> None:
+    def _release(self, par: Parameter, refresh: bool = True) -> None:
         """Detach ``par`` from this set; it keeps its latest value."""
-        if par._expr is not None:
+        if refresh and par._expr is not None:
             self._refresh_if_possible()
         par._val = self._symtable.pop(par._name, None)  # type: ignore[arg-type]
         par._owner = None
@@ -1427,7 +1427,7 @@ class Parameters(Dict[str, Parameter]):
                                 if trial._interp.symbol_origin(k) is None})
         trial._add_parameters([(p.name, p) for p in pars])  # type: ignore[misc]
         for par in pars:
-            trial._release(par)
+            trial._release(par, refresh=False)   # keep the loaded values as they are
         self.clear()
         for key, value in symbols.items():
             if self._interp.symbol_origin(key) is None:
