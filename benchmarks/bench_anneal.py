@@ -177,18 +177,27 @@ class Row:
     runs: int
 
 
-def measure(label: str, runner: Callable[..., Tuple[float, int, float]], problem: Problem,
-            seeds: List[int], target: float, **options: Any) -> Row:
-    """Run one configuration for every seed and summarize."""
-    times, nfevs, chisqrs = [], [], []
+Config = Tuple[str, Callable[..., Tuple[float, int, float]], Dict[str, Any]]
+
+
+def measure(configs: List[Config], problem: Problem, seeds: List[int],
+            target: float) -> List[Row]:
+    """Run every configuration for every seed, seed by seed, and summarize each.
+
+    Interleaving the configurations spreads any load on the machine over
+    all of them alike, so the timings stay comparable.
+    """
+    samples: List[List[Tuple[float, int, float]]] = [[] for _ in configs]
     for seed in seeds:
-        seconds, nfev, chisqr = runner(problem, seed, **options)
-        times.append(seconds)
-        nfevs.append(nfev)
-        chisqrs.append(chisqr)
-    hits = sum(c <= target * (1.0 + 1e-6) for c in chisqrs)
-    return Row(label, statistics.median(times), statistics.median(nfevs),
-               statistics.median(chisqrs), min(chisqrs), hits, len(seeds))
+        for outcome, (_, runner, options) in zip(samples, configs):
+            outcome.append(runner(problem, seed, **options))
+    rows = []
+    for (label, _, _), outcome in zip(configs, samples):
+        times, nfevs, chisqrs = zip(*outcome)
+        hits = sum(c <= target * (1.0 + 1e-6) for c in chisqrs)
+        rows.append(Row(label, statistics.median(times), statistics.median(nfevs),
+                        statistics.median(chisqrs), min(chisqrs), hits, len(seeds)))
+    return rows
 
 
 def print_rows(rows: List[Row]) -> None:
@@ -213,18 +222,17 @@ def main(argv: List[str]) -> int:
         print(f"{problem.name}: global chi2 {target:.6g}, leastsq from the start "
               f"{problem.leastsq_chisqr():.6g}")
         budget = args.budget
-        rows = [
-            measure("lmfit dual_annealing (defaults)", fit_lmfit, problem, seeds, target),
-            measure("ours anneal (defaults: fast + polish)", fit_ours, problem, seeds, target),
-            measure("ours anneal schedule='gsa', maxiter=1000", fit_ours, problem, seeds, target,
-                    schedule="gsa", maxiter=1000),
-            measure(f"lmfit dual_annealing, max_nfev={budget}", fit_lmfit, problem, seeds,
-                    target, max_nfev=budget),
-            measure(f"ours anneal, max_nfev={budget}", fit_ours, problem, seeds, target,
-                    max_nfev=budget),
-            measure(f"ours anneal schedule='gsa', max_nfev={budget}", fit_ours, problem, seeds,
-                    target, schedule="gsa", max_nfev=budget),
+        configs: List[Config] = [
+            ("lmfit dual_annealing (defaults)", fit_lmfit, {}),
+            ("ours anneal (defaults: fast + polish)", fit_ours, {}),
+            ("ours anneal schedule='gsa', maxiter=1000", fit_ours,
+             {"schedule": "gsa", "maxiter": 1000}),
+            (f"lmfit dual_annealing, max_nfev={budget}", fit_lmfit, {"max_nfev": budget}),
+            (f"ours anneal, max_nfev={budget}", fit_ours, {"max_nfev": budget}),
+            (f"ours anneal schedule='gsa', max_nfev={budget}", fit_ours,
+             {"schedule": "gsa", "max_nfev": budget}),
         ]
+        rows = measure(configs, problem, seeds, target)
         print_rows(rows)
         theirs_default, ours_default, ours_gsa, theirs_budget, ours_budget, ours_gsa_budget = rows
         for ours, theirs in ((ours_default, theirs_default), (ours_gsa, theirs_default),

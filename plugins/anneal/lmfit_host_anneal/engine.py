@@ -177,8 +177,8 @@ def parse_options(given: Mapping[str, Any]) -> _Settings:
             raise _option_error(f"option {name!r} of SciPy's old anneal() is not needed: "
                                 f"{_RETIRED[name]}")
         if name not in OPTIONS:
-            raise _option_error(f"has no option {name!r}; valid options: "
-                                f"{', '.join(OPTIONS)}")
+            raise EngineOptionError(f"engine {ENGINE_NAME!r} has no option {name!r}; valid "
+                                    f"options: {', '.join(OPTIONS)}")
     schedule = given.get("schedule", DEFAULTS["schedule"])
     if schedule not in SCHEDULES:
         raise _option_error(f"unknown schedule {schedule!r}; choose one of "
