@@ -359,7 +359,7 @@ class _Fit:
         own = source.interpreter.symtable
         fitted = self.work.interpreter.symtable
         for name in needed:
-            if name not in own and name not in source and name in fitted:
+            if name not in source and name in fitted and own.get(name) is not fitted[name]:
                 own[name] = fitted[name]
         for name, value in zip(self.names, x.tolist()):
             source[name].value = value

@@ -69,11 +69,11 @@ KNOWN_ENGINES: Dict[str, str] = {
 #: Functions of the function packs the project publishes, for "not installed" hints.
 KNOWN_FUNCTION_PACKS: Dict[str, Iterable[str]] = {
     "lmfit-host-specfun": (
-        "erf", "erfc", "erfcx", "erfinv", "gamma", "gammaln", "beta", "betaln", "digamma",
-        "wofz", "dawsn", "expi", "expn", "sinc", "gaussian", "lorentzian", "voigt",
+        "erf", "erfc", "erfcx", "erfinv", "gamma_fn", "gammaln", "beta_fn", "betaln",
+        "digamma", "wofz", "dawsn", "expi", "expn", "sinc", "gaussian", "lorentzian", "voigt",
         "pvoigt", "pseudo_voigt", "moffat", "pearson7", "split_lorentzian", "skewed_gaussian",
         "exp_gaussian", "students_t", "doniach", "logistic", "step", "rectangle",
-        "fwhm_voigt", "fwhm_pvoigt",
+        "fwhm_gaussian", "fwhm_lorentzian", "fwhm_voigt", "fwhm_pvoigt", "fwhm_pseudo_voigt",
     ),
 }
 

@@ -331,3 +331,14 @@ def test_prepare_fit_checks_before_any_work():
     params.add("a", value=np.nan)
     with pytest.raises(ParameterError, match="'a'"):
         Minimizer(lambda p: np.zeros(3), params).prepare_fit()
+
+
+def test_per_fit_override_of_a_default_function_stays_with_the_fitted_params():
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", expr="sqrt(a)")
+    mini = Minimizer(lambda p: np.array([p["a"].value - 3.0, p["b"].value - 6.0]), params)
+    mini.asteval.symtable["sqrt"] = lambda v: 2.0 * v
+    result = mini.leastsq()
+    assert result.params["b"].value == pytest.approx(6.0, rel=1e-6)
+    assert params["b"].value == pytest.approx(result.params["b"].value)
