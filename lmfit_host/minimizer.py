@@ -168,8 +168,7 @@ class _Fit:
         interpreter = minimizer.asteval.copy()
         self.work = source.with_interpreter(interpreter)
         work = self.work
-        work.check_ready_for_fit()
-        work.update_constraints()
+        work.check_ready_for_fit()  # also evaluates every constraint once
         names = [name for name, p in work.items() if p.vary and not p.expr]
         if not names:
             raise ParameterError("no parameter is varied: set vary=True on at least one "
@@ -177,8 +176,8 @@ class _Fit:
         self.names = names
         self.expr_names = [name for name, p in work.items() if p.expr]
         x0 = np.array([work[name].value for name in names], dtype=float)
-        lower = np.array([work[name].min for name in names], dtype=float)
-        upper = np.array([work[name].max for name in names], dtype=float)
+        bounds = np.array([work[name].bounds for name in names], dtype=float).reshape(-1, 2)
+        lower, upper = bounds[:, 0].copy(), bounds[:, 1].copy()
         self.init_values = dict(zip(names, x0.tolist()))
 
         fcn = minimizer.userfcn
@@ -361,8 +360,7 @@ class _Fit:
         for name in needed:
             if name not in source and name in fitted and own.get(name) is not fitted[name]:
                 own[name] = fitted[name]
-        for name, value in zip(self.names, x.tolist()):
-            source[name].value = value
+        source._set_values_from_fit(self.work.valuesdict())
         for name, param in source.items():
             param.stderr = stderr.get(name)
             found = correl.get(name)

@@ -342,3 +342,17 @@ def test_per_fit_override_of_a_default_function_stays_with_the_fitted_params():
     result = mini.leastsq()
     assert result.params["b"].value == pytest.approx(6.0, rel=1e-6)
     assert params["b"].value == pytest.approx(result.params["b"].value)
+
+
+def test_unbounded_parameters_given_as_none_fit_normally():
+    params = Parameters()
+    params.add("k", value=1.0, min=None, max=None)
+    minimize(lambda p: np.array([p["k"].value - 2.0, 0.0]), params)
+    assert params["k"].value == pytest.approx(2.0)
+
+
+def test_write_back_keeps_the_start_value_as_init_value():
+    params = Parameters()
+    params.add("k", value=1.0)
+    minimize(lambda p: np.array([p["k"].value - 2.0, 0.0]), params)
+    assert params["k"].init_value == 1.0
