@@ -1671,6 +1671,11 @@ class Interpreter:
     def copy(self) -> "Interpreter":
         """An interpreter with its own symtable (a shallow copy of the values) and limits.
 
+        Functions defined in text are re-created in the copy so that they read
+        the copy's names (a function's globals are the namespace it was
+        defined in). Blocks made by :meth:`compile_block` stay bound to this
+        interpreter; compile new ones for the copy.
+
             >>> a = Interpreter({"x": 1.0}); b = a.copy(); b("x = 2.0")
             >>> a.symtable["x"]
             1.0
@@ -1687,7 +1692,30 @@ class Interpreter:
                 table[name] = new._builtins[name]
         table["__builtins__"] = new._runtime
         new.symtable = table
+        for name, value in list(table.items()):
+            if isinstance(value, FunctionType) and value.__globals__ is self.symtable:
+                table[name] = new.adopt_function(value)
         return new
+
+    def adopt_function(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """A function defined in another interpreter's text, re-created to read this namespace.
+
+        Other values are returned unchanged. Use it when copying user names
+        from one interpreter to another.
+
+            >>> a = Interpreter({"k": 1.0}); a("def f(x):\\n    return k * x")
+            >>> b = Interpreter({"k": 10.0}); b.symtable["f"] = b.adopt_function(a.symtable["f"])
+            >>> b.eval("f(2)")
+            20.0
+        """
+        if not isinstance(function, FunctionType) or function.__globals__ is self.symtable \
+                or not function.__code__.co_filename.startswith("<interpreter>"):
+            return function
+        self.symtable["__builtins__"] = self._runtime  # the new function takes its builtins here
+        twin = FunctionType(function.__code__, self.symtable, function.__name__,
+                            function.__defaults__, function.__closure__)
+        twin.__kwdefaults__ = function.__kwdefaults__
+        return twin
 
     def user_names(self) -> List[str]:
         """Names in the symtable that are not defaults (or that replace a default's value).

@@ -407,6 +407,24 @@ def test_copy_keeps_user_functions_and_limits(interp):
     assert twin.limits.max_length == 5 and twin.limits is not interp.limits
 
 
+def test_copied_text_function_reads_the_copys_names(interp):
+    interp("def scaled(v):\n    return a * v")
+    twin = interp.copy()
+    twin("a = 100.0")
+    assert twin.eval("scaled(2)") == 200.0
+    assert interp.eval("scaled(2)") == 6.0
+
+
+def test_adopt_function_rebinds_only_text_functions(interp):
+    interp("def scaled(v):\n    return a * v")
+    other = Interpreter({"a": -1.0})
+    adopted = other.adopt_function(interp.symtable["scaled"])
+    assert adopted(2) == -2.0
+    assert other.adopt_function(math.sin) is math.sin
+    python_function = lambda v: v  # noqa: E731
+    assert other.adopt_function(python_function) is python_function
+
+
 def test_text_cannot_change_other_interpreters(interp):
     other = Interpreter()
     interp("sin = 5\npi = 3\ndel cos")
