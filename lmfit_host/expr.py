@@ -15,7 +15,14 @@ they are treated as hostile. Each text goes through four steps, once:
 
 Every run then executes code objects with the interpreter's ``symtable`` as
 the globals and a private ``__builtins__`` that holds only the helpers, so a
-fit step runs compiled code, not a tree walk.
+fit step runs compiled code, not a tree walk. A run also has budgets for
+work, wall-clock time and memory growth (:class:`Limits`), and containers
+are weighed before they are compared or hashed.
+
+Constraint blocks (:meth:`Interpreter.compile_block`) compile all of a
+Parameters set's expressions into one function with two bodies: native
+float arithmetic, taken when a cheap guard confirms that the names read are
+floats and the math functions are the pack's own, and the bounded version.
 
     >>> interp = Interpreter({"a": 2.0})
     >>> interp("b = 3 * a")
@@ -1484,7 +1491,10 @@ class Interpreter:
     ``use_defaults=False``) plus a few safe builtins (range, len, list, ...),
     updated with ``symtable``. ``arrays=True`` uses the numpy versions of the
     math functions, for models evaluated on arrays. Text run through this
-    interpreter changes this namespace only.
+    interpreter changes this namespace only. Every run is bounded by
+    ``limits`` (a :class:`Limits`); exceeding one raises ExpressionLimitError.
+    Like a dict, an Interpreter is not meant to be run from several threads
+    at once (the run counters are per interpreter).
 
         >>> interp = Interpreter({"x": 1.5})
         >>> interp("def double(v):\\n    return 2*v")
