@@ -23,7 +23,6 @@ benchmark-only dependency: ``pip install 'lmfit==1.3.4'``).
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import sys
 import time
@@ -211,7 +210,8 @@ def print_rows(rows: List[Row]) -> None:
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="seeds per configuration")
-    parser.add_argument("--budget", type=int, default=3000, help="max_nfev of the equal-budget rows")
+    parser.add_argument("--budget", type=int, default=3000,
+                        help="max_nfev of the equal-budget rows")
     args = parser.parse_args(argv)
     seeds = list(range(args.repeats))
     print(f"lmfit {lmfit.__version__} dual_annealing vs lmfit-host anneal; "

@@ -324,8 +324,10 @@ class AnnealEngine:
 
         maxeval = settings.maxeval
         if problem.max_nfev is not None:
-            reserve = (min(problem.max_nfev // 5, _POLISH_RESERVE_PER_PARAMETER * (problem.nvarys + 1))
-                       if settings.polish else 0)
+            reserve = 0
+            if settings.polish:
+                reserve = min(problem.max_nfev // 5,
+                              _POLISH_RESERVE_PER_PARAMETER * (problem.nvarys + 1))
             room = max(problem.max_nfev - problem.nfev - reserve, 1)
             maxeval = room if maxeval is None else min(maxeval, room)
 

@@ -42,7 +42,7 @@ def run_gsa(objective: Callable[[np.ndarray], float],
             low: np.ndarray, high: np.ndarray, ndata: int,
             jacobian: Optional[Callable[[np.ndarray], np.ndarray]], maxiter: int,
             maxeval: Optional[int], rng: np.random.Generator) -> GsaOutcome:
-    """Run dual_annealing over the box ``[low, high]`` from ``x0``, polishing locally by least squares.
+    """Run dual_annealing in the box ``[low, high]`` from ``x0``, local searches by least squares.
 
     ``maxeval`` caps the evaluations of the global phase (SciPy's
     ``maxfun``); local searches are capped at a few Jacobians each.

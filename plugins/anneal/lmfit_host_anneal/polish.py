@@ -48,7 +48,8 @@ def polish(residual: Callable[[np.ndarray], np.ndarray], x_start: np.ndarray,
     """
     x_start = np.asarray(x_start, dtype=float)
     bounded = bool(np.any(np.isfinite(lower)) or np.any(np.isfinite(upper)))
-    jac: Union[str, Callable[[np.ndarray], np.ndarray]] = "2-point" if jacobian is None else jacobian
+    jac: Union[str, Callable[[np.ndarray], np.ndarray]] = (
+        "2-point" if jacobian is None else jacobian)
     if not bounded and ndata >= x_start.size:
         solution = least_squares(residual, x_start, jac=jac, method="lm", x_scale="jac",
                                  xtol=XTOL, ftol=FTOL, gtol=GTOL, max_nfev=max_nfev)

@@ -44,7 +44,7 @@ class Schedule:
         raise NotImplementedError
 
     def steps(self, t: float, count: int, size: int, rng: np.random.Generator) -> np.ndarray:
-        """``count`` trial moves of ``size`` parameters at relative temperature ``t``, in box widths."""
+        """``count`` moves of ``size`` parameters at relative temperature ``t``, in box widths."""
         raise NotImplementedError
 
 
@@ -94,7 +94,8 @@ class CauchySchedule(Schedule):
 
     def steps(self, t: float, count: int, size: int, rng: np.random.Generator) -> np.ndarray:
         """Cauchy moves (heavy tails; the box reflects the long ones back)."""
-        return (self.learn_rate * t) * np.tan(rng.uniform(-0.5 * np.pi, 0.5 * np.pi, size=(count, size)))
+        angles = rng.uniform(-0.5 * np.pi, 0.5 * np.pi, size=(count, size))
+        return (self.learn_rate * t) * np.tan(angles)
 
 
 class BoltzmannSchedule(Schedule):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List
+from typing import Any, List
 
 import numpy as np
 import pytest
@@ -424,7 +424,8 @@ def test_fast_schedule_cools_exponentially_and_moves_within_one_box_width():
 def test_cauchy_and_boltzmann_laws():
     assert CauchySchedule(0.5).relative_temperature(9) == pytest.approx(0.1)
     assert BoltzmannSchedule(0.5).relative_temperature(0) == pytest.approx(1.0)
-    assert BoltzmannSchedule(0.5).relative_temperature(100) == pytest.approx(1 / math.log(100 + math.e))
+    assert BoltzmannSchedule(0.5).relative_temperature(100) == pytest.approx(
+        1 / math.log(100 + math.e))
 
 
 def test_engine_documents_every_option():
