@@ -11,23 +11,29 @@ Conditioning. Before the search the engine measures the problem once at the
 start point ``x0`` (the residual ``r0`` and Jacobian ``J0`` that the first
 gradient needs anyway) and hands SciPy a rescaled but equivalent problem:
 
-- the objective ``F = S / S_ref`` with ``S_ref = 1e-12 * S(x0)``: L-BFGS-B's
+- the objective ``F = S / S_ref``, where ``S_ref`` is the sum of squares
+  that Gauss-Newton forecasts from ``J0`` (the minimum of the linearized
+  model), kept between ``1e-12 * S(x0)`` and ``S(x0)``: L-BFGS-B's
   reduction test ``(F_k - F_k+1) / max(|F_k|, |F_k+1|, 1) <= ftol`` is then
-  relative (its floor of 1 only bites once the sum of squares is below 1e-12
-  of its start value), however large or small the sum of squares is;
-- parameters in units of ``d_j = sqrt(S_ref) / |J0[:, j]|``, capped at
-  ``1e-6 * max(|x0_j|, 1)`` for parameters the residual barely feels, and
-  rounded to a power of two so that the rescaling is exact (bounds and
-  ``x0`` survive it bit for bit). The Hessian of ``F`` then starts near
-  ``2 I``, which is what L-BFGS-B's first step assumes, whatever the
-  parameters' magnitudes.
+  relative near the end of the search, however large or small the sum of
+  squares is in the user's units;
+- parameters in units of ``d_j = sqrt(S_ref) / |J0[:, j]|``, so that the
+  Hessian of ``F`` starts near ``2 I``, which is what L-BFGS-B's first step
+  assumes, whatever the parameters' magnitudes. A unit moves a parameter by
+  at most ``sqrt(S_ref / S(x0)) * max(|x0_j|, 1)`` (a parameter the residual
+  barely feels would otherwise jump far), and each unit is rounded to a
+  power of two so that the rescaling is exact: bounds and points survive it
+  bit for bit.
 
 Stopping. SciPy's reduction test (``ftol``) and the engine's own gradient
 test (``gtol``: the largest cosine between the residual and a Jacobian
-column that the bounds do not block, MINPACK's measure, which is free of
-units). L-BFGS-B sometimes stops on a tiny step (a bound in the way) far from
-a stationary point; when the cosine there is above 1e-4 the engine restarts
-it from the best point (at most 10 times, while each run still improves).
+column that the bounds do not block, MINPACK's measure, free of units).
+When L-BFGS-B stops on a tiny step (a bound in the way) with that cosine
+above 1e-4, or by a reduction test that ended far below ``S_ref`` (where the
+floor of 1 makes it absolute), the engine restarts it from the best point,
+with units and ``S_ref`` measured there (at most 10 times, while each run
+still improves). A line search that finds no lower point where the cosine is
+below 1e-6 has reached the minimum as well as rounding allows: success.
 """
 
 from __future__ import annotations
@@ -46,11 +52,16 @@ __all__ = ["LbfgsbEngine", "DEFAULTS", "OPTIONS"]
 
 _EPS = float(np.finfo(float).eps)
 
-#: S_ref = OBJECTIVE_FLOOR * S(x0): the sum of squares SciPy sees is S / S_ref.
+#: S_ref is at least OBJECTIVE_FLOOR * S(x0): the sum of squares SciPy sees is S / S_ref.
 OBJECTIVE_FLOOR = 1e-12
 
 #: A stop with a larger residual-Jacobian cosine than this is a stall: restart from the best point.
 RESTART_COSINE = 1e-4
+#: A stop below this share of S_ref came from a reduction test made absolute: restart, re-measured.
+LOOSE_FRACTION = 1e-2
+#: A line search that finds no lower point where the cosine is below this has hit rounding:
+#: the minimum, as precisely as it can be resolved.
+ROUNDING_COSINE = 1e-6
 #: At most this many restarts per fit.
 MAX_RESTARTS = 10
 
@@ -218,10 +229,13 @@ class LbfgsbEngine:
                                f"point ({values}) is not finite; change the start values or "
                                f"bounds so the model is defined there")
 
-        scale = search.scale
-        bounds = list(zip(lower / scale, upper / scale))
         iterations = calls = restarts = 0
         warnflag, scipy_message = 0, ""
+        counted = [0]
+
+        def count_iteration(*_: Any) -> None:
+            counted[0] += 1
+
         try:
             if search.gradient_is_small():
                 raise _GradientConverged()
@@ -229,39 +243,63 @@ class LbfgsbEngine:
                 scipy_options = {
                     "maxcor": settings["m"],
                     "ftol": settings["ftol"],
-                    # the gradient test is the engine's own (scale-free); SciPy's would mix units
+                    # the gradient test is the engine's own (free of units); SciPy's would
+                    # compare gradients with distances to the bounds in the scaled units
                     "gtol": 0.0,
                     "maxfun": settings["maxfun"] - calls,
                     "maxiter": settings["maxiter"] - iterations,
                     "maxls": settings["maxls"],
                 }
                 value_before = search.best_value
+                scale = search.scale
+                counted[0] = 0
                 with warnings.catch_warnings(), _blas_threads(settings["blas_threads"]):
                     # infinite values are stepped back from; SciPy's warnings about them add nothing
                     warnings.simplefilter("ignore", RuntimeWarning)
                     found = _scipy_minimize(search, search.restart_point(), jac=True,
-                                            method="L-BFGS-B", bounds=bounds, options=scipy_options)
+                                            method="L-BFGS-B",
+                                            bounds=list(zip(lower / scale, upper / scale)),
+                                            options=scipy_options, callback=count_iteration)
                 iterations += int(found.nit)
                 calls += int(found.nfev)
                 warnflag, scipy_message = int(found.status), str(found.message)
+                if search.best_value == 0.0:
+                    warnflag, scipy_message = 0, "the residual vanishes: an exact fit"
+                    break
+                if warnflag == 1 or restarts >= MAX_RESTARTS or calls >= settings["maxfun"] \
+                        or iterations >= settings["maxiter"]:
+                    break
                 # L-BFGS-B may stop on a tiny step (often a bound in the way) far from a
-                # stationary point; a fresh start from the best point gets it moving again
-                stalled = search.best_cosine > RESTART_COSINE and warnflag != 1
+                # stationary point, or by a reduction test that S_ref made absolute (far below
+                # S_ref); a fresh start from the best point, measured anew, settles both
+                stalled = search.best_cosine > (RESTART_COSINE if warnflag == 0 else ROUNDING_COSINE)
+                loose = search.best_value < LOOSE_FRACTION * search.objective_ref
                 improved = search.best_value < value_before * (1.0 - settings["ftol"])
-                if not (stalled and improved and restarts < MAX_RESTARTS
-                        and calls < settings["maxfun"] and iterations < settings["maxiter"]):
+                if not ((stalled or loose) and improved):
                     break
                 restarts += 1
-            message = _explain(scipy_message, warnflag)
+                search.rescale_at_best()
+            if warnflag == 2 and search.best_cosine <= ROUNDING_COSINE:
+                # the line search found no lower point at a point where the gradient
+                # vanishes to rounding: that is the minimum, as well as it can be resolved
+                warnflag = 0
+                message = (f"L-BFGS-B converged: no lower point to rounding accuracy, where the "
+                           f"residual is orthogonal to every free Jacobian column to within "
+                           f"{search.best_cosine:.1g} ({scipy_message})")
+            else:
+                message = _explain(scipy_message, warnflag)
         except _GradientConverged:
+            iterations += counted[0]
             warnflag = 0
             scipy_message = "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL"
-            message = (f"L-BFGS-B converged: the residual is orthogonal to every free Jacobian "
+            message = ("L-BFGS-B converged: the residual vanishes (an exact fit)"
+                       if search.best_value == 0.0 else
+                       f"L-BFGS-B converged: the residual is orthogonal to every free Jacobian "
                        f"column to within gtol={settings['gtol']:g}")
         if restarts:
-            message += f" (after {restarts} restart{'s' if restarts > 1 else ''} from a stall)"
+            message += f" (after {restarts} restart{'s' if restarts > 1 else ''} from the best point)"
 
-        x = np.clip(search.best_z * scale, lower, upper)
+        x = np.clip(search.best_x, lower, upper)
         grad_norm = _projected_norm(2.0 * search.best_jtr, x, lower, upper)
         jacobian = problem.jacobian(x) if problem.has_jacobian else None
         return EngineResult(x=x, success=warnflag == 0, message=message,
@@ -277,9 +315,10 @@ class _ScaledSearch:
     """The rescaled problem SciPy sees: value and gradient of S(d*z) / S_ref, in one call.
 
     Keeps the best point SciPy asked about (the last iterate, normally), its
-    gradient and its largest cosine between the residual and a Jacobian
-    column that the bounds do not block (MINPACK's ``gtol`` measure); a
-    cosine at or below ``gtol`` stops the search.
+    gradient, the norms of its Jacobian columns and its largest cosine
+    between the residual and a column that the bounds do not block
+    (MINPACK's ``gtol`` measure); a cosine at or below ``gtol`` stops the
+    search.
     """
 
     def __init__(self, problem: FitProblem, jacobian_at, gtol: float, lower: np.ndarray,
@@ -291,8 +330,10 @@ class _ScaledSearch:
         self.lower, self.upper = lower, upper
         self.best_value = math.inf
         self.best_cosine = math.inf
+        self.best_x = problem.x0.copy()
         self.best_jtr = np.zeros(problem.nvarys)
-        self._cached: Optional[Tuple[np.ndarray, float, np.ndarray]] = None
+        self.best_column_norms = np.zeros(problem.nvarys)
+        self._cached = False
 
     def start(self, x0: np.ndarray) -> float:
         """Measure ``x0`` and choose the scales; returns the sum of squares there."""
@@ -302,54 +343,64 @@ class _ScaledSearch:
         if chisqr0 == 0.0 or not chisqr0 < math.inf:
             return chisqr0
         jacobian0 = np.asarray(self.jacobian_at(x0, r0), dtype=float)
-        self.scale, self.objective_ref = _scales(x0, chisqr0, jacobian0)
-        self.inverse_ref = 1.0 / self.objective_ref
-        self.gradient_factor = self.scale * (2.0 * self.inverse_ref)
-        self._keep(x0 / self.scale, x0, chisqr0, jacobian0, jacobian0.T.dot(r0))
+        self._keep(x0, chisqr0, jacobian0, jacobian0.T.dot(r0))
+        self._set_scales(_linearized_minimum(r0, chisqr0, jacobian0))
         return chisqr0
 
+    def rescale_at_best(self) -> None:
+        """New units from the best point (for a restart): S_ref = S there, columns there."""
+        self._set_scales(self.best_value)
+
+    def _set_scales(self, reference: float) -> None:
+        self.scale, self.objective_ref = _scales(self.best_x, self.best_value,
+                                                 self.best_column_norms, reference)
+        self.inverse_ref = 1.0 / self.objective_ref
+        self.gradient_factor = self.scale * (2.0 * self.inverse_ref)
+
     def restart_point(self) -> np.ndarray:
-        """The best point so far; SciPy's first request there is answered from memory."""
-        z = self.best_z
-        self._cached = (z, self.best_value * self.inverse_ref, self.best_jtr * self.gradient_factor)
-        return z.copy()
+        """The best point in the current units; SciPy's first request there is answered from memory."""
+        self.best_z = self.best_x / self.scale
+        self._cached = True
+        return self.best_z.copy()
 
     def gradient_is_small(self) -> bool:
         """True when the engine's gradient test passes at the best point."""
         return self.best_cosine <= self.gtol
 
     def __call__(self, z: np.ndarray) -> Tuple[float, np.ndarray]:
-        if self._cached is not None:
-            z_cached, value, grad = self._cached
-            self._cached = None
-            if np.array_equal(z, z_cached):
-                return value, grad
+        if self._cached:
+            self._cached = False
+            if np.array_equal(z, self.best_z):
+                return self.best_value * self.inverse_ref, self.best_jtr * self.gradient_factor
         x = z * self.scale
         r = self.problem.residual(x)
         chisqr = float(r.dot(r))
-        if not chisqr < math.inf:  # NaN or overflow (nan_policy='propagate'): step back
-            return math.inf, np.zeros_like(z)
+        if not chisqr < math.inf:
+            # NaN or overflow (nan_policy='propagate'): a value above the best with a flat
+            # gradient makes the line search step back; an infinite one would derail it
+            return 4.0 * self.best_value * self.inverse_ref + 1.0, np.zeros_like(z)
         jacobian = self.jacobian_at(x, r)
         jtr = jacobian.T.dot(r)
         if chisqr < self.best_value:
-            self._keep(z, x, chisqr, jacobian, jtr)
+            self._keep(x, chisqr, jacobian, jtr)
             if self.best_cosine <= self.gtol:
                 raise _GradientConverged()
         return chisqr * self.inverse_ref, jtr * self.gradient_factor
 
-    def _keep(self, z: np.ndarray, x: np.ndarray, chisqr: float, jacobian: np.ndarray,
-              jtr: np.ndarray) -> None:
+    def _keep(self, x: np.ndarray, chisqr: float, jacobian: np.ndarray, jtr: np.ndarray) -> None:
         self.best_value = chisqr
-        self.best_z = np.array(z, dtype=float)
+        self.best_x = np.array(x, dtype=float)
         self.best_jtr = jtr
         column_norms = np.sqrt(np.einsum("ij,ij->j", jacobian, jacobian))
+        self.best_column_norms = column_norms
         with np.errstate(divide="ignore", invalid="ignore"):
             cosines = np.abs(jtr) / (column_norms * math.sqrt(chisqr))
         cosines = np.where(column_norms > 0.0, cosines, 0.0)
         if self.bounded:
             blocked = ((x <= self.lower) & (jtr > 0.0)) | ((x >= self.upper) & (jtr < 0.0))
             cosines = np.where(blocked, 0.0, cosines)
-        self.best_cosine = float(cosines.max())
+        # an exact fit (chisqr 0) is as stationary as it gets
+        self.best_cosine = 0.0 if chisqr == 0.0 else float(np.nan_to_num(cosines.max(), nan=math.inf))
 
 
 _THREADPOOLS: list = []
@@ -407,21 +458,37 @@ def _jacobian_function(problem: FitProblem, epsilon: Optional[np.ndarray]):
     return differenced
 
 
-def _scales(x0: np.ndarray, chisqr0: float, jacobian0: np.ndarray) -> Tuple[np.ndarray, float]:
-    """Parameter units and objective reference for a well-conditioned search (module docstring)."""
-    # powers of two: z * scale and x / scale are exact, so bounds and x0 survive the round trip
-    # a parameter the residual ignores at x0 moves, per unit, by 1e-6 of its size
-    fallback = np.exp2(np.round(np.log2(math.sqrt(OBJECTIVE_FLOOR) * np.maximum(np.abs(x0), 1.0))))
-    objective_ref = OBJECTIVE_FLOOR * chisqr0
-    column_norms = np.sqrt(np.einsum("ij,ij->j", jacobian0, jacobian0))
+def _linearized_minimum(r0: np.ndarray, chisqr0: float, jacobian0: np.ndarray) -> float:
+    """Sum of squares at the minimum of the linearized model at x0 (Gauss-Newton's forecast)."""
+    with np.errstate(all="ignore"):
+        try:
+            step = np.linalg.lstsq(jacobian0, r0, rcond=None)[0]
+        except (np.linalg.LinAlgError, ValueError):
+            return chisqr0
+        left = r0 - jacobian0.dot(step)
+        forecast = float(left.dot(left))
+    return forecast if forecast < chisqr0 else chisqr0
+
+
+def _scales(x: np.ndarray, chisqr: float, column_norms: np.ndarray,
+            reference: float) -> Tuple[np.ndarray, float]:
+    """Parameter units and objective reference S_ref for a well-conditioned search (module docstring).
+
+    ``x``, ``chisqr`` and ``column_norms`` describe the point where the units
+    are measured; ``reference`` is the sum of squares one expects to end
+    near (kept between OBJECTIVE_FLOOR * chisqr and chisqr).
+    """
+    objective_ref = min(max(reference, OBJECTIVE_FLOOR * chisqr), chisqr)
+    # a unit step moves the residual by sqrt(S_ref), and a parameter by at most this share
+    # of its own size: the residual may barely feel a parameter at x (a first step far
+    # beyond its size would land in overflow, often)
+    size_cap = math.sqrt(objective_ref / chisqr) * np.maximum(np.abs(x), 1.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw = math.sqrt(objective_ref) / column_norms
     usable = np.isfinite(raw) & (raw > 0.0)
-    # a parameter the residual barely feels at x0 would otherwise take a first step far
-    # beyond its own size (into overflow, often); its own size caps the unit
-    raw = np.minimum(np.where(usable, raw, 1.0), fallback)
-    scale = np.where(usable, np.exp2(np.round(np.log2(raw))), fallback)
-    return scale, objective_ref
+    raw = np.minimum(np.where(usable, raw, size_cap), size_cap)
+    # powers of two: z * scale and x / scale are exact, so bounds and x survive the round trip
+    return np.exp2(np.round(np.log2(raw))), objective_ref
 
 
 def _projected_norm(gradient: np.ndarray, x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
