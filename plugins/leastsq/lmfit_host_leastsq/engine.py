@@ -24,7 +24,7 @@ from scipy.optimize import leastsq
 
 from lmfit_host import EngineOptionError, EngineResult, FitProblem, ProblemError
 
-from .refine import Polisher
+from .refine import Polisher, secant_update
 
 __all__ = ["DEFAULTS", "OPTIONS", "LeastsqEngine"]
 
@@ -77,6 +77,12 @@ class _Search:
         self.bounded = problem.has_bounds
         self.transform = problem.transform
         self._fcn = problem.residual_internal if self.bounded else problem.residual
+        # Trial points MINPACK or the line search may reject: where the host offers it,
+        # a non-finite residual there comes back (and the step is refused) instead of
+        # ending the fit under nan_policy='raise'.
+        trial = getattr(problem, "trial_residual_internal" if self.bounded else "trial_residual",
+                        None)
+        self._trial_fcn = trial if callable(trial) else self._fcn
         self._analytic = None
         if problem.has_jacobian:
             self._analytic = problem.jacobian_internal if self.bounded else problem.jacobian
@@ -96,11 +102,18 @@ class _Search:
         return self.transform.to_external(v) if self.bounded else np.array(v, dtype=float)
 
     def evaluate(self, v: np.ndarray) -> np.ndarray:
-        """One counted residual evaluation."""
+        """One counted residual evaluation (start points and Jacobians)."""
         if self.count >= self.maxfev:
             raise _BudgetSpent()
         self.count += 1
         return self._fcn(v)
+
+    def evaluate_trial(self, v: np.ndarray) -> np.ndarray:
+        """One counted evaluation at a trial point, which may come back non-finite."""
+        if self.count >= self.maxfev:
+            raise _BudgetSpent()
+        self.count += 1
+        return self._trial_fcn(v)
 
     def start(self, v0: np.ndarray, r0: Optional[np.ndarray] = None) -> None:
         """Set MINPACK's start; scipy's shape check and MINPACK's first call share one evaluation."""
@@ -112,20 +125,20 @@ class _Search:
     def residual(self, v: np.ndarray) -> np.ndarray:
         """MINPACK's function."""
         if self._start is not None:
-            if np.array_equal(v, self._start):
+            if (v == self._start).all():
                 return self._start_r  # type: ignore[return-value]
             self._start = None  # MINPACK has moved on: stop comparing
-        r = self.evaluate(v)
+        r = self.evaluate_trial(v)
         self.last_x = v.copy()
         self.last_r = r
         return r
 
     def jacobian_t(self, v: np.ndarray) -> np.ndarray:
         """MINPACK's Jacobian (``col_deriv=1``: shape (nvarys, ndata))."""
-        if self.jac_x is not None and np.array_equal(v, self.jac_x):
+        if self.jac_x is not None and (v == self.jac_x).all():
             return self.jac_t  # type: ignore[return-value]
         # MINPACK asks at the point it evaluated last: reuse that residual
-        r0 = self.last_r if self.last_x is not None and np.array_equal(v, self.last_x) else None
+        r0 = self.last_r if self.last_x is not None and (v == self.last_x).all() else None
         if self._analytic is not None:
             jac_t = np.asarray(self._analytic(v), dtype=float).T
         else:
@@ -138,22 +151,15 @@ class _Search:
         return jac_t
 
     def secant_jacobian(self, v: np.ndarray, r: np.ndarray) -> Optional[np.ndarray]:
-        """The last Jacobian carried to ``v`` by a Broyden (secant) update; (ndata, nvarys).
+        """MINPACK's last Jacobian carried to ``v`` (its final point); (ndata, nvarys).
 
-        MINPACK's last Jacobian belongs to the point before its final step
-        ``p``. The rank-one update makes it agree with the residual change
-        actually seen along ``p``, which is where the curvature that slows
-        convergence shows, at no extra evaluation. None when unknown.
+        MINPACK's last Jacobian belongs to the point before its final step;
+        the secant update makes it agree with the residual change seen along
+        that step, at no extra evaluation. None when unknown.
         """
         if self.jac_t is None or self.jac_x is None or self.jac_r is None:
             return None
-        jac = self.jac_t.T
-        step = v - self.jac_x
-        norm2 = float(step.dot(step))
-        if norm2 == 0.0:
-            return jac
-        mismatch = (r - self.jac_r) - jac.dot(step)
-        return jac + np.outer(mismatch / norm2, step)
+        return secant_update(self.jac_t.T, self.jac_x, self.jac_r, v, r)
 
     def _forward_t(self, v: np.ndarray, r0: np.ndarray) -> np.ndarray:
         # MINPACK lmdif's own steps, dividing by the step actually taken
@@ -189,10 +195,10 @@ class _Search:
         """A search-space Jacobian at ``v`` in user units (chain rule); None at a bound."""
         if not self.bounded:
             return jac
-        scale = self.transform.derivative(v)
-        if not np.all(np.abs(scale) > 0.0):
-            return None  # a parameter sits on its bound: let the host handle it
-        return jac / scale
+        x = self.transform.to_external(v)
+        if (x <= self.transform.lower).any() or (x >= self.transform.upper).any():
+            return None  # on a bound dx/du vanishes: the host judges such a parameter
+        return jac / self.transform.derivative(v)
 
 
 class LeastsqEngine:
@@ -276,12 +282,13 @@ class LeastsqEngine:
                                  "polish_status": "off", "polish_steps": 0}
         success = ier in _MINPACK_SUCCESS
         jac = search.secant_jacobian(point, residual)
-        jac_point = point
         if settings["polish"] and ier not in _NEEDS_NO_POLISH:
-            polisher = Polisher(search.evaluate, search.accurate_jacobian, search.to_user,
+            polisher = Polisher(search.evaluate_trial, search.accurate_jacobian, search.to_user,
                                 search.transform.derivative if search.bounded else None,
-                                rtol=settings["xtol"] / 10.0)
-            if jac is not None and polisher.check(point, residual, jac):
+                                rtol=settings["xtol"])
+            # the secant estimate inherits the bias of forward differences (it can
+            # err by a decade on ill-conditioned problems): ask ten times more of it
+            if jac is not None and polisher.check(point, residual, jac, settings["xtol"] / 10.0):
                 codes["polish_status"] = "passed"
             else:
                 outcome = polisher.polish(point, residual)
@@ -296,15 +303,12 @@ class LeastsqEngine:
                     codes.update(ier=ier, lmdif_message=lmdif_message, restarted=True)
                     outcome = polisher.polish(point, residual)
                     steps += outcome.steps
-                point, residual = outcome.point, outcome.residual
-                jac, jac_point = outcome.jacobian, outcome.jacobian_point
+                point, residual, jac = outcome.point, outcome.residual, outcome.jacobian
                 codes["polish_steps"] = steps
                 codes["polish_status"] = "refined" if outcome.passed else "stalled"
                 success = ier in _MINPACK_SUCCESS or outcome.passed
         x = search.to_user(point)
-        user_jac = None
-        if jac is not None and jac_point is not None:
-            user_jac = search.user_jacobian(jac, jac_point)
+        user_jac = None if jac is None else search.user_jacobian(jac, point)
         message = _message(ier, lmdif_message, codes)
         return EngineResult(x=x, success=bool(success), message=message, codes=codes,
                             jacobian=user_jac)

@@ -1,0 +1,346 @@
+"""Tests of the leastsq engine: on FitProblem objects directly, and through the host's API."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+import pytest
+from scipy.optimize import leastsq as scipy_leastsq
+
+import lmfit_host_leastsq.engine as engine_module
+from lmfit_host import (EngineOptionError, FitAborted, FitProblem, Minimizer, Parameters,
+                        ProblemError, minimize)
+from lmfit_host_leastsq import (DEFAULTS, OPTIONS, LeastsqEngine, __version__,
+                                lmfit_host_register_engines)
+
+INF = math.inf
+NAMES = ("amp", "period", "shift", "decay")
+TRUE = (14.0, 5.46, 0.123, 0.032)
+START = (10.0, 5.5, 0.0, 0.02)
+
+
+def sine_model(p: Sequence[float], x: np.ndarray) -> np.ndarray:
+    amp, period, shift, decay = p
+    return amp * np.sin(shift + x / period) * np.exp(-x * x * decay * decay)
+
+
+def sine_jacobian(p: Sequence[float], x: np.ndarray) -> np.ndarray:
+    amp, period, shift, decay = p
+    phase = shift + x / period
+    envelope = np.exp(-x * x * decay * decay)
+    sin, cos = np.sin(phase) * envelope, np.cos(phase) * envelope
+    return np.column_stack([sin, -amp * cos * x / period**2, amp * cos,
+                            -2.0 * amp * sin * x * x * decay])
+
+
+X = np.linspace(0.0, 250.0, 1001)
+DATA = sine_model(TRUE, X) + np.random.default_rng(2024).normal(scale=0.4, size=X.size)
+
+
+def reference() -> np.ndarray:
+    """The minimum, by MINPACK at the tightest tolerances."""
+    out = scipy_leastsq(lambda p: sine_model(p, X) - DATA, START, Dfun=lambda p: sine_jacobian(p, X),
+                        xtol=1e-15, ftol=1e-15)
+    return out[0]
+
+
+BEST = reference()
+
+
+class Recorder:
+    """A residual that records every point it is asked for."""
+
+    def __init__(self) -> None:
+        self.points: List[np.ndarray] = []
+        self.jacobian_calls = 0
+
+    def residual(self, p: np.ndarray) -> np.ndarray:
+        self.points.append(np.array(p, dtype=float))
+        return sine_model(p, X) - DATA
+
+    def jacobian(self, p: np.ndarray) -> np.ndarray:
+        self.jacobian_calls += 1
+        return sine_jacobian(p, X)
+
+
+def sine_problem(recorder: Optional[Recorder] = None, start: Sequence[float] = START,
+                 lower: Sequence[float] = (-INF,) * 4, upper: Sequence[float] = (INF,) * 4,
+                 dfun: bool = False, **kws: Any) -> FitProblem:
+    recorder = recorder or Recorder()
+    return FitProblem(NAMES, start, lower, upper, recorder.residual, X.size,
+                      jacobian=recorder.jacobian if dfun else None, **kws)
+
+
+def relative_error(x: np.ndarray, best: np.ndarray = BEST) -> float:
+    return float(np.max(np.abs(x - best) / np.abs(best)))
+
+
+#: What the Gauss-Newton check promises with the default xtol=1e-7: no parameter
+#: further than about xtol * (|value| + stderr) from the minimum.
+PROMISED = 2e-7
+
+
+# -- the plugin --------------------------------------------------------------------------------
+
+def test_hook_registers_one_engine_named_leastsq() -> None:
+    registered: List[Any] = []
+    lmfit_host_register_engines(registered.append)
+    assert [engine.name for engine in registered] == ["leastsq"]
+    assert registered[0].description
+
+
+def test_version_comes_from_the_distribution_metadata() -> None:
+    assert __version__ == "0.1.0"
+
+
+def test_every_option_is_documented() -> None:
+    assert set(OPTIONS) == set(DEFAULTS)
+    assert LeastsqEngine().options is OPTIONS
+
+
+def test_minimize_uses_the_leastsq_engine_by_default() -> None:
+    params = Parameters()
+    for name, value in zip(NAMES, START):
+        params.add(name, value=value)
+    result = minimize(lambda p: sine_model([p[n].value for n in NAMES], X) - DATA, params)
+    assert result.engine == "leastsq"
+    assert result.success
+    assert relative_error(np.array([params[n].value for n in NAMES])) < 1e-7
+
+
+def test_minimizer_has_a_leastsq_method_taking_engine_options() -> None:
+    params = Parameters()
+    for name, value in zip(NAMES, START):
+        params.add(name, value=value)
+    mini = Minimizer(lambda p: sine_model([p[n].value for n in NAMES], X) - DATA, params)
+    result = mini.leastsq(xtol=1e-9, ftol=1e-9)
+    assert result.ier in (1, 2, 3, 4)
+    assert all(params[name].stderr > 0 for name in NAMES)
+
+
+# -- options -----------------------------------------------------------------------------------
+
+def spy_on_scipy(monkeypatch: pytest.MonkeyPatch) -> List[Dict[str, Any]]:
+    calls: List[Dict[str, Any]] = []
+
+    def spy(*args: Any, **kws: Any) -> Any:
+        calls.append(kws)
+        return scipy_leastsq(*args, **kws)
+
+    monkeypatch.setattr(engine_module, "leastsq", spy)
+    return calls
+
+
+def test_defaults_are_the_seeds_tolerances_and_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = spy_on_scipy(monkeypatch)
+    LeastsqEngine().run(sine_problem())
+    first = calls[0]
+    assert (first["xtol"], first["ftol"], first["gtol"]) == (1e-7, 1e-7, 0.0)
+    assert first["maxfev"] == 1000 * (4 + 1)
+    assert first["factor"] == 100.0 and first["diag"] is None
+
+
+def test_minpack_options_reach_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = spy_on_scipy(monkeypatch)
+    LeastsqEngine().run(sine_problem(), xtol=1e-9, ftol=1e-10, gtol=1e-12, maxfev=777,
+                        factor=10, diag=[1, 2, 3, 4])
+    first = calls[0]
+    assert (first["xtol"], first["ftol"], first["gtol"]) == (1e-9, 1e-10, 1e-12)
+    assert (first["maxfev"], first["factor"]) == (777, 10.0)
+    assert first["diag"].tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_epsfcn_sets_the_forward_difference_step() -> None:
+    recorder = Recorder()
+    LeastsqEngine().run(sine_problem(recorder), epsfcn=1e-10, polish=False)
+    start = np.array(START)
+    # the first Jacobian steps each parameter by sqrt(epsfcn)*|x| from the start
+    steps = [p - start for p in recorder.points[1:5]]
+    for j, step in enumerate(steps):
+        assert step[j] == pytest.approx(1e-5 * (abs(start[j]) or 1.0), rel=1e-9)
+
+
+def test_unknown_option_raises_before_any_evaluation() -> None:
+    problem = sine_problem()
+    with pytest.raises(EngineOptionError) as info:
+        LeastsqEngine().run(problem, xtoll=1e-3)
+    message = str(info.value)
+    assert "'xtoll'" in message and "leastsq" in message and "xtol" in message
+    assert problem.nfev == 0
+
+
+@pytest.mark.parametrize("option, value", [
+    ("xtol", -1.0), ("ftol", "tight"), ("gtol", math.nan), ("maxfev", 0), ("maxfev", 2.5),
+    ("factor", 0.0), ("epsfcn", -1e-3), ("diag", [1.0, 2.0]), ("diag", [1, 1, 1, -1]),
+    ("polish", "yes"),
+])
+def test_bad_option_values_name_the_option(option: str, value: Any) -> None:
+    problem = sine_problem()
+    with pytest.raises(EngineOptionError, match=option):
+        LeastsqEngine().run(problem, **{option: value})
+    assert problem.nfev == 0
+
+
+def test_fewer_residuals_than_parameters_is_a_problem_error() -> None:
+    problem = FitProblem(("a", "b", "c"), (1.0, 2.0, 3.0), (-INF,) * 3, (INF,) * 3,
+                         lambda p: np.array([p[0] - 1.0, p[1] * p[2]]), 2)
+    with pytest.raises(ProblemError, match="2 residual"):
+        LeastsqEngine().run(problem)
+
+
+# -- results and codes ---------------------------------------------------------------------------
+
+def test_result_carries_minpack_codes_and_a_message() -> None:
+    result = LeastsqEngine().run(sine_problem())
+    assert result.success
+    assert result.codes["ier"] in (1, 2, 3, 4)
+    assert isinstance(result.codes["lmdif_message"], str) and result.codes["lmdif_message"]
+    assert result.codes["polish_status"] in ("passed", "refined")
+    assert result.message.startswith("Fit succeeded.")
+
+
+def test_codes_become_attributes_of_the_users_result() -> None:
+    params = Parameters()
+    for name, value in zip(NAMES, START):
+        params.add(name, value=value)
+    result = minimize(lambda p: sine_model([p[n].value for n in NAMES], X) - DATA, params)
+    assert result.ier in (1, 2, 3, 4)
+    assert "sum of squares" in result.lmdif_message or "iterates" in result.lmdif_message
+    assert result.polish_status in ("passed", "refined")
+
+
+def test_default_fit_reaches_the_minimum_within_xtol() -> None:
+    result = LeastsqEngine().run(sine_problem())
+    assert relative_error(result.x) < PROMISED
+
+
+def test_polish_false_leaves_minpacks_point() -> None:
+    result = LeastsqEngine().run(sine_problem(), polish=False)
+    assert result.codes["polish_status"] == "off"
+    out = scipy_leastsq(lambda p: sine_model(p, X) - DATA, START, xtol=1e-7, ftol=1e-7)
+    assert relative_error(result.x, out[0]) < 1e-5
+
+
+def test_maxfev_stops_with_ier_5_and_the_best_point() -> None:
+    problem = sine_problem()
+    result = LeastsqEngine().run(problem, maxfev=12)
+    assert result.codes["ier"] == 5 and not result.success
+    assert "maxfev" in result.message
+    assert problem.nfev == 12
+    assert np.array_equal(result.x, problem.best_x)
+
+
+def test_the_start_point_is_evaluated_once() -> None:
+    recorder = Recorder()
+    LeastsqEngine().run(sine_problem(recorder))
+    start = np.array(START)
+    assert sum(np.array_equal(p, start) for p in recorder.points) == 1
+
+
+def test_returned_jacobian_is_in_user_units_at_the_solution() -> None:
+    result = LeastsqEngine().run(sine_problem())
+    assert result.jacobian is not None and result.jacobian.shape == (X.size, 4)
+    exact = sine_jacobian(result.x, X)
+    scale = np.abs(exact).max(axis=0)
+    assert np.max(np.abs(result.jacobian - exact) / scale) < 1e-5
+
+
+def test_fit_aborted_by_the_callback_propagates() -> None:
+    problem = sine_problem(callback=lambda x, r, nfev: nfev >= 5)
+    with pytest.raises(FitAborted):
+        LeastsqEngine().run(problem)
+
+
+# -- user Jacobian -------------------------------------------------------------------------------
+
+def test_user_jacobian_is_handed_to_minpack() -> None:
+    recorder = Recorder()
+    result = LeastsqEngine().run(sine_problem(recorder, dfun=True))
+    assert recorder.jacobian_calls > 0
+    # no forward differences: every evaluated point is MINPACK's or the polish's trial
+    assert len(recorder.points) < 40
+    assert relative_error(result.x) < PROMISED
+
+
+def test_user_jacobian_with_bounds_goes_through_the_chain_rule() -> None:
+    recorder = Recorder()
+    result = LeastsqEngine().run(sine_problem(recorder, dfun=True, lower=(0, 3, -1.5, 0),
+                                              upper=(INF, 8, 1.5, INF)))
+    assert recorder.jacobian_calls > 0
+    assert relative_error(result.x) < PROMISED
+
+
+# -- bounds ----------------------------------------------------------------------------------------
+
+def test_unbounded_problem_is_searched_in_user_units() -> None:
+    recorder = Recorder()
+    LeastsqEngine().run(sine_problem(recorder))
+    assert np.array_equal(recorder.points[0], np.array(START))
+
+
+def test_bounded_problem_never_leaves_the_bounds() -> None:
+    lower, upper = (0.0, 5.0, -0.1, 0.0), (12.0, 6.0, 0.1, 0.1)
+    recorder = Recorder()
+    result = LeastsqEngine().run(sine_problem(recorder, lower=lower, upper=upper))
+    points = np.array(recorder.points)
+    assert np.all(points >= lower) and np.all(points <= upper)
+    assert result.x[0] == pytest.approx(12.0)  # the amplitude wants 14: it ends at its bound
+
+
+def test_bounds_that_do_not_bind_give_the_unbounded_minimum() -> None:
+    result = LeastsqEngine().run(sine_problem(lower=(0, 3, -1.5, 0), upper=(INF, 8, 1.5, INF)))
+    assert relative_error(result.x) < PROMISED
+    exact = sine_jacobian(result.x, X)
+    assert np.max(np.abs(result.jacobian - exact) / np.abs(exact).max(axis=0)) < 1e-5
+
+
+def test_parameter_on_its_bound_gives_no_jacobian() -> None:
+    result = LeastsqEngine().run(sine_problem(lower=(0.0, 5.0, -0.1, 0.0),
+                                              upper=(12.0, 6.0, 0.1, 0.1)))
+    assert result.x[0] == 12.0  # on the bound, where the chain rule divides by zero
+    assert result.jacobian is None
+
+
+# -- non-finite trial points -----------------------------------------------------------------------
+
+class TrialProblem(FitProblem):
+    """A problem offering ``trial_residual``: non-finite residuals come back instead of raising."""
+
+    def trial_residual(self, x: np.ndarray) -> np.ndarray:
+        saved, self._raise_nonfinite = self._raise_nonfinite, False
+        try:
+            return self.residual(x)
+        finally:
+            self._raise_nonfinite = saved
+
+    def trial_residual_internal(self, u: np.ndarray) -> np.ndarray:
+        return self.trial_residual(self.transform.to_external(u))
+
+
+def overflowing_problem(cls: type) -> FitProblem:
+    """Two exponentials whose first trial steps overflow (NIST MGH17 from its first start)."""
+    x = np.arange(33) * 10.0
+    y = 0.375 + 1.936 * np.exp(-0.01287 * x) - 1.4647 * np.exp(-0.02212 * x)
+
+    def residual(b: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return y - (b[0] + b[1] * np.exp(-x * b[3]) + b[2] * np.exp(-x * b[4]))
+
+    return cls(("b1", "b2", "b3", "b4", "b5"), (50.0, 150.0, -100.0, 1.0, 2.0), (-INF,) * 5,
+               (INF,) * 5, residual, x.size)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_non_finite_trial_residuals_are_refused_steps_when_the_host_allows() -> None:
+    result = LeastsqEngine().run(overflowing_problem(TrialProblem))
+    assert result.success
+    assert result.x[3] == pytest.approx(0.01287, rel=1e-3)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_minpack_stuck_after_non_finite_trials_is_restarted_once() -> None:
+    result = LeastsqEngine().run(overflowing_problem(TrialProblem))
+    assert result.codes.get("restarted") is True
+    assert result.codes["polish_status"] == "refined"
