@@ -5,19 +5,20 @@ no varied parameter is bounded (the identity: nothing between MINPACK and
 the residual), and otherwise in the host's unbounded internal space (the
 MINUIT transforms), so that every trial point respects the bounds.
 
-The engine computes the forward-difference Jacobian itself, with the same
-steps MINPACK's ``lmdif`` takes (``sqrt(epsfcn) * |x|``), and hands it to
-MINPACK's ``lmder``; a user's analytic Jacobian goes the same way. Knowing
-the last Jacobian MINPACK used lets the engine check the returned point at
-no extra evaluation (see :mod:`lmfit_host_leastsq.refine`) and hand that
-Jacobian to the host for the error bars, so a well converged fit costs no
-more evaluations than MINPACK alone.
+MINPACK's ``lmdif`` differences the residual itself; the engine keeps the
+last few evaluations and reads its last Jacobian back from them (a user's
+analytic Jacobian goes to ``lmder`` and is remembered). Knowing that
+Jacobian lets the engine check the returned point at no extra evaluation
+(see :mod:`lmfit_host_leastsq.refine`) and hand it to the host for the
+error bars, so a well converged fit costs no more evaluations than
+MINPACK alone.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Mapping, Optional, Tuple
+from collections import deque
+from typing import Any, Deque, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 from scipy.optimize import leastsq
@@ -59,6 +60,8 @@ OPTIONS: Dict[str, str] = {
 }
 
 _MINPACK_SUCCESS = (1, 2, 3, 4)
+#: Evaluations kept after lmdif's last Jacobian: trial steps it may refuse before stopping.
+_TRIALS_KEPT = 12
 _NEEDS_NO_POLISH = (0, 5)
 
 
@@ -67,10 +70,16 @@ class _BudgetSpent(Exception):
 
 
 class _Search:
-    """The residual and Jacobian in the space MINPACK searches, with the last Jacobian kept.
+    """The residual and Jacobian in the space MINPACK searches, and MINPACK's last Jacobian.
 
-    MINPACK passes views of its own work array: every point kept here is
-    copied.
+    Without a user Jacobian MINPACK runs ``lmdif``, which differences the
+    residual itself: ``n`` evaluations right after the point they belong
+    to, each moving one parameter ``j`` by ``sqrt(epsfcn) * |x_j|`` (or
+    ``sqrt(epsfcn)`` at zero). The last few evaluations are kept, so that
+    this last Jacobian can be read back after the run at no extra
+    evaluation. With a user Jacobian MINPACK runs ``lmder`` and the last one
+    is simply remembered. MINPACK passes views of its own work array: every
+    point kept is copied.
     """
 
     def __init__(self, problem: FitProblem, rel_step: float, maxfev: int) -> None:
@@ -86,16 +95,27 @@ class _Search:
         self._analytic = None
         if problem.has_jacobian:
             self._analytic = problem.jacobian_internal if self.bounded else problem.jacobian
+        self.nvarys = problem.nvarys
         self.rel_step = rel_step
         self.maxfev = maxfev
         self.count = 0
         self._start: Optional[np.ndarray] = None
         self._start_r: Optional[np.ndarray] = None
-        self.last_x: Optional[np.ndarray] = None
-        self.last_r: Optional[np.ndarray] = None
-        self.jac_x: Optional[np.ndarray] = None
-        self.jac_t: Optional[np.ndarray] = None   # (nvarys, ndata): the last Jacobian, transposed
-        self.jac_r: Optional[np.ndarray] = None   # the residual at jac_x, when known
+        # lmdif: the latest evaluations, (point, residual), oldest first
+        self._history: Optional[Deque[Tuple[np.ndarray, np.ndarray]]] = None
+        if self._analytic is None:
+            self._history = deque(maxlen=self.nvarys + _TRIALS_KEPT)
+        # lmder: the last Jacobian asked for, where, and the residual there
+        self._last_x: Optional[np.ndarray] = None
+        self._last_r: Optional[np.ndarray] = None
+        self._jac_x: Optional[np.ndarray] = None
+        self._jac: Optional[np.ndarray] = None
+        self._jac_r: Optional[np.ndarray] = None
+
+    @property
+    def differences(self) -> bool:
+        """True when MINPACK differences the residual itself (no user Jacobian)."""
+        return self._analytic is None
 
     def to_user(self, v: np.ndarray) -> np.ndarray:
         """Search-space point -> user units."""
@@ -116,11 +136,14 @@ class _Search:
         return self._trial_fcn(v)
 
     def start(self, v0: np.ndarray, r0: Optional[np.ndarray] = None) -> None:
-        """Set MINPACK's start; scipy's shape check and MINPACK's first call share one evaluation."""
+        """Set MINPACK's start; scipy's shape check and MINPACK's first calls share one evaluation."""
         if r0 is None:
             r0 = self.evaluate(v0)
         self._start, self._start_r = v0.copy(), r0
-        self.last_x, self.last_r = self._start, r0
+        self._last_x, self._last_r = self._start, r0
+        if self._history is not None:
+            self._history.clear()
+            self._history.append((self._start, r0))
 
     def residual(self, v: np.ndarray) -> np.ndarray:
         """MINPACK's function."""
@@ -128,51 +151,60 @@ class _Search:
             if (v == self._start).all():
                 return self._start_r  # type: ignore[return-value]
             self._start = None  # MINPACK has moved on: stop comparing
-        r = self.evaluate_trial(v)
-        self.last_x = v.copy()
-        self.last_r = r
+        if self.count >= self.maxfev:
+            raise _BudgetSpent()
+        self.count += 1
+        r = self._trial_fcn(v)
+        if self._history is not None:
+            self._history.append((v.copy(), r))
+        else:
+            self._last_x, self._last_r = v.copy(), r
         return r
 
-    def jacobian_t(self, v: np.ndarray) -> np.ndarray:
-        """MINPACK's Jacobian (``col_deriv=1``: shape (nvarys, ndata))."""
-        if self.jac_x is not None and (v == self.jac_x).all():
-            return self.jac_t  # type: ignore[return-value]
-        # MINPACK asks at the point it evaluated last: reuse that residual
-        r0 = self.last_r if self.last_x is not None and (v == self.last_x).all() else None
-        if self._analytic is not None:
-            jac_t = np.asarray(self._analytic(v), dtype=float).T
-        else:
-            if r0 is None:
-                r0 = self.evaluate(v)
-            jac_t = self._forward_t(v, r0)
-        self.jac_x = v.copy()
-        self.jac_t = jac_t
-        self.jac_r = r0
-        return jac_t
+    def jacobian(self, v: np.ndarray) -> np.ndarray:
+        """MINPACK's Jacobian, the user's (lmder); shape (ndata, nvarys)."""
+        if self._jac_x is not None and (v == self._jac_x).all():
+            return self._jac  # type: ignore[return-value]
+        jac = np.asarray(self._analytic(v), dtype=float)  # type: ignore[misc]
+        self._jac_x, self._jac = v.copy(), jac
+        # MINPACK asks at the point it evaluated last: the residual there is known
+        same = self._last_x is not None and (v == self._last_x).all()
+        self._jac_r = self._last_r if same else None
+        return jac
 
-    def secant_jacobian(self, v: np.ndarray, r: np.ndarray) -> Optional[np.ndarray]:
-        """MINPACK's last Jacobian carried to ``v`` (its final point); (ndata, nvarys).
+    def last_jacobian(self, v: np.ndarray, r: np.ndarray) -> Optional[np.ndarray]:
+        """MINPACK's last Jacobian carried to its final point ``v`` (residual ``r``).
 
-        MINPACK's last Jacobian belongs to the point before its final step;
-        the secant update makes it agree with the residual change seen along
-        that step, at no extra evaluation. None when unknown.
+        That Jacobian belongs to the point before MINPACK's final step; the
+        secant update makes it agree with the residual change seen along that
+        step, at no extra evaluation. None when it cannot be recovered.
         """
-        if self.jac_t is None or self.jac_x is None or self.jac_r is None:
+        found = self._differenced() if self._history is not None else (
+            None if self._jac_r is None else (self._jac_x, self._jac_r, self._jac))
+        if found is None:
             return None
-        return secant_update(self.jac_t.T, self.jac_x, self.jac_r, v, r)
+        base, base_r, jac = found
+        return secant_update(jac, base, base_r, v, r)
 
-    def _forward_t(self, v: np.ndarray, r0: np.ndarray) -> np.ndarray:
-        # MINPACK lmdif's own steps, dividing by the step actually taken
-        jac_t = np.empty((v.size, r0.size))
-        steps = self.rel_step * np.abs(v)
-        steps[steps == 0.0] = self.rel_step
-        for j in range(v.size):
-            shifted = v.copy()
-            shifted[j] += steps[j]
-            row = jac_t[j]
-            np.subtract(self.evaluate(shifted), r0, out=row)
-            row /= shifted[j] - v[j]
-        return jac_t
+    def _differenced(self) -> Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """lmdif's last forward-difference Jacobian, read back from the kept evaluations."""
+        history = list(self._history)  # type: ignore[arg-type]
+        n = self.nvarys
+        for b in range(len(history) - n - 1, -1, -1):
+            base, base_r = history[b]
+            steps = self.rel_step * np.abs(base)
+            steps[steps == 0.0] = self.rel_step
+            block = history[b + 1:b + 1 + n]
+            points = np.array([point for point, _ in block])
+            expected = np.repeat(base[None, :], n, axis=0)
+            expected.flat[:: n + 1] += steps
+            if not (points == expected).all():
+                continue
+            jac = np.empty((base_r.size, n))
+            for j, (point, r) in enumerate(block):
+                jac[:, j] = (r - base_r) / (point[j] - base[j])
+            return base, base_r, jac
+        return None
 
     def accurate_jacobian(self, v: np.ndarray, r0: np.ndarray) -> np.ndarray:
         """The analytic Jacobian, else central differences; shape (ndata, nvarys)."""
@@ -281,7 +313,7 @@ class LeastsqEngine:
         codes: Dict[str, Any] = {"ier": ier, "lmdif_message": lmdif_message,
                                  "polish_status": "off", "polish_steps": 0}
         success = ier in _MINPACK_SUCCESS
-        jac = search.secant_jacobian(point, residual)
+        jac = search.last_jacobian(point, residual)
         if settings["polish"] and ier not in _NEEDS_NO_POLISH:
             polisher = Polisher(search.evaluate_trial, search.accurate_jacobian, search.to_user,
                                 search.transform.derivative if search.bounded else None,
@@ -325,12 +357,19 @@ class LeastsqEngine:
 def _minpack(search: _Search, v0: np.ndarray, r0: Optional[np.ndarray],
              settings: Mapping[str, Any], xtol: float, ftol: float
              ) -> Tuple[np.ndarray, np.ndarray, int, str]:
-    """One MINPACK lmder run from ``v0``: (point, residual there, ier, MINPACK's message)."""
+    """One MINPACK run from ``v0``: (point, residual there, ier, MINPACK's message).
+
+    ``lmdif`` (MINPACK differences the residual) unless the user gave a
+    Jacobian, then ``lmder``.
+    """
     search.start(v0, r0)
-    point, _cov, info, lmdif_message, ier = leastsq(
-        search.residual, v0, Dfun=search.jacobian_t, col_deriv=1, full_output=1,
-        ftol=ftol, xtol=xtol, gtol=settings["gtol"], maxfev=settings["maxfev"],
-        factor=settings["factor"], diag=settings["diag"])
+    common = dict(full_output=1, ftol=ftol, xtol=xtol, gtol=settings["gtol"],
+                  maxfev=settings["maxfev"], factor=settings["factor"], diag=settings["diag"])
+    if search.differences:
+        out = leastsq(search.residual, v0, epsfcn=settings["epsfcn"], **common)
+    else:
+        out = leastsq(search.residual, v0, Dfun=search.jacobian, **common)
+    point, _cov, info, lmdif_message, ier = out
     return point, info["fvec"], int(ier), str(lmdif_message)
 
 
