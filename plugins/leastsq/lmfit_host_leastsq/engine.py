@@ -55,8 +55,8 @@ OPTIONS: Dict[str, str] = {
     "factor": "initial step bound, times the scaled parameter vector, 0.1 to 100 (100)",
     "diag": "positive scale factor per varied parameter, in the engine's search space "
             "(automatic)",
-    "polish": "check the converged point with a Gauss-Newton step and refine it until no "
-              "parameter would move by more than xtol/10 of |value|+stderr (True)",
+    "polish": "check MINPACK's point with a Gauss-Newton step and refine it until no "
+              "parameter would move by more than xtol*(|value|+stderr) (True)",
 }
 
 _MINPACK_SUCCESS = (1, 2, 3, 4)
@@ -311,7 +311,7 @@ class LeastsqEngine:
         point, residual, ier, lmdif_message = _minpack(search, v0, None, settings,
                                                        settings["xtol"], settings["ftol"])
         codes: Dict[str, Any] = {"ier": ier, "lmdif_message": lmdif_message,
-                                 "polish_status": "off", "polish_steps": 0}
+                                 "polish_status": "off", "polish_steps": 0, "restarted": False}
         success = ier in _MINPACK_SUCCESS
         jac = search.last_jacobian(point, residual)
         if settings["polish"] and ier not in _NEEDS_NO_POLISH:
@@ -351,7 +351,8 @@ class LeastsqEngine:
             x=problem.best_x.copy(), success=False,
             message=f"Fit stopped: the {maxfev} evaluations allowed by maxfev are spent; the "
                     f"parameters hold the best point seen. Raise maxfev to go on.",
-            codes={"ier": 5, "lmdif_message": text, "polish_status": "off", "polish_steps": 0})
+            codes={"ier": 5, "lmdif_message": text, "polish_status": "off", "polish_steps": 0,
+                   "restarted": False})
 
 
 def _minpack(search: _Search, v0: np.ndarray, r0: Optional[np.ndarray],
@@ -400,7 +401,7 @@ def _message(ier: int, lmdif_message: str, codes: Mapping[str, Any]) -> str:
         tail = " A Gauss-Newton step from the result moves no parameter beyond xtol/10."
     elif status == "refined":
         tail = (f" {codes['polish_steps']} Gauss-Newton step(s) refined the result until no "
-                f"parameter moves beyond xtol/10.")
+                f"parameter moves beyond xtol.")
     elif status == "stalled":
         tail = (" Gauss-Newton steps could not lower the sum of squares further; the result "
                 "may be less precise than xtol asks.")
