@@ -136,7 +136,7 @@ class _Search:
         return self._trial_fcn(v)
 
     def start(self, v0: np.ndarray, r0: Optional[np.ndarray] = None) -> None:
-        """Set MINPACK's start; scipy's shape check and MINPACK's first calls share one evaluation."""
+        """Set MINPACK's start, evaluated once for scipy's shape check and MINPACK's first calls."""
         if r0 is None:
             r0 = self.evaluate(v0)
         self._start, self._start_r = v0.copy(), r0

@@ -41,8 +41,8 @@ DATA = sine_model(TRUE, X) + np.random.default_rng(2024).normal(scale=0.4, size=
 
 def reference() -> np.ndarray:
     """The minimum, by MINPACK at the tightest tolerances."""
-    out = scipy_leastsq(lambda p: sine_model(p, X) - DATA, START, Dfun=lambda p: sine_jacobian(p, X),
-                        xtol=1e-15, ftol=1e-15)
+    out = scipy_leastsq(lambda p: sine_model(p, X) - DATA, START,
+                        Dfun=lambda p: sine_jacobian(p, X), xtol=1e-15, ftol=1e-15)
     return out[0]
 
 
