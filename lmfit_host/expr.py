@@ -1393,9 +1393,56 @@ def _assign(target: str, value: ast.expr, line: int) -> ast.stmt:
                   line)  # type: ignore[return-value]
 
 
+#: Compiled constraint blocks, shared by every interpreter: a fit copies its
+#: Parameters, and compiling the same block again would cost milliseconds.
+_BLOCK_CACHE: "Dict[Tuple[Any, ...], Tuple[Any, ...]]" = {}
+_BLOCK_CACHE_SIZE = 512
+
+
+_CALLED_BY_SOURCE: Dict[str, FrozenSet[str]] = {}
+
+
+def _called_names(entries: Sequence[Tuple[str, CompiledExpression]]) -> Tuple[str, ...]:
+    """Names the block calls as functions (walked once per source text)."""
+    names: set = set()
+    for _, compiled in entries:
+        called = _CALLED_BY_SOURCE.get(compiled.source)
+        if called is None:
+            called = frozenset(
+                node.func.id for node in ast.walk(compiled._tree)  # type: ignore[attr-defined]
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name))
+            if len(_CALLED_BY_SOURCE) < 4096:
+                _CALLED_BY_SOURCE[compiled.source] = called
+        names.update(called)
+    return tuple(sorted(names))
+
+
 def _build_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Mapping[str, Any]
                  ) -> Tuple[Callable[[Dict[str, Any]], Callable[..., Callable[[], None]]],
                             List[Any]]:
+    """A compiled block from the cache, or compiled now (see :func:`_compile_block`).
+
+    The fast path depends on which function objects the block calls, so the
+    key holds their identities, and a hit is checked against the objects
+    themselves (kept alive in the entry, so an identity cannot be reused).
+    """
+    called = _called_names(entries)
+    functions = tuple(table.get(name) for name in called)
+    key = (tuple((target, compiled.source) for target, compiled in entries),
+           tuple(id(function) for function in functions))
+    hit = _BLOCK_CACHE.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[2], functions)):
+        return hit[0], hit[1]
+    make, guard_objects = _compile_block(entries, table)
+    if len(_BLOCK_CACHE) >= _BLOCK_CACHE_SIZE:
+        _BLOCK_CACHE.pop(next(iter(_BLOCK_CACHE)))
+    _BLOCK_CACHE[key] = (make, guard_objects, functions)
+    return make, guard_objects
+
+
+def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Mapping[str, Any]
+                   ) -> Tuple[Callable[[Dict[str, Any]], Callable[..., Callable[[], None]]],
+                              List[Any]]:
     """Compile a block; return (globals -> maker of the block function, guard objects).
 
     The block function assigns line ``i`` for entry ``i`` (so a traceback
