@@ -1254,14 +1254,7 @@ class Parameters(Dict[str, Parameter]):
     def _copy_into(self, new: "Parameters", memo: Optional[Dict[int, Any]],
                    overwrite_symbols: bool) -> "Parameters":
         """Fill the empty set ``new`` with deep copies of these parameters and user symbols."""
-        pairs = []
-        for name, par in dict.items(self):
-            state = par.__getstate__()
-            for key in ("correl", "user_data"):
-                state[key] = _copy.deepcopy(state[key], memo)
-            clone = Parameter.__new__(Parameter)
-            clone.__setstate__(state)
-            pairs.append((name, clone))
+        self._refresh_if_possible()
         for name in dict.keys(self):
             # a copied symtable holds our values under our names: the new parameters take them
             if name in new._symtable and new._interp.symbol_origin(name) is None:
@@ -1275,7 +1268,22 @@ class Parameters(Dict[str, Parameter]):
             except Exception:
                 pass  # functions and the like are shared, as lmfit does
             new._symtable[key] = value
-        new._add_parameters(pairs)
+        # Names, bounds and expressions were checked when they entered this set
+        # and the namespace was checked by the caller: clone without re-checking
+        # (a fit copies its Parameters every time; this is on its setup path).
+        symtable, ours = new._symtable, self._symtable
+        for name, par in dict.items(self):
+            clone = Parameter.__new__(Parameter)
+            state = par.__dict__.copy()
+            if state["correl"] is not None:
+                state["correl"] = dict(state["correl"])
+            if state["user_data"] is not None:
+                state["user_data"] = _copy.deepcopy(state["user_data"], memo)
+            state["_owner"] = new
+            clone.__dict__ = state
+            symtable[name] = ours.get(name)
+            dict.__setitem__(new, name, clone)
+        new._structure_changed()
         return new
 
     def copy(self) -> "Parameters":
