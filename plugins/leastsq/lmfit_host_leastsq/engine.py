@@ -341,7 +341,7 @@ class LeastsqEngine:
                 success = ier in _MINPACK_SUCCESS or outcome.passed
         x = search.to_user(point)
         user_jac = None if jac is None else search.user_jacobian(jac, point)
-        message = _message(ier, lmdif_message, codes)
+        message = _message(ier, settings, codes)
         return EngineResult(x=x, success=bool(success), message=message, codes=codes,
                             jacobian=user_jac)
 
@@ -387,15 +387,30 @@ def _real(key: str, value: Any, minimum: float, strict: bool = False) -> float:
     return number
 
 
-def _message(ier: int, lmdif_message: str, codes: Mapping[str, Any]) -> str:
-    """The result's message: MINPACK's verdict and what the Gauss-Newton check found."""
-    verdict = " ".join(str(lmdif_message).split())
+_VERDICTS = {
+    0: "improper input (a tolerance is negative, or fewer residuals than parameters)",
+    1: "the sum of squares stopped decreasing (relative reductions at most ftol={ftol:g})",
+    2: "the parameters stopped changing (relative change at most xtol={xtol:g})",
+    3: "the sum of squares stopped decreasing and the parameters stopped changing "
+       "(ftol={ftol:g}, xtol={xtol:g})",
+    4: "the residual is orthogonal to every Jacobian column (gtol={gtol:g})",
+    5: "maxfev={maxfev} evaluations are spent; raise maxfev to go on",
+    6: "ftol={ftol:g} is too small: the sum of squares cannot decrease further",
+    7: "xtol={xtol:g} is too small: the parameters cannot improve further",
+    8: "gtol={gtol:g} is too small: the residual is orthogonal to the Jacobian to machine "
+       "precision",
+}
+
+
+def _message(ier: int, settings: Mapping[str, Any], codes: Mapping[str, Any]) -> str:
+    """The result's message: MINPACK's verdict (with its tolerances) and the check's."""
     if ier in _MINPACK_SUCCESS:
-        head = "Fit succeeded."
+        head = "Fit succeeded"
     elif ier == 5:
-        head = "Fit stopped: maxfev evaluations are spent; raise maxfev to go on."
+        head = "Fit stopped"
     else:
-        head = "Fit did not converge."
+        head = "Fit did not converge"
+    verdict = _VERDICTS.get(ier, f"MINPACK returned the unknown code {ier}").format(**settings)
     status = codes.get("polish_status")
     if status == "passed":
         tail = " A Gauss-Newton step from the result moves no parameter beyond xtol/10."
@@ -407,4 +422,4 @@ def _message(ier: int, lmdif_message: str, codes: Mapping[str, Any]) -> str:
                 "may be less precise than xtol asks.")
     else:
         tail = ""
-    return f"{head} MINPACK (ier={ier}): {verdict}.{tail}"
+    return f"{head}: {verdict} [MINPACK ier={ier}].{tail}"

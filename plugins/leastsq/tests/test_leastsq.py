@@ -198,7 +198,8 @@ def test_result_carries_minpack_codes_and_a_message() -> None:
     assert result.codes["ier"] in (1, 2, 3, 4)
     assert isinstance(result.codes["lmdif_message"], str) and result.codes["lmdif_message"]
     assert result.codes["polish_status"] in ("passed", "refined")
-    assert result.message.startswith("Fit succeeded.")
+    assert result.message.startswith("Fit succeeded: ")
+    assert "1e-07" in result.message  # the tolerance that stopped MINPACK, readable
 
 
 def test_codes_become_attributes_of_the_users_result() -> None:
