@@ -109,6 +109,7 @@ def test_callback_returning_true_aborts():
         problem.residual(problem.x0)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_nan_residual_raises_fit_error_naming_values():
     x = np.linspace(0, 1, 5)
     problem = FitProblem(["k"], [1.0], [-np.inf], [np.inf], lambda p: np.log(p[0] - x), 5)
@@ -116,6 +117,7 @@ def test_nan_residual_raises_fit_error_naming_values():
         problem.residual(np.array([0.5]))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_nan_residual_passes_under_propagate():
     x = np.linspace(0, 1, 5)
     problem = FitProblem(["k"], [1.0], [-np.inf], [np.inf], lambda p: np.log(p[0] - x), 5,
