@@ -263,6 +263,22 @@ class FitProblem:
                        f"index {first}) at evaluation {self.nfev}, with {values}; fix the model, "
                        f"bound the parameters, or pass nan_policy='omit' or 'propagate'")
 
+    def trial_residual(self, x: np.ndarray) -> np.ndarray:
+        """Like :meth:`residual`, but a NaN or infinite residual is returned, not raised.
+
+        For trial steps an engine is about to refuse anyway (a step into a
+        region where the model overflows): the engine sees the non-finite
+        sum of squares and steps back. Start points, Jacobians and the
+        final point should use :meth:`residual`, which enforces the user's
+        ``nan_policy``.
+        """
+        strict = self._raise_nonfinite
+        self._raise_nonfinite = False
+        try:
+            return self.residual(x)
+        finally:
+            self._raise_nonfinite = strict
+
     def objective(self, x: np.ndarray) -> float:
         """Sum of squares of the residual at ``x`` (user units)."""
         r = self.residual(x)
@@ -340,6 +356,10 @@ class FitProblem:
     def residual_internal(self, u: np.ndarray) -> np.ndarray:
         """Residual at internal point ``u``."""
         return self.residual(self.transform.to_external(u))
+
+    def trial_residual_internal(self, u: np.ndarray) -> np.ndarray:
+        """:meth:`trial_residual` at internal point ``u``."""
+        return self.trial_residual(self.transform.to_external(u))
 
     def objective_internal(self, u: np.ndarray) -> float:
         """Sum of squares at internal point ``u``."""

@@ -163,3 +163,12 @@ def test_internal_space_residual_uses_external_values():
 def test_engine_result_defaults():
     result = EngineResult(x=np.zeros(2), success=True, message="ok")
     assert result.codes == {} and result.jacobian is None
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_trial_residual_returns_nonfinite_instead_of_raising():
+    x = np.linspace(0, 1, 5)
+    problem = FitProblem(["k"], [1.0], [-np.inf], [np.inf], lambda p: np.log(p[0] - x), 5)
+    assert np.isnan(problem.trial_residual(np.array([0.5]))).any()
+    with pytest.raises(FitError):
+        problem.residual(np.array([0.5]))
