@@ -327,7 +327,8 @@ class Parameter:
         owner = self._owner
         if owner is None:
             return self._val
-        if self._expr is not None and owner._stale:
+        # read by the user's residual at every step of a fit, when nothing is stale
+        if owner._stale and self._expr is not None:
             owner._refresh()
         return owner._symtable[self._name]
 
