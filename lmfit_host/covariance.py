@@ -12,10 +12,14 @@ gradient with respect to the varied parameters.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
+from scipy.linalg import lapack
+
+_TINY = float(np.finfo(float).tiny)
 
 __all__ = ["Covariance", "FitStatistics", "estimate_covariance", "fit_statistics",
            "propagate"]
@@ -46,13 +50,15 @@ def fit_statistics(residual: np.ndarray, nvarys: int) -> FitStatistics:
     ndata = int(residual.size)
     chisqr = float(residual.dot(residual))
     nfree = ndata - nvarys
-    redchi = chisqr / nfree if nfree > 0 else np.nan
+    redchi = chisqr / nfree if nfree > 0 else math.nan
+    if not ndata:
+        return FitStatistics(ndata, nvarys, nfree, chisqr, redchi, math.nan, math.nan)
     # a perfect fit has chisqr 0: keep the criteria finite and very negative
-    safe = max(chisqr, np.finfo(float).tiny)
-    neg2_log_likelihood = ndata * np.log(safe / ndata) if ndata else np.nan
+    safe = max(chisqr, _TINY) if chisqr == chisqr else chisqr  # NaN stays NaN
+    neg2_log_likelihood = ndata * math.log(safe / ndata)
     aic = neg2_log_likelihood + 2.0 * nvarys
-    bic = neg2_log_likelihood + np.log(ndata) * nvarys if ndata else np.nan
-    return FitStatistics(ndata, nvarys, nfree, chisqr, redchi, float(aic), float(bic))
+    bic = neg2_log_likelihood + math.log(ndata) * nvarys
+    return FitStatistics(ndata, nvarys, nfree, chisqr, redchi, aic, bic)
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
                                 "chi-square leaves no uncertainty; pass scale_covar=False with "
                                 "residuals divided by their uncertainties")
     jac = np.asarray(jacobian, dtype=float)
-    if not np.all(np.isfinite(jac)):
+    if not math.isfinite(float(jac.sum())) and not np.all(np.isfinite(jac)):
         bad = [names[j] for j in range(nvarys) if not np.all(np.isfinite(jac[:, j]))]
         return Covariance(None, "the Jacobian is not finite with respect to " + ", ".join(bad))
     # column scaling makes the rank test independent of the parameters' units
@@ -123,8 +129,9 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
     # error about 1e-6, far below the digits a standard error has).
     # Otherwise the SVD of J itself.
     normal = scaled.T.dot(scaled)
-    eigenvalues, vectors = np.linalg.eigh(normal)
-    if eigenvalues[0] > eigenvalues[-1] * 1e-10:
+    # LAPACK directly: numpy's eigh costs more in checks than the work on a small matrix
+    eigenvalues, vectors, info = lapack.dsyevd(normal)
+    if info == 0 and eigenvalues[0] > eigenvalues[-1] * 1e-10:
         inv_scaled = (vectors / eigenvalues).dot(vectors.T)
     else:
         _, singular, vt = np.linalg.svd(scaled, full_matrices=False)

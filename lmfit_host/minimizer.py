@@ -31,7 +31,7 @@ import numpy as np
 from . import plugins
 from .covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
 from .errors import FitAborted, FitError, LmfitHostError, ParameterError
-from .expr import Interpreter, default_symbols
+from .expr import Interpreter, _default_table
 from .parameter import Parameters
 from .problem import EngineResult, FitProblem
 
@@ -41,6 +41,30 @@ NAN_POLICIES = ("raise", "propagate", "omit")
 
 ResidualFunction = Callable[..., Any]
 IterCallback = Callable[..., Optional[bool]]
+
+
+class _Snapshot:
+    """The values of a fit done on the user's own Parameters, copied into Parameters on demand.
+
+    Copying a Parameters set costs more than a small fit; most loops over
+    many fits never read ``result.params``.
+    """
+
+    def __init__(self, params: Parameters, stderr: Mapping[str, float],
+                 correl: Mapping[str, Mapping[str, float]]) -> None:
+        self.source = params
+        self.values = params.valuesdict()
+        self.stderr = dict(stderr)
+        self.correl = {name: dict(row) for name, row in correl.items()}
+
+    def materialize(self) -> Parameters:
+        params = self.source.copy()
+        params._set_values_from_fit(self.values)
+        for name, param in params.items():
+            param.stderr = self.stderr.get(name)
+            row = self.correl.get(name)
+            param.correl = dict(row) if row is not None else None
+        return params
 
 
 class MinimizerResult:
@@ -85,7 +109,6 @@ class MinimizerResult:
     best values.
     """
 
-    params: Parameters
     var_names: List[str]
     covar: Optional[np.ndarray]
     errorbars: bool
@@ -96,6 +119,18 @@ class MinimizerResult:
 
     def __init__(self, **attributes: Any) -> None:
         self.__dict__.update(attributes)
+
+    @property
+    def params(self) -> Parameters:  # type: ignore[override]
+        """A copy of the Parameters at the best fit, with ``stderr`` and ``correl``."""
+        params = self.__dict__["_params"]
+        if isinstance(params, _Snapshot):
+            params = self.__dict__["_params"] = params.materialize()
+        return params
+
+    @params.setter
+    def params(self, value: Parameters) -> None:
+        self.__dict__["_params"] = value
 
     @property
     def init_vals(self) -> List[float]:
@@ -165,9 +200,13 @@ class _Fit:
     def __init__(self, minimizer: "Minimizer", source: Parameters, dfun: Optional[Callable],
                  col_deriv: bool) -> None:
         self.source = source
-        # a Minimizer made by minimize() is used once: its interpreter needs no copy
-        interpreter = minimizer.asteval if minimizer._single_use else minimizer.asteval.copy()
-        self.work = source.with_interpreter(interpreter)
+        self.direct = minimizer._single_use and source is minimizer.params
+        if self.direct:
+            # minimize(): the residual receives the user's own Parameters, as in
+            # the seed; minimize() restores their values if the fit fails
+            self.work = source
+        else:
+            self.work = source.with_interpreter(minimizer.asteval.copy())
         work = self.work
         work.check_ready_for_fit()  # also evaluates every constraint once
         names = [name for name, p in work.items() if p.vary and not p.expr]
@@ -188,6 +227,11 @@ class _Fit:
         set_values = work._set_values_fast
         self.set_values = set_values
 
+        def failed(exc: Exception, x: np.ndarray) -> FitError:
+            values = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x))
+            return FitError(f"the residual function {fcn_name} raised "
+                            f"{type(exc).__name__}: {exc} (with {values})")
+
         def call_user(x: np.ndarray) -> Any:
             # Python floats: user arithmetic on them beats numpy scalars
             set_values(names, x.tolist())
@@ -196,9 +240,7 @@ class _Fit:
             except LmfitHostError:
                 raise
             except Exception as exc:
-                values = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x))
-                raise FitError(f"the residual function {fcn_name} raised "
-                               f"{type(exc).__name__}: {exc} (with {values})") from exc
+                raise failed(exc, x) from exc
 
         convert, ndata = _residual_converter(call_user(x0), fcn_name)
         omit = minimizer.nan_policy == "omit"
@@ -209,15 +251,31 @@ class _Fit:
                 raise FitError(f"the residual function {fcn_name} returned no finite value at "
                                f"the start values")
 
+        def wrong_length(r: np.ndarray) -> FitError:
+            return FitError(f"the residual function {fcn_name} returned {r.shape[0]} values "
+                            f"after returning {ndata}; its length must not change during a fit"
+                            + (" (nan_policy='omit' dropped a different number of NaNs)"
+                               if omit else ""))
+
+        ndarray, float64 = np.ndarray, np.dtype(float)
+
         def residual(x: np.ndarray) -> np.ndarray:
-            r = convert(call_user(x))
+            # the hot path: call_user and convert inlined, a float vector passes untouched
+            set_values(names, x.tolist())
+            try:
+                out = fcn(work, *args, **kws)
+            except LmfitHostError:
+                raise
+            except Exception as exc:
+                raise failed(exc, x) from exc
+            if type(out) is ndarray and out.dtype == float64 and out.ndim == 1:
+                r = out
+            else:
+                r = convert(out)
             if omit:
                 r = r[np.isfinite(r)]
             if r.shape[0] != ndata:
-                raise FitError(f"the residual function {fcn_name} returned {r.shape[0]} values "
-                               f"after returning {ndata}; its length must not change during a fit"
-                               + (" (nan_policy='omit' dropped a different number of NaNs)"
-                                  if omit else ""))
+                raise wrong_length(r)
             return r
 
         self.residual = residual
@@ -257,7 +315,7 @@ class _Fit:
         else:
             x = np.asarray(outcome.x, dtype=float).reshape(len(names))
         nfev = problem.nfev
-        if problem.best_residual is not None and np.array_equal(x, problem.best_x):
+        if problem.best_residual is not None and (x == problem.best_x).all():
             r = problem.best_residual
         else:
             r = self.residual(x)
@@ -271,7 +329,7 @@ class _Fit:
         elif stats.nfree <= 0:
             reason = (f"too few data points: {stats.ndata} residuals for {len(names)} varied "
                       f"parameters leave no degree of freedom")
-        elif is_at_bound(x, problem.lower, problem.upper, names):
+        elif problem.has_bounds and is_at_bound(x, problem.lower, problem.upper, names):
             pinned = is_at_bound(x, problem.lower, problem.upper, names)
             reason = ("the parameter(s) " + ", ".join(pinned) + " ended at a bound, where the "
                       "covariance does not describe the uncertainty; widen the bound or fix "
@@ -284,8 +342,9 @@ class _Fit:
             estimate = estimate_covariance(jac, names, stats, minimizer.scale_covar)
             covar, reason = estimate.matrix, estimate.reason
             # an engine working through the bounds transform sees no slope at a bound
-            near = is_at_bound(x, problem.lower, problem.upper, names, tolerance=1e-6)
-            if covar is None and near:
+            near = covar is None and problem.has_bounds and \
+                is_at_bound(x, problem.lower, problem.upper, names, tolerance=1e-6)
+            if near:
                 reason = ("the parameter(s) " + ", ".join(near) + " ended at a bound, where "
                           "the covariance does not describe the uncertainty; widen the bound "
                           "or fix the parameter")
@@ -307,7 +366,11 @@ class _Fit:
         for name, param in work.items():
             param.stderr = stderr.get(name)
             param.correl = correl.get(name)
-        self._write_back(x, stderr, correl)
+        if self.direct:
+            snapshot: Any = _Snapshot(work, stderr, correl)
+        else:
+            self._write_back(x, stderr, correl)
+            snapshot = work
 
         if aborted:
             message = (f"Fit aborted: {aborted}. The parameters hold the best values found in "
@@ -320,14 +383,15 @@ class _Fit:
         distribution, version = plugins.engine_source(engine_name)
         attributes: Dict[str, Any] = dict(codes)
         attributes.update(
-            params=work, var_names=list(names), init_values=self.init_values, covar=covar,
+            _params=snapshot, var_names=list(names), init_values=self.init_values, covar=covar,
             errorbars=covar is not None, errorbars_reason=reason, nfev=nfev, success=success,
             aborted=bool(aborted), message=message, nvarys=stats.nvarys, ndata=stats.ndata,
             nfree=stats.nfree, residual=r, chisqr=stats.chisqr, redchi=stats.redchi,
             aic=stats.aic, bic=stats.bic, engine=engine_name, engine_distribution=distribution,
             engine_version=version, elapsed=time.perf_counter() - started,
             scale_covar=minimizer.scale_covar, nan_policy=minimizer.nan_policy,
-            engine_options=dict(options), minimizer=minimizer, best_values=work.valuesdict(),
+            engine_options=dict(options), minimizer=minimizer,
+            best_values=dict(snapshot.values) if self.direct else work.valuesdict(),
         )
         return MinimizerResult(**attributes)
 
@@ -465,7 +529,8 @@ class Minimizer:
         self.Dfun = Dfun
         self.col_deriv = bool(col_deriv)
         self.kws = kws
-        self._asteval = params.interpreter.copy()
+        self._asteval_source = params
+        self._asteval_copy: Optional[Interpreter] = None
         self._single_use = False
         self.result: Optional[MinimizerResult] = None
 
@@ -476,7 +541,9 @@ class Minimizer:
         Names put in ``asteval.symtable`` are usable in the constraint
         expressions of this Minimizer's fits only.
         """
-        return self._asteval
+        if self._asteval_copy is None:
+            self._asteval_copy = self._asteval_source.interpreter.copy()
+        return self._asteval_copy
 
     def prepare_fit(self, params: Optional[Parameters] = None) -> FitProblem:
         """Check the Parameters and build the problem an engine would receive.
@@ -493,12 +560,14 @@ class Minimizer:
         source = self.params if params is None else params
         if not isinstance(source, Parameters):
             raise ParameterError(f"params must be a Parameters object, got {type(source).__name__}")
-        defaults = default_symbols()
-        symtable = self._asteval.symtable
-        for name, value in defaults.items():
-            # functions registered after this Minimizer was made reach it too
-            if name not in symtable:
-                symtable[name] = value
+        interpreter = source.interpreter if self._single_use else self.asteval
+        current = _default_table(False)[0]
+        if interpreter._defaults is not current:
+            # functions registered after this interpreter was made reach its fits too
+            symtable = interpreter.symtable
+            for name, value in current.items():
+                if name not in symtable:
+                    symtable[name] = value
         return _Fit(self, source, dfun, col_deriv)
 
     def minimize(self, engine: str = "leastsq", params: Optional[Parameters] = None,
@@ -518,23 +587,31 @@ class Minimizer:
         merged.update(options)
         dfun = merged.pop("Dfun", self.Dfun)
         col_deriv = bool(merged.pop("col_deriv", self.col_deriv))
-        fit = self._prepare(params, dfun, col_deriv)
-        outcome: Optional[EngineResult] = None
-        aborted: Optional[str] = None
+        source = self.params if params is None else params
+        start_values = source.valuesdict() if self._single_use else None
         try:
-            outcome = engine_object.run(fit.problem, **merged)
-        except FitAborted as stop:
-            aborted = stop.reason
-        except KeyboardInterrupt:
-            aborted = "interrupted by the user (Ctrl-C)"
-        except LmfitHostError:
+            fit = self._prepare(params, dfun, col_deriv)
+            outcome: Optional[EngineResult] = None
+            aborted: Optional[str] = None
+            try:
+                outcome = engine_object.run(fit.problem, **merged)
+            except FitAborted as stop:
+                aborted = stop.reason
+            except KeyboardInterrupt:
+                aborted = "interrupted by the user (Ctrl-C)"
+            except LmfitHostError:
+                raise
+            except Exception as exc:
+                raise FitError(f"engine {engine!r} failed: {type(exc).__name__}: {exc}") from exc
+            if outcome is not None and not isinstance(outcome, EngineResult):
+                raise FitError(f"engine {engine!r} returned {type(outcome).__name__}, not an "
+                               f"EngineResult")
+            self.result = fit.finish(self, engine, outcome, aborted, started, merged)
+        except BaseException:
+            if start_values is not None:
+                # a fit on the user's own Parameters failed: leave them as they were
+                source._set_values_from_fit(start_values)
             raise
-        except Exception as exc:
-            raise FitError(f"engine {engine!r} failed: {type(exc).__name__}: {exc}") from exc
-        if outcome is not None and not isinstance(outcome, EngineResult):
-            raise FitError(f"engine {engine!r} returned {type(outcome).__name__}, not an "
-                           f"EngineResult")
-        self.result = fit.finish(self, engine, outcome, aborted, started, merged)
         return self.result
 
     def leastsq(self, params: Optional[Parameters] = None, **options: Any) -> MinimizerResult:

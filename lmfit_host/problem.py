@@ -22,6 +22,7 @@ from .errors import FitAborted, FitError
 __all__ = ["BoundsTransform", "EngineResult", "FitProblem"]
 
 _INF = float("inf")
+_NO_INDEX = np.zeros(0, dtype=np.intp)
 
 
 class BoundsTransform:
@@ -47,10 +48,18 @@ class BoundsTransform:
     """
 
     def __init__(self, lower: Sequence[float], upper: Sequence[float]) -> None:
-        self.lower = np.asarray(lower, dtype=float).copy()
-        self.upper = np.asarray(upper, dtype=float).copy()
+        self.lower = np.array(lower, dtype=float)
+        self.upper = np.array(upper, dtype=float)
         low_finite = np.isfinite(self.lower)
         up_finite = np.isfinite(self.upper)
+        if not (low_finite.any() or up_finite.any()):
+            # no bounds at all (common): nothing else is needed, and a small fit
+            # should not pay for the bookkeeping below
+            self.is_identity = True
+            self.both = self.lower_only = self.upper_only = low_finite
+            self._half_width = np.zeros(self.lower.shape)
+            self._both_index = self._lower_index = self._upper_index = _NO_INDEX
+            return
         self.both = low_finite & up_finite
         self.lower_only = low_finite & ~up_finite
         self.upper_only = ~low_finite & up_finite
@@ -203,7 +212,8 @@ class FitProblem:
         self.ndata = int(ndata)
         self.max_nfev = None if max_nfev is None else int(max_nfev)
         self.transform = BoundsTransform(self.lower, self.upper)
-        self.x0_internal = self.transform.to_internal(self.x0)
+        self.x0_internal = self.transform.to_internal(self.x0) if self.has_bounds \
+            else self.x0.copy()
         self.nfev = 0
         self.best_x = self.x0.copy()
         self.best_chisqr = np.inf
