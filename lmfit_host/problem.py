@@ -248,6 +248,9 @@ class FitProblem:
     # -- user units ---------------------------------------------------------
     def residual(self, x: np.ndarray) -> np.ndarray:
         """Residual vector (length ``ndata``) at ``x`` in user units."""
+        return self._evaluate(x, self._raise_nonfinite)
+
+    def _evaluate(self, x: np.ndarray, strict: bool) -> np.ndarray:
         if self.nfev >= self._budget:
             self.abort(f"the evaluation budget max_nfev={self.max_nfev} is spent")
         self.nfev += 1
@@ -257,7 +260,7 @@ class FitProblem:
             self.best_chisqr = chisqr
             self.best_x = np.array(x, dtype=float)
             self.best_residual = r.copy()
-        elif self._raise_nonfinite and not chisqr < _INF:  # NaN or inf somewhere in r
+        elif strict and not chisqr < _INF:  # NaN or inf somewhere in r
             self._reject_nonfinite(x, r)
         if self._callback is not None and self._callback(x, r, self.nfev):
             self.abort("the iteration callback iter_cb returned True")
@@ -282,12 +285,7 @@ class FitProblem:
         final point should use :meth:`residual`, which enforces the user's
         ``nan_policy``.
         """
-        strict = self._raise_nonfinite
-        self._raise_nonfinite = False
-        try:
-            return self.residual(x)
-        finally:
-            self._raise_nonfinite = strict
+        return self._evaluate(x, False)
 
     def objective(self, x: np.ndarray) -> float:
         """Sum of squares of the residual at ``x`` (user units)."""
