@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any, Deque, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 from scipy.optimize import leastsq
@@ -145,21 +145,33 @@ class _Search:
             self._history.clear()
             self._history.append((self._start, r0))
 
-    def residual(self, v: np.ndarray) -> np.ndarray:
-        """MINPACK's function."""
-        if self._start is not None:
-            if (v == self._start).all():
-                return self._start_r  # type: ignore[return-value]
-            self._start = None  # MINPACK has moved on: stop comparing
-        if self.count >= self.maxfev:
-            raise _BudgetSpent()
-        self.count += 1
-        r = self._trial_fcn(v)
-        if self._history is not None:
-            self._history.append((v.copy(), r))
-        else:
-            self._last_x, self._last_r = v.copy(), r
-        return r
+    def minpack_function(self) -> Callable[[np.ndarray], np.ndarray]:
+        """MINPACK's function: counted evaluations, the start served from :meth:`start`.
+
+        A closure over what it needs: MINPACK calls it for every evaluation.
+        """
+        start, start_r = self._start, self._start_r
+        fcn = self._trial_fcn
+        maxfev = self.maxfev
+        keep = self._history.append if self._history is not None else None
+
+        def residual(v: np.ndarray) -> np.ndarray:
+            nonlocal start
+            if start is not None:
+                if (v == start).all():
+                    return start_r  # type: ignore[return-value]
+                start = None  # MINPACK has moved on: stop comparing
+            if self.count >= maxfev:
+                raise _BudgetSpent()
+            self.count += 1
+            r = fcn(v)
+            if keep is not None:
+                keep((v.copy(), r))
+            else:
+                self._last_x, self._last_r = v.copy(), r
+            return r
+
+        return residual
 
     def jacobian(self, v: np.ndarray) -> np.ndarray:
         """MINPACK's Jacobian, the user's (lmder); shape (ndata, nvarys)."""
@@ -188,22 +200,26 @@ class _Search:
 
     def _differenced(self) -> Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """lmdif's last forward-difference Jacobian, read back from the kept evaluations."""
-        history = list(self._history)  # type: ignore[arg-type]
+        history = self._history
         n = self.nvarys
+        if history is None or len(history) <= n:
+            return None
+        points = np.array([point for point, _ in history])
+        rel_step = self.rel_step
         for b in range(len(history) - n - 1, -1, -1):
-            base, base_r = history[b]
-            steps = self.rel_step * np.abs(base)
-            steps[steps == 0.0] = self.rel_step
-            block = history[b + 1:b + 1 + n]
-            points = np.array([point for point, _ in block])
-            expected = np.repeat(base[None, :], n, axis=0)
-            expected.flat[:: n + 1] += steps
-            if not (points == expected).all():
+            base = points[b]
+            block = points[b + 1:b + 1 + n]
+            steps = rel_step * np.abs(base)
+            steps[steps == 0.0] = rel_step
+            # lmdif moves parameter j alone, to exactly base[j] + steps[j]
+            if not (block.diagonal() == base + steps).all() \
+                    or np.count_nonzero(block - base) != n:
                 continue
-            jac = np.empty((base_r.size, n))
-            for j, (point, r) in enumerate(block):
-                jac[:, j] = (r - base_r) / (point[j] - base[j])
-            return base, base_r, jac
+            base_r = history[b][1]
+            diff = np.array([history[b + 1 + j][1] for j in range(n)])
+            diff -= base_r
+            diff /= (block.diagonal() - base)[:, None]
+            return base, base_r, diff.T
         return None
 
     def accurate_jacobian(self, v: np.ndarray, r0: np.ndarray) -> np.ndarray:
@@ -366,10 +382,11 @@ def _minpack(search: _Search, v0: np.ndarray, r0: Optional[np.ndarray],
     search.start(v0, r0)
     common = dict(full_output=1, ftol=ftol, xtol=xtol, gtol=settings["gtol"],
                   maxfev=settings["maxfev"], factor=settings["factor"], diag=settings["diag"])
+    fcn = search.minpack_function()
     if search.differences:
-        out = leastsq(search.residual, v0, epsfcn=settings["epsfcn"], **common)
+        out = leastsq(fcn, v0, epsfcn=settings["epsfcn"], **common)
     else:
-        out = leastsq(search.residual, v0, Dfun=search.jacobian, **common)
+        out = leastsq(fcn, v0, Dfun=search.jacobian, **common)
     point, _cov, info, lmdif_message, ier = out
     return point, info["fvec"], int(ier), str(lmdif_message)
 

@@ -24,7 +24,7 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 from scipy.linalg import get_lapack_funcs
 
-__all__ = ["Polisher", "PolishOutcome", "gauss_newton_step", "secant_update"]
+__all__ = ["Polisher", "PolishOutcome", "gauss_newton", "gauss_newton_step", "secant_update"]
 
 _EPS = float(np.finfo(float).eps)
 #: A Gauss-Newton decrease below this fraction of the sum of squares that no
@@ -32,39 +32,61 @@ _EPS = float(np.finfo(float).eps)
 _NOISE_DECREASE = 1e-10
 #: Largest condition number of the scaled normal equations solved as such (cond(J) < 2e5).
 _NORMAL_EQUATIONS_COND = 4e10
-_potrf, _potri = get_lapack_funcs(("potrf", "potri"), (np.zeros((1, 1)),))
+_potrf, _potrs, _potri = get_lapack_funcs(("potrf", "potrs", "potri"), (np.zeros((1, 1)),))
 
 Vector = np.ndarray
+
+
+def gauss_newton(jac: np.ndarray, residual: Vector) -> Tuple[Vector, Vector, float]:
+    """The Gauss-Newton step ``-J^+ r``, the unscaled variances ``diag((J^T J)^+)`` and
+    the decrease of the sum of squares the linear model promises, ``|J step|^2``.
+
+    Solved through the normal equations, column-scaled to a unit diagonal (a
+    Cholesky factorization of an n-by-n matrix: cheap for long residuals)
+    while they keep about six digits, otherwise through the SVD of ``J``.
+    Directions the Jacobian does not resolve are left out of all three.
+
+    >>> step, var, decrease = gauss_newton(np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.0]]),
+    ...                                    np.array([1.0, 1.0, 5.0]))
+    >>> np.round(step, 12).tolist(), np.round(var, 12).tolist(), round(decrease, 12)
+    ([-0.5, -1.0], [0.25, 1.0], 2.0)
+    """
+    normal = jac.T.dot(jac)
+    gradient = jac.T.dot(residual)
+    # a zero or NaN column fails here; an infinite one fails the factorization
+    if normal.diagonal().min() > 0.0:
+        inv_norms = 1.0 / np.sqrt(normal.diagonal())
+        # scaling the small matrix rather than J: the same rounding, no copy of J
+        scaled = normal * (inv_norms[:, None] * inv_norms)
+        factor, info = _potrf(scaled, overwrite_a=1)
+        if info == 0:
+            scaled_step, info = _potrs(factor, gradient * inv_norms)
+            inverse, info_inverse = _potri(factor, overwrite_c=1)
+            diagonal = inverse.diagonal()
+            # the scaled matrix has a unit diagonal, so cond <= n * trace(inverse):
+            # solve it as such while eps * cond stays below about 1e-6
+            if info == 0 and info_inverse == 0 and \
+                    diagonal.size * diagonal.sum() < _NORMAL_EQUATIONS_COND:
+                step = scaled_step * -inv_norms
+                # |J step|^2 = -step . J^T r for the exact solution of the normal equations
+                return step, diagonal * (inv_norms * inv_norms), float(-step.dot(gradient))
+    step, variance = _svd_step(jac, residual)
+    predicted = jac.dot(step)
+    return step, variance, float(predicted.dot(predicted))
 
 
 def gauss_newton_step(jac: np.ndarray, residual: Vector) -> Tuple[Vector, Vector]:
     """The Gauss-Newton step ``-J^+ r`` and the unscaled variances ``diag((J^T J)^+)``.
 
-    Solved through the normal equations of the column-scaled Jacobian (a
-    Cholesky factorization of an n-by-n matrix: cheap for long residuals)
-    while they keep about six digits, otherwise through the SVD of ``J``.
-    Directions the Jacobian does not resolve are left out of both.
+    See :func:`gauss_newton`, which also gives the promised decrease.
 
     >>> step, var = gauss_newton_step(np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.0]]),
     ...                               np.array([1.0, 1.0, 5.0]))
     >>> np.round(step, 12).tolist(), np.round(var, 12).tolist()
     ([-0.5, -1.0], [0.25, 1.0])
     """
-    norms = np.sqrt(np.einsum("ij,ij->j", jac, jac))
-    if norms.min() > 0.0 and np.isfinite(norms.sum()):
-        scaled = jac / norms
-        factor, info = _potrf(scaled.T.dot(scaled))
-        if info == 0:
-            inverse, info = _potri(factor)
-            # the scaled matrix has a unit diagonal, so cond <= n * trace(inverse):
-            # solve it as such while eps * cond stays below about 1e-6
-            if info == 0 and norms.size * inverse.trace() < _NORMAL_EQUATIONS_COND:
-                # potri fills the upper triangle; the lower one holds potrf's zeros
-                inverse = inverse + inverse.T
-                inverse.flat[:: norms.size + 1] *= 0.5
-                step = -inverse.dot(scaled.T.dot(residual)) / norms
-                return step, inverse.diagonal() / (norms * norms)
-    return _svd_step(jac, residual)
+    step, variance, _ = gauss_newton(jac, residual)
+    return step, variance
 
 
 def _svd_step(jac: np.ndarray, residual: Vector) -> Tuple[Vector, Vector]:
@@ -94,8 +116,12 @@ def secant_update(jac: np.ndarray, start: Vector, start_residual: Vector,
     norm2 = float(step.dot(step))
     if norm2 == 0.0:
         return jac
-    mismatch = (residual - start_residual) - jac.dot(step)
-    return jac + np.outer(mismatch / norm2, step)
+    mismatch = residual - start_residual
+    mismatch -= jac.dot(step)
+    mismatch /= norm2
+    updated = np.multiply.outer(mismatch, step)
+    updated += jac
+    return updated
 
 
 @dataclass
@@ -131,7 +157,7 @@ class Polisher:
         self.max_steps = max_steps
 
     def is_small(self, point: Vector, residual: Vector, step: Vector, variance: Vector,
-                 rtol: float) -> bool:
+                 rtol: float, chisqr: Optional[float] = None) -> bool:
         """True when ``step`` moves no parameter by more than rtol * (|value| + stderr)."""
         if self.derivative is None:
             value = np.abs(point)
@@ -142,17 +168,19 @@ class Polisher:
             value = np.abs(self.to_user(point))
         nfree = residual.size - point.size
         if nfree > 0:
-            value = value + np.sqrt(variance * (residual.dot(residual) / nfree))
-        return bool((np.abs(step) <= rtol * value).all())
+            if chisqr is None:
+                chisqr = float(residual.dot(residual))
+            value += np.sqrt(variance * (chisqr / nfree))
+        value *= rtol
+        return bool((np.abs(step) <= value).all())
 
     def _converged(self, point: Vector, residual: Vector, chisqr: float, jac: np.ndarray,
                    rtol: float) -> Tuple[bool, Vector, float]:
-        step, variance = gauss_newton_step(jac, residual)
-        predicted = jac.dot(step)
-        decrease = float(predicted.dot(predicted))
+        step, variance, decrease = gauss_newton(jac, residual)
         # within tolerance, or promising a decrease that no evaluation of the sum of
         # squares could confirm (its rounding floor): nothing left to gain
-        done = self.is_small(point, residual, step, variance, rtol) or decrease <= _EPS * chisqr
+        done = decrease <= _EPS * chisqr or self.is_small(point, residual, step, variance,
+                                                           rtol, chisqr)
         return done, step, decrease
 
     def check(self, point: Vector, residual: Vector, jac: np.ndarray, rtol: float) -> bool:
