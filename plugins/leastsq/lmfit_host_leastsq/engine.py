@@ -204,14 +204,17 @@ class _Search:
         n = self.nvarys
         if history is None or len(history) <= n:
             return None
-        points = np.array([point for point, _ in history])
         rel_step = self.rel_step
         for b in range(len(history) - n - 1, -1, -1):
-            base = points[b]
-            block = points[b + 1:b + 1 + n]
+            base = history[b][0]
+            # lmdif moves parameter j alone, to exactly base[j] + steps[j]: test the
+            # first parameter of the first point before the whole block
+            first = float(base[0])
+            if float(history[b + 1][0][0]) != first + (rel_step * abs(first) or rel_step):
+                continue
+            block = np.array([history[b + 1 + j][0] for j in range(n)])
             steps = rel_step * np.abs(base)
             steps[steps == 0.0] = rel_step
-            # lmdif moves parameter j alone, to exactly base[j] + steps[j]
             if not (block.diagonal() == base + steps).all() \
                     or np.count_nonzero(block - base) != n:
                 continue

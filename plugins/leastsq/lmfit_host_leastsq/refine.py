@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
 
 import numpy as np
-from scipy.linalg import get_lapack_funcs
+from scipy.linalg import get_blas_funcs, get_lapack_funcs
 
 __all__ = ["Polisher", "PolishOutcome", "gauss_newton", "gauss_newton_step", "secant_update"]
 
@@ -33,6 +33,7 @@ _NOISE_DECREASE = 1e-10
 #: Largest condition number of the scaled normal equations solved as such (cond(J) < 2e5).
 _NORMAL_EQUATIONS_COND = 4e10
 _potrf, _potrs, _potri = get_lapack_funcs(("potrf", "potrs", "potri"), (np.zeros((1, 1)),))
+_ger, = get_blas_funcs(("ger",), (np.zeros((1, 1)),))
 
 Vector = np.ndarray
 
@@ -118,10 +119,9 @@ def secant_update(jac: np.ndarray, start: Vector, start_residual: Vector,
         return jac
     mismatch = residual - start_residual
     mismatch -= jac.dot(step)
-    mismatch /= norm2
-    updated = np.multiply.outer(mismatch, step)
-    updated += jac
-    return updated
+    # one BLAS rank-one update into a copy of J (numpy's outer product is several
+    # times slower for the few columns a Jacobian has)
+    return _ger(1.0 / norm2, mismatch, step, a=jac)
 
 
 @dataclass
