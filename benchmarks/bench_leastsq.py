@@ -6,8 +6,12 @@ vector residual (``full_output=1``, as a user wanting error bars calls it),
 ``lmfit_host.minimize(..., engine='leastsq')`` on the same residual written
 over Parameters, and lmfit 1.3.4's ``minimize(..., method='leastsq')`` (a
 benchmark-only dependency; skipped when not installed). All three use
-``xtol=ftol=1e-7``. The ratio is time / raw time, from the minimum over the
-repeats (the median beside it). Time is this process's CPU time by default
+``xtol=ftol=1e-7`` and the evaluation budget ``1000*(nvarys+1)`` (our
+default, passed explicitly to the other two; no fit reaches it). A fourth
+runner, ours with ``polish=False``, shows what the engine's accuracy polish
+costs. The raw residual does the same arithmetic as the Parameters-based
+one. The ratio is time / raw time, from the minimum over the repeats (the
+median beside it). Time is this process's CPU time by default
 (``--clock cpu``): the machine is shared, and wall time then measures the
 neighbours as much as the code; ``--clock wall`` gives wall time. BLAS runs
 single-threaded (``OPENBLAS_NUM_THREADS=1`` unless set) for the same reason.
@@ -57,6 +61,11 @@ except ImportError:  # pragma: no cover
 TOLERANCES = {"xtol": 1e-7, "ftol": 1e-7}
 
 
+def budget(nvarys: int) -> int:
+    """The evaluation budget every runner gets: lmfit-host's default for leastsq."""
+    return 1000 * (nvarys + 1)
+
+
 @dataclass
 class Scenario:
     """One benchmark: three runners doing the same fit(s), and the target ratio."""
@@ -65,7 +74,7 @@ class Scenario:
     title: str
     target: float
     raw: Callable[[], Any]
-    ours: Callable[[], Any]
+    ours: Callable[..., Any]            # ours(polish=True)
     other: Optional[Callable[[], Any]]
     check: Callable[[], str] = lambda: ""
     times: Dict[str, List[float]] = field(default_factory=dict)
@@ -109,22 +118,25 @@ def damped_sine() -> Scenario:
         return amp * np.sin(shift + x / period) * np.exp(-x * x * decay * decay) - data
 
     x0 = np.array(list(start.values()))
+    maxfev = budget(x0.size)
     ours_params = _params_ours(spec)
     other_params = _params_lmfit(spec) if lmfit else None
 
     def raw() -> Any:
-        return leastsq(raw_residual, x0, args=(x, data), full_output=1, **TOLERANCES)
+        return leastsq(raw_residual, x0, args=(x, data), full_output=1, maxfev=maxfev,
+                       **TOLERANCES)
 
-    def ours() -> Any:
+    def ours(polish: bool = True) -> Any:
         for name, value in start.items():
             ours_params[name].value = value
-        return lmfit_host.minimize(residual, ours_params, args=(x, data), **TOLERANCES)
+        return lmfit_host.minimize(residual, ours_params, args=(x, data), maxfev=maxfev,
+                                   polish=polish, **TOLERANCES)
 
     def other() -> Any:
         for name, value in start.items():
             other_params[name].value = value
         return lmfit.minimize(residual, other_params, args=(x, data), method="leastsq",
-                              **TOLERANCES)
+                              max_nfev=maxfev, **TOLERANCES)
 
     def check() -> str:
         out = raw()
@@ -175,23 +187,26 @@ def ten_gaussians() -> Scenario:
         return model - data
 
     x0 = np.concatenate([start_amps, start_cens, [start_sigma]])
+    maxfev = budget(x0.size)
     ours_params = _params_ours(spec)
     other_params = _params_lmfit(spec) if lmfit else None
     starts = {name: kw["value"] for name, kw in spec.items() if "value" in kw}
 
     def raw() -> Any:
-        return leastsq(raw_residual, x0, args=(x, data), full_output=1, **TOLERANCES)
+        return leastsq(raw_residual, x0, args=(x, data), full_output=1, maxfev=maxfev,
+                       **TOLERANCES)
 
-    def ours() -> Any:
+    def ours(polish: bool = True) -> Any:
         for name, value in starts.items():
             ours_params[name].value = value
-        return lmfit_host.minimize(residual, ours_params, args=(x, data), **TOLERANCES)
+        return lmfit_host.minimize(residual, ours_params, args=(x, data), maxfev=maxfev,
+                                   polish=polish, **TOLERANCES)
 
     def other() -> Any:
         for name, value in starts.items():
             other_params[name].value = value
         return lmfit.minimize(residual, other_params, args=(x, data), method="leastsq",
-                              **TOLERANCES)
+                              max_nfev=maxfev, **TOLERANCES)
 
     def check() -> str:
         out = raw()
@@ -230,23 +245,26 @@ def linear_with_expressions() -> Scenario:
         return basis_a @ a + basis_b @ (0.5 * a + 0.1) - data
 
     x0 = np.zeros(nfree)
+    maxfev = budget(x0.size)
     args = (basis_a, basis_b, data)
     ours_params = _params_ours(spec)
     other_params = _params_lmfit(spec) if lmfit else None
 
     def raw() -> Any:
-        return leastsq(raw_residual, x0, args=args, full_output=1, **TOLERANCES)
+        return leastsq(raw_residual, x0, args=args, full_output=1, maxfev=maxfev,
+                       **TOLERANCES)
 
-    def ours() -> Any:
+    def ours(polish: bool = True) -> Any:
         for name in a_names:
             ours_params[name].value = 0.0
-        return lmfit_host.minimize(residual, ours_params, args=args, **TOLERANCES)
+        return lmfit_host.minimize(residual, ours_params, args=args, maxfev=maxfev,
+                                   polish=polish, **TOLERANCES)
 
     def other() -> Any:
         for name in a_names:
             other_params[name].value = 0.0
         return lmfit.minimize(residual, other_params, args=args, method="leastsq",
-                              **TOLERANCES)
+                              max_nfev=maxfev, **TOLERANCES)
 
     def check() -> str:
         out = raw()
@@ -270,6 +288,7 @@ def many_small_fits(count: int = 2000) -> Scenario:
                 + rng.normal(scale=0.05, size=x.size) for t in truths]
     start = {"amp": 5.0, "cen": 0.0, "wid": 1.0}
     x0 = np.array(list(start.values()))
+    maxfev = budget(x0.size)
     spec = {name: {"value": value} for name, value in start.items()}
 
     def residual(params: Any, x: np.ndarray, data: np.ndarray) -> np.ndarray:
@@ -287,14 +306,16 @@ def many_small_fits(count: int = 2000) -> Scenario:
 
     def raw() -> Any:
         for data in datasets:
-            out = leastsq(raw_residual, x0, args=(x, data), full_output=1, **TOLERANCES)
+            out = leastsq(raw_residual, x0, args=(x, data), full_output=1, maxfev=maxfev,
+                          **TOLERANCES)
         return out
 
-    def ours() -> Any:
+    def ours(polish: bool = True) -> Any:
         for data in datasets:
             for name, value in start.items():
                 ours_params[name].value = value
-            result = lmfit_host.minimize(residual, ours_params, args=(x, data), **TOLERANCES)
+            result = lmfit_host.minimize(residual, ours_params, args=(x, data), maxfev=maxfev,
+                                         polish=polish, **TOLERANCES)
         return result
 
     def other() -> Any:
@@ -302,19 +323,22 @@ def many_small_fits(count: int = 2000) -> Scenario:
             for name, value in start.items():
                 other_params[name].value = value
             result = lmfit.minimize(residual, other_params, args=(x, data), method="leastsq",
-                                    **TOLERANCES)
+                                    max_nfev=maxfev, **TOLERANCES)
         return result
 
     def check() -> str:
-        nraw = nours = 0
+        nraw = nours = refined = 0
         for data in datasets[:200]:
-            nraw += leastsq(raw_residual, x0, args=(x, data), full_output=1,
+            nraw += leastsq(raw_residual, x0, args=(x, data), full_output=1, maxfev=maxfev,
                             **TOLERANCES)[2]["nfev"]
             for name, value in start.items():
                 ours_params[name].value = value
-            nours += lmfit_host.minimize(residual, ours_params, args=(x, data),
-                                         **TOLERANCES).nfev
-        return f"mean nfev over 200 fits: raw {nraw / 200:.1f} ours {nours / 200:.1f}"
+            result = lmfit_host.minimize(residual, ours_params, args=(x, data), maxfev=maxfev,
+                                         **TOLERANCES)
+            nours += result.nfev
+            refined += result.polish_status != "passed"
+        return (f"mean nfev over 200 fits: raw {nraw / 200:.1f} ours {nours / 200:.1f} "
+                f"({refined} of 200 polished)")
 
     return Scenario("S4", f"{count} small fits (3-param Gaussian, 64 points)", 2.5, raw, ours,
                     other if lmfit else None, check)
@@ -330,7 +354,8 @@ SCENARIOS: Dict[str, Callable[[], Scenario]] = {
 
 def measure(scenario: Scenario, repeat: int, clock: Callable[[], float]) -> None:
     """Time the runners interleaved, in a shuffled order each round."""
-    runners = {"raw": scenario.raw, "ours": scenario.ours}
+    runners = {"raw": scenario.raw, "ours": scenario.ours,
+               "ours_plain": lambda: scenario.ours(polish=False)}
     if scenario.other is not None:
         runners["lmfit"] = scenario.other
     for runner in runners.values():  # warm caches, plugin loading, imports
@@ -357,6 +382,10 @@ def report(scenario: Scenario) -> str:
              f"    lmfit-host          {ours_min * 1e3:9.3f} ms (median {ours_med * 1e3:.3f})"
              f"   ratio {ratio:5.2f}x (median {ours_med / raw_med:.2f}x)"
              f"   target <= {scenario.target}x: {verdict}"]
+    plain_min, plain_med = min(times["ours_plain"]), statistics.median(times["ours_plain"])
+    lines.append(f"      polish=False      {plain_min * 1e3:9.3f} ms (median "
+                 f"{plain_med * 1e3:.3f})   ratio {plain_min / raw_min:5.2f}x "
+                 f"(median {plain_med / raw_med:.2f}x)")
     if "lmfit" in times:
         other_min, other_med = min(times["lmfit"]), statistics.median(times["lmfit"])
         lines.append(f"    lmfit 1.3.4         {other_min * 1e3:9.3f} ms (median "
