@@ -259,7 +259,7 @@ class LeastsqEngine:
     ``gtol=0``, ``maxfev=1000*(nvarys+1)``, ``epsfcn``, ``factor=100``,
     ``diag``, and ``polish=True`` (see :mod:`lmfit_host_leastsq.refine`).
     The result carries MINPACK's ``ier`` and ``lmdif_message``, and
-    ``polish_status``/``polish_steps``.
+    ``polish_status``, ``polish_steps`` and ``polish_nfev``.
 
     >>> LeastsqEngine().name
     'leastsq'
@@ -330,15 +330,19 @@ class LeastsqEngine:
         point, residual, ier, lmdif_message = _minpack(search, v0, None, settings,
                                                        settings["xtol"], settings["ftol"])
         codes: Dict[str, Any] = {"ier": ier, "lmdif_message": lmdif_message,
-                                 "polish_status": "off", "polish_steps": 0, "restarted": False}
+                                 "polish_status": "off", "polish_steps": 0, "polish_nfev": 0,
+                                 "restarted": False}
         success = ier in _MINPACK_SUCCESS
+        minpack_nfev = search.count
         jac = search.last_jacobian(point, residual)
         if settings["polish"] and ier not in _NEEDS_NO_POLISH:
             polisher = Polisher(search.evaluate_trial, search.accurate_jacobian, search.to_user,
                                 search.transform.derivative if search.bounded else None,
                                 rtol=settings["xtol"])
-            # the secant estimate inherits the bias of forward differences (it can
-            # err by a decade on ill-conditioned problems): ask ten times more of it
+            # MINPACK's last Jacobian belongs to the point before its last step and
+            # to forward differences; carried to the final point by the secant update
+            # it is an estimate that can err by a decade either way (large residuals,
+            # ill-conditioned problems): ask ten times more of it
             if jac is not None and polisher.check(point, residual, jac, settings["xtol"] / 10.0):
                 codes["polish_status"] = "passed"
             else:
@@ -356,6 +360,7 @@ class LeastsqEngine:
                     steps += outcome.steps
                 point, residual, jac = outcome.point, outcome.residual, outcome.jacobian
                 codes["polish_steps"] = steps
+                codes["polish_nfev"] = search.count - minpack_nfev
                 codes["polish_status"] = "refined" if outcome.passed else "stalled"
                 success = ier in _MINPACK_SUCCESS or outcome.passed
         x = search.to_user(point)
@@ -371,7 +376,7 @@ class LeastsqEngine:
             message=f"Fit stopped: the {maxfev} evaluations allowed by maxfev are spent; the "
                     f"parameters hold the best point seen. Raise maxfev to go on.",
             codes={"ier": 5, "lmdif_message": text, "polish_status": "off", "polish_steps": 0,
-                   "restarted": False})
+                   "polish_nfev": 0, "restarted": False})
 
 
 def _minpack(search: _Search, v0: np.ndarray, r0: Optional[np.ndarray],

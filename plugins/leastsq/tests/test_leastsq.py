@@ -10,6 +10,7 @@ import pytest
 from scipy.optimize import leastsq as scipy_leastsq
 
 import lmfit_host_leastsq.engine as engine_module
+import lmfit_host_leastsq.refine as refine_module
 from lmfit_host import (EngineOptionError, FitAborted, FitProblem, Minimizer, Parameters,
                         ProblemError, minimize)
 from lmfit_host_leastsq import (DEFAULTS, OPTIONS, LeastsqEngine, __version__,
@@ -222,6 +223,39 @@ def test_polish_false_leaves_minpacks_point() -> None:
     assert result.codes["polish_status"] == "off"
     out = scipy_leastsq(lambda p: sine_model(p, X) - DATA, START, xtol=1e-7, ftol=1e-7)
     assert relative_error(result.x, out[0]) < 1e-5
+
+
+def test_polish_nfev_counts_the_evaluations_spent_after_minpack() -> None:
+    plain = sine_problem()
+    LeastsqEngine().run(plain, polish=False)
+    polished = sine_problem()
+    result = LeastsqEngine().run(polished)
+    assert result.codes["polish_nfev"] == polished.nfev - plain.nfev
+    if result.codes["polish_status"] == "passed":
+        assert result.codes["polish_nfev"] == 0
+
+
+def test_gauss_newton_solves_the_linear_least_squares_problem() -> None:
+    rng = np.random.default_rng(5)
+    jac = rng.standard_normal((50, 4)) * np.array([1e-3, 1.0, 1e3, 10.0])
+    residual = rng.standard_normal(50)
+    step, variance, decrease = refine_module.gauss_newton(jac, residual)
+    expected = np.linalg.lstsq(jac, -residual, rcond=None)[0]
+    assert np.allclose(step, expected, rtol=1e-10, atol=0.0)
+    assert np.allclose(variance, np.diag(np.linalg.inv(jac.T @ jac)), rtol=1e-10, atol=0.0)
+    predicted = jac @ step
+    assert decrease == pytest.approx(predicted @ predicted, rel=1e-10)
+
+
+def test_secant_update_matches_the_step_and_leaves_the_jacobian_alone() -> None:
+    rng = np.random.default_rng(6)
+    jac = np.asfortranarray(rng.standard_normal((30, 3)))
+    before = jac.copy()
+    start, point = rng.standard_normal(3), rng.standard_normal(3)
+    start_r, point_r = rng.standard_normal(30), rng.standard_normal(30)
+    updated = refine_module.secant_update(jac, start, start_r, point, point_r)
+    assert np.allclose(updated @ (point - start), point_r - start_r, rtol=1e-12, atol=1e-12)
+    assert np.array_equal(jac, before)
 
 
 def test_maxfev_stops_with_ier_5_and_the_best_point() -> None:
