@@ -98,9 +98,10 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
     With the columns scaled to unit length, ``C = (J^T J)^-1`` from the
     eigen-decomposition of the small normal matrix when its condition number
     is below 1e10, else from the singular value decomposition ``J = U S V^T``
-    as ``C = V S^-2 V^T``, which does not square the condition number. A Jacobian of lower rank than the number of
-    parameters (a parameter with no effect, or two that act as one) gives
-    no covariance, with the parameters involved named in ``reason``.
+    as ``C = V S^-2 V^T``, which does not square the condition number. A
+    Jacobian of lower rank than the number of parameters (a parameter with
+    no effect, or two that act as one) gives no covariance, with the
+    parameters involved named in ``reason``.
     """
     nvarys = len(names)
     if nvarys == 0:
@@ -116,25 +117,26 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
     if not math.isfinite(float(jac.sum())) and not np.all(np.isfinite(jac)):
         bad = [names[j] for j in range(nvarys) if not np.all(np.isfinite(jac[:, j]))]
         return Covariance(None, "the Jacobian is not finite with respect to " + ", ".join(bad))
-    # column scaling makes the rank test independent of the parameters' units
-    norms = np.sqrt((jac * jac).sum(axis=0))
+    # One pass over J forms the small normal matrix; column scaling (to unit
+    # length) then happens on it, and makes the rank test unit-free.
+    normal = jac.T.dot(jac)
+    norms = np.sqrt(np.diag(normal))
     dead = [names[j] for j in range(nvarys) if norms[j] == 0.0]
     if dead:
         return Covariance(None, "the residual does not change with " + ", ".join(dead) +
                                 ": fix these parameters or check the model")
-    scaled = jac / norms
-    # Well-conditioned problems (most) take the small normal matrix: its
+    normal = normal / np.outer(norms, norms)
+    # Well-conditioned problems (most) use the scaled normal matrix: its
     # eigenvalues are the squared singular values. Forming it squares the
     # condition number of J, harmless while that stays below 1e5 (relative
     # error about 1e-6, far below the digits a standard error has).
-    # Otherwise the SVD of J itself.
-    normal = scaled.T.dot(scaled)
+    # Otherwise the SVD of the scaled J itself.
     # LAPACK directly: numpy's eigh costs more in checks than the work on a small matrix
     eigenvalues, vectors, info = lapack.dsyevd(normal)
     if info == 0 and eigenvalues[0] > eigenvalues[-1] * 1e-10:
         inv_scaled = (vectors / eigenvalues).dot(vectors.T)
     else:
-        _, singular, vt = np.linalg.svd(scaled, full_matrices=False)
+        _, singular, vt = np.linalg.svd(jac / norms, full_matrices=False)
         tolerance = singular[0] * max(jac.shape) * np.finfo(float).eps
         if singular[-1] <= tolerance:
             null = np.abs(vt[-1])

@@ -44,26 +44,25 @@ IterCallback = Callable[..., Optional[bool]]
 
 
 class _Snapshot:
-    """The values of a fit done on the user's own Parameters, copied into Parameters on demand.
+    """A fit on the user's own Parameters, frozen at its end and made into Parameters on demand.
 
-    Copying a Parameters set costs more than a small fit; most loops over
-    many fits never read ``result.params``.
+    Each parameter's full state (value, bounds, vary, expression, errors) is
+    taken when the fit ends, so later changes to the user's Parameters do not
+    reach the result; building the Parameters object is left to the first
+    read of ``result.params``, since most loops over many fits never read it.
     """
 
-    def __init__(self, params: Parameters, stderr: Mapping[str, float],
-                 correl: Mapping[str, Mapping[str, float]]) -> None:
+    def __init__(self, params: Parameters) -> None:
         self.source = params
-        self.values = params.valuesdict()
-        self.stderr = dict(stderr)
-        self.correl = {name: dict(row) for name, row in correl.items()}
+        self.states = [param.__getstate__() for param in params.values()]
+        self.values = {state["name"]: state["value"] for state in self.states}
 
     def materialize(self) -> Parameters:
-        params = self.source.copy()
-        params._set_values_from_fit(self.values)
-        for name, param in params.items():
-            param.stderr = self.stderr.get(name)
-            row = self.correl.get(name)
-            param.correl = dict(row) if row is not None else None
+        interpreter = self.source.interpreter.copy()
+        for name in set(self.values) | set(self.source):
+            interpreter.symtable.pop(name, None)
+        params = Parameters(interpreter=interpreter)
+        params.__setstate__({"params": self.states})
         return params
 
 
@@ -283,9 +282,18 @@ class _Fit:
 
         jacobian = None
         if dfun is not None:
+            dfun_name = getattr(dfun, "__name__", repr(dfun))
+
             def jacobian(x: np.ndarray) -> np.ndarray:
-                set_values(names, x)
-                out = np.asarray(dfun(work, *args, **kws), dtype=float)
+                set_values(names, x.tolist())
+                try:
+                    out = np.asarray(dfun(work, *args, **kws), dtype=float)
+                except LmfitHostError:
+                    raise
+                except Exception as exc:
+                    values = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x))
+                    raise FitError(f"the Jacobian function {dfun_name} raised "
+                                   f"{type(exc).__name__}: {exc} (with {values})") from exc
                 if col_deriv:
                     out = out.T
                 if out.shape != (ndata, len(names)):
@@ -297,8 +305,16 @@ class _Fit:
         callback = None
         iter_cb = minimizer.iter_cb
         if iter_cb is not None:
+            cb_name = getattr(iter_cb, "__name__", repr(iter_cb))
+
             def callback(x: np.ndarray, r: np.ndarray, nfev: int) -> bool:
-                return bool(iter_cb(work, nfev, r, *args, **kws))
+                try:
+                    return bool(iter_cb(work, nfev, r, *args, **kws))
+                except LmfitHostError:
+                    raise
+                except Exception as exc:
+                    raise FitError(f"the iteration callback {cb_name} raised "
+                                   f"{type(exc).__name__}: {exc} at evaluation {nfev}") from exc
 
         self.problem = FitProblem(names, x0, lower, upper, residual, ndata, jacobian=jacobian,
                                   max_nfev=minimizer.max_nfev, callback=callback,
@@ -318,8 +334,7 @@ class _Fit:
         if problem.best_residual is not None and (x == problem.best_x).all():
             r = problem.best_residual
         else:
-            r = self.residual(x)
-            nfev += 1
+            r = self.residual(x)  # the engine's answer, evaluated again: not counted
         stats = fit_statistics(r, len(names))
 
         covar = None
@@ -337,8 +352,8 @@ class _Fit:
         else:
             jac = None if outcome is None else outcome.jacobian
             if jac is None:
+                # not counted in nfev: the fit's budget (max_nfev) is about the search
                 jac = problem.difference_jacobian(x, central=True, residual=self.residual)
-                nfev += 2 * len(names)
             estimate = estimate_covariance(jac, names, stats, minimizer.scale_covar)
             covar, reason = estimate.matrix, estimate.reason
             # an engine working through the bounds transform sees no slope at a bound
@@ -348,7 +363,7 @@ class _Fit:
                 reason = ("the parameter(s) " + ", ".join(near) + " ended at a bound, where "
                           "the covariance does not describe the uncertainty; widen the bound "
                           "or fix the parameter")
-        self.set_values(names, x)
+        self.set_values(names, x.tolist())
 
         stderr: Dict[str, float] = {}
         correl: Dict[str, Dict[str, float]] = {}
@@ -367,7 +382,7 @@ class _Fit:
             param.stderr = stderr.get(name)
             param.correl = correl.get(name)
         if self.direct:
-            snapshot: Any = _Snapshot(work, stderr, correl)
+            snapshot: Any = _Snapshot(work)
         else:
             self._write_back(x, stderr, correl)
             snapshot = work
@@ -421,18 +436,42 @@ class _Fit:
         columns = [j for j, name in enumerate(names) if name in used]
         gradients = np.zeros((len(expr_names), len(names)))
         if columns:
-            base = np.array([work[name].value for name in expr_names], dtype=float)
             steps = np.sqrt(np.finfo(float).eps) * np.where(x != 0.0, np.abs(x), 1.0)
-            point = x.tolist()
-            for j in columns:
-                shifted = list(point)
-                shifted[j] = point[j] + steps[j]
-                self.set_values(names, shifted)
-                moved = np.array([work[name].value for name in expr_names], dtype=float)
-                gradients[:, j] = (moved - base) / (shifted[j] - point[j])
-            self.set_values(names, point)
+            try:
+                self._gradients_at_once(x, columns, steps, gradients)
+            except Exception:
+                # a constraint that cannot take arrays (a scalar-only function,
+                # a bounded expression parameter): one point at a time
+                self._gradients_one_by_one(x, columns, steps, gradients)
+            self.set_values(names, x.tolist())
         errors = propagate(gradients, covar)
         return {name: float(err) for name, err in zip(expr_names, errors)}
+
+    def _gradients_at_once(self, x: np.ndarray, columns: Sequence[int], steps: np.ndarray,
+                           gradients: np.ndarray) -> None:
+        """All difference points in one run of the constraints, on arrays of values."""
+        points = np.repeat(x[:, None], len(columns) + 1, axis=1)
+        for k, j in enumerate(columns, start=1):
+            points[j, k] += steps[j]
+        self.set_values(self.names, list(points))
+        values = self.work._symtable
+        for i, name in enumerate(self.expr_names):
+            row = np.broadcast_to(np.asarray(values[name], dtype=float), (len(columns) + 1,))
+            for k, j in enumerate(columns, start=1):
+                gradients[i, j] = (row[k] - row[0]) / (points[j, k] - x[j])
+
+    def _gradients_one_by_one(self, x: np.ndarray, columns: Sequence[int], steps: np.ndarray,
+                              gradients: np.ndarray) -> None:
+        work, names, expr_names = self.work, self.names, self.expr_names
+        point = x.tolist()
+        self.set_values(names, point)
+        base = np.array([work[name].value for name in expr_names], dtype=float)
+        for j in columns:
+            shifted = list(point)
+            shifted[j] = point[j] + steps[j]
+            self.set_values(names, shifted)
+            moved = np.array([work[name].value for name in expr_names], dtype=float)
+            gradients[:, j] = (moved - base) / (shifted[j] - point[j])
 
     def _write_back(self, x: np.ndarray, stderr: Mapping[str, float],
                     correl: Mapping[str, Mapping[str, float]]) -> None:
@@ -641,9 +680,10 @@ class Minimizer:
                              f"{', '.join(plugins.engine_names()) or 'none'})")
 
 
-def minimize(fcn: ResidualFunction, params: Parameters, engine: str = "leastsq",
+def minimize(fcn: ResidualFunction, params: Parameters,
              args: Optional[Sequence[Any]] = None, kws: Optional[Mapping[str, Any]] = None,
-             method: Optional[str] = None, iter_cb: Optional[IterCallback] = None,
+             engine: str = "leastsq", method: Optional[str] = None,
+             iter_cb: Optional[IterCallback] = None,
              scale_covar: bool = True, nan_policy: str = "raise",
              max_nfev: Optional[int] = None, calc_covar: bool = True,
              **engine_options: Any) -> MinimizerResult:
@@ -656,9 +696,17 @@ def minimize(fcn: ResidualFunction, params: Parameters, engine: str = "leastsq",
     ``stderr`` and ``correl`` afterwards; the returned
     :class:`MinimizerResult` holds a copy and the statistics.
 
+    The third positional argument is ``args``, as in lmfit 0.2; a string
+    there is taken as the engine's name, as lmfit 1.x's positional ``method``.
+
     >>> result = minimize(residual, params, args=(x, data))              # doctest: +SKIP
     >>> result = minimize(residual, params, args=(x, data), method='lbfgsb')  # doctest: +SKIP
     """
+    if isinstance(args, str):
+        if method is not None or engine != "leastsq":
+            raise TypeError(f"minimize() got the engine name {args!r} where args go, and an "
+                            f"engine or method keyword too; pass the engine once, by keyword")
+        args, engine = None, args
     fit_kws = engine_options.pop("fit_kws", None)
     if fit_kws:
         engine_options.update(fit_kws)

@@ -356,3 +356,63 @@ def test_write_back_keeps_the_start_value_as_init_value():
     params.add("k", value=1.0)
     minimize(lambda p: np.array([p["k"].value - 2.0, 0.0]), params)
     assert params["k"].init_value == 1.0
+
+
+def test_result_params_do_not_follow_later_changes_to_the_user_params(sine_data):
+    x, data = sine_data
+    params = sine_params()
+    first = minimize(damped_sine, params, args=(x, data))
+    amp = params["amp"].value
+    params["amp"].set(vary=False)
+    params["period"].set(min=5.0)
+    params.add("extra", value=1.0)
+    minimize(damped_sine, params, args=(x, data))
+    snap = first.params
+    assert "extra" not in snap
+    assert snap["amp"].vary and snap["amp"].value == amp
+    assert snap["period"].min == 3.0
+    assert snap["amp"].stderr is not None and snap["amp"].correl
+
+
+def test_positional_args_as_in_lmfit_02_and_positional_method_as_in_lmfit_1x():
+    x = np.linspace(0, 1, 10)
+    y = 3.0 * x
+
+    def residual(p, x, y):
+        return p["k"].value * x - y
+
+    params = Parameters()
+    params.add("k", value=1.0)
+    minimize(residual, params, (x, y))
+    assert params["k"].value == pytest.approx(3.0)
+    params["k"].value = 1.0
+    assert minimize(residual, params, "leastsq", kws={"x": x, "y": y}).success
+
+
+def test_errors_in_dfun_and_iter_cb_name_the_user_function():
+    x = np.linspace(0, 1, 10)
+    params = Parameters()
+    params.add("k", value=1.0)
+
+    def bad_jacobian(p):
+        raise ZeroDivisionError("no slope")
+
+    with pytest.raises(FitError, match="Jacobian function bad_jacobian raised ZeroDivisionError"):
+        minimize(lambda p: p["k"].value * x - x, params, Dfun=bad_jacobian)
+
+    def bad_callback(p, nfev, resid):
+        return np.array([1, 2])
+
+    with pytest.raises(FitError, match="iteration callback bad_callback raised ValueError"):
+        minimize(lambda p: p["k"].value * x - x, params, iter_cb=bad_callback)
+    assert params["k"].value == 1.0
+
+
+def test_nfev_stays_within_max_nfev():
+    x = np.linspace(0, 10, 50)
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", value=0.1)
+    result = minimize(lambda p: p["a"].value * np.exp(-p["b"].value * x) - 3 * np.exp(-x / 2),
+                      params, max_nfev=10)
+    assert result.nfev <= 10
