@@ -416,3 +416,20 @@ def test_nfev_stays_within_max_nfev():
     result = minimize(lambda p: p["a"].value * np.exp(-p["b"].value * x) - 3 * np.exp(-x / 2),
                       params, max_nfev=10)
     assert result.nfev <= 10
+
+
+@pytest.mark.parametrize("expr, derivative", [
+    ("a * b + 2", lambda a, b: (b, a)),                      # arrays: one run of the constraints
+    ("sqrt(a) * exp(b)", lambda a, b: (0.5 * np.exp(b) / np.sqrt(a), np.sqrt(a) * np.exp(b))),
+])
+def test_expression_stderr_matches_analytic_propagation(expr, derivative):
+    x = np.linspace(0, 1, 40)
+    y = 2.0 * x + 0.5 + np.random.default_rng(5).normal(0, 0.05, 40)
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", value=0.1)
+    params.add("c", expr=expr)
+    result = minimize(lambda p: p["a"].value * x + p["b"].value - y, params)
+    g = np.array(derivative(params["a"].value, params["b"].value))
+    expected = np.sqrt(g @ result.covar @ g)
+    assert params["c"].stderr == pytest.approx(expected, rel=1e-5)
