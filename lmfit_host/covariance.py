@@ -20,6 +20,8 @@ import numpy as np
 from scipy.linalg import lapack
 
 _TINY = float(np.finfo(float).tiny)
+#: Relative size below which a singular value of the column-scaled Jacobian counts as zero.
+SINGULAR_TOLERANCE = 1e-7
 
 __all__ = ["Covariance", "FitStatistics", "estimate_covariance", "fit_statistics",
            "propagate"]
@@ -137,7 +139,9 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
         inv_scaled = (vectors / eigenvalues).dot(vectors.T)
     else:
         _, singular, vt = np.linalg.svd(jac / norms, full_matrices=False)
-        tolerance = singular[0] * max(jac.shape) * np.finfo(float).eps
+        # Jacobians are usually differenced, good to ~1e-8 relative: a singular
+        # value below ~1e-7 of the largest is noise, the direction undetermined
+        tolerance = singular[0] * SINGULAR_TOLERANCE
         if singular[-1] <= tolerance:
             null = np.abs(vt[-1])
             involved = [names[j] for j in np.argsort(null)[::-1] if null[j] > 0.1]

@@ -433,3 +433,14 @@ def test_expression_stderr_matches_analytic_propagation(expr, derivative):
     g = np.array(derivative(params["a"].value, params["b"].value))
     expected = np.sqrt(g @ result.covar @ g)
     assert params["c"].stderr == pytest.approx(expected, rel=1e-5)
+
+
+def test_parameters_acting_as_one_give_no_errorbars_naming_them():
+    x = np.linspace(0, 1, 30)
+    y = 2 * x + np.random.default_rng(0).normal(0, 0.01, 30)
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", value=1.5)
+    result = minimize(lambda p: p["a"].value * p["b"].value * x - y, params)
+    assert not result.errorbars
+    assert "singular" in result.errorbars_reason and "a, b" in result.errorbars_reason
