@@ -37,6 +37,7 @@ import builtins
 import copy as _copy
 import functools
 import keyword
+import threading
 import math
 import operator
 import os
@@ -737,6 +738,25 @@ _resident_memory = _ResidentMemory()
 _MEMORY_CHECK_INTERVAL = 0.01  # seconds between memory readings inside one run
 
 
+_CURRENT = threading.local()
+
+
+def charge_current_run(units: int) -> None:
+    """Count ``units`` of work against the interpreter run active in this thread, if any.
+
+    For functions in the namespace (packs, ``max``/``min`` with a key) whose
+    cost grows with their input: the run's work and time budgets then stop
+    them like any loop written in text. Outside a run it does nothing.
+    """
+    state = getattr(_CURRENT, "state", None)
+    if state is None or not state.active:
+        return
+    state.work += units
+    now = _perf_counter()
+    if state.work > state.work_limit or now >= state.checkpoint:
+        state.check(now)
+
+
 class _RunState:
     """Counters of the current run of one interpreter (work, time, memory, call depth)."""
 
@@ -761,6 +781,7 @@ class _RunState:
         if self.active:
             return False
         self.active = True
+        _CURRENT.state = self  # pack functions charge the run that calls them
         self.work = 0
         self.work_limit = self.limits.max_work
         self.checkpoint = now = _perf_counter()
@@ -774,6 +795,8 @@ class _RunState:
         self.work_limit = _INF
         self.deadline = self.checkpoint = _INF
         self.run_depth = -1
+        if getattr(_CURRENT, "state", None) is self:
+            _CURRENT.state = None
 
     def check(self, now: float) -> None:
         """Raise the limit error for an exhausted budget; else plan the next checkpoint."""
@@ -1147,7 +1170,10 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         if key is None:
             weigh(items)
             return sorted(items, reverse=reverse)
-        keys = [key(item) for item in items]
+        keys = []
+        for item in items:
+            charge(1)  # each key call is work of its own (it may be sum of a long list)
+            keys.append(key(item))
         weigh(keys)  # the keys are what gets compared
         order = sorted(range(len(items)), key=keys.__getitem__, reverse=reverse)
         return [items[index] for index in order]
@@ -1174,6 +1200,8 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         if not isinstance(start, (int, float, complex, np.number, _ndarray)):
             raise TypeError("sum() in expressions adds numbers only; start must be a number, "
                             "not %s" % type(start).__name__)
+        if isinstance(iterable, (list, tuple, range)):
+            charge(len(iterable))  # a long list summed many times (e.g. as a sort key) is work
         return sum(iterable, start)
 
     hidden: Dict[str, Any] = {

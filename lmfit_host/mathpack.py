@@ -27,7 +27,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import numpy as np
 
 from lmfit_host.errors import ExpressionLimitError
-from lmfit_host.expr import Symbol, _tree_size
+from lmfit_host.expr import Symbol, _tree_size, charge_current_run
 from lmfit_host.hookspecs import hookimpl
 
 ORIGIN = "lmfit-host math pack"
@@ -63,6 +63,8 @@ def factorial(n: Any) -> int:
             "factorial(%d) is above the limit of factorial(%d) "
             "(lmfit_host.mathpack.MAX_FACTORIAL_ARGUMENT); use lgamma(n + 1) style "
             "float arithmetic for large n" % (k, MAX_FACTORIAL_ARGUMENT))
+    if k > 100:
+        charge_current_run(k)  # its cost grows with k: many calls must meet the run's budgets
     return math.factorial(k)
 
 
@@ -99,7 +101,10 @@ def _extreme(pick: Callable[..., Any], name: str, args: Tuple[Any, ...],
         else:
             # the keys are what gets compared: weigh them, then pick by index
             members = items if isinstance(items, (list, tuple)) else list(items)
-            keys = [key(member) for member in members]
+            keys = []
+            for member in members:
+                charge_current_run(1)  # each key call is work (it may be a costly function)
+                keys.append(key(member))
             _tree_size(keys, MAX_COMPARED_ITEMS)
             if not members:
                 return pick(members, **kwargs)

@@ -291,3 +291,21 @@ def test_text_cannot_reach_shared_math_functions():
     first("sqrt = 0\nfactorial = 1\nmax = min")
     assert second.eval("sqrt(4) + factorial(3) + max(1, 2)") == 10.0
     assert math.sqrt(4) == 2.0
+
+
+@pytest.mark.parametrize("text", [
+    "sorted([[1]*999999]*999999, key=sum)",
+    "max([5000]*20000, key=factorial)",
+    "min([5000]*999999, key=factorial)",
+    "sum([sum([1]*999999) for i in range(999999)])",
+])
+def test_costly_keys_and_sums_meet_the_run_budget(text):
+    import time as _time
+
+    from lmfit_host import ExpressionLimitError, Interpreter
+
+    interp = Interpreter()
+    started = _time.perf_counter()
+    with pytest.raises(ExpressionLimitError):
+        interp(text)
+    assert _time.perf_counter() - started < 2.0
