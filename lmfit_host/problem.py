@@ -292,6 +292,15 @@ class FitProblem:
         r = self.residual(x)
         return float(r.dot(r))
 
+    def trial_objective(self, x: np.ndarray) -> float:
+        """Sum of squares at a trial point: NaN or inf is returned, not raised.
+
+        For searches that sample points they may refuse (annealing, line
+        searches): see :meth:`trial_residual`.
+        """
+        r = self._evaluate(x, False)
+        return float(r.dot(r))
+
     def jacobian(self, x: np.ndarray) -> np.ndarray:
         """Analytic Jacobian ``d r_i / d x_j`` at ``x``, shape (ndata, nvarys).
 

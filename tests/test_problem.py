@@ -172,3 +172,10 @@ def test_trial_residual_returns_nonfinite_instead_of_raising():
     assert np.isnan(problem.trial_residual(np.array([0.5]))).any()
     with pytest.raises(FitError):
         problem.residual(np.array([0.5]))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_trial_objective_returns_nonfinite_instead_of_raising():
+    x = np.linspace(0, 1, 5)
+    problem = FitProblem(["k"], [1.0], [-np.inf], [np.inf], lambda p: np.log(p[0] - x), 5)
+    assert not np.isfinite(problem.trial_objective(np.array([0.5])))

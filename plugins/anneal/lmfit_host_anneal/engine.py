@@ -30,11 +30,11 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
-from lmfit_host import EngineOptionError, EngineResult, FitProblem, ProblemError
+from lmfit_host import EngineOptionError, EngineResult, FitError, FitProblem, ProblemError
 
 from .gsa import run_gsa
 from .polish import polish
@@ -109,6 +109,12 @@ _RETIRED: Dict[str, str] = {
 _DEFAULT_TF_RATIO = 1e-12
 # evaluations kept back from max_nfev for the polish, per varied parameter
 _POLISH_RESERVE_PER_PARAMETER = 50
+
+
+def _trial_objective(problem: FitProblem) -> Callable[[np.ndarray], float]:
+    """The sum of squares for search moves: a point where the model overflows is refused
+    by the search (a non-finite energy), not an error that ends the fit."""
+    return getattr(problem, "trial_objective", problem.objective)
 
 
 @dataclass
@@ -337,7 +343,7 @@ class AnnealEngine:
         start_nfev = problem.nfev
         codes: Dict[str, Any] = {"schedule": settings.schedule}
         if settings.schedule == "gsa":
-            outcome = run_gsa(problem.objective, problem.residual, problem.x0, low, high,
+            outcome = run_gsa(_trial_objective(problem), problem.residual, problem.x0, low, high,
                               problem.ndata, jacobian, settings.maxiter, maxeval, settings.rng)
             codes["nit"] = outcome.nit
         else:
@@ -345,7 +351,8 @@ class AnnealEngine:
                                   dwell=settings.dwell, maxeval=maxeval,
                                   maxaccept=settings.maxaccept, feps=settings.feps,
                                   boltzmann=settings.boltzmann)
-            outcome = run_chain(problem.objective, problem.x0, low, high, _schedule(settings),
+            outcome = run_chain(_trial_objective(problem), problem.x0, low, high,
+                                _schedule(settings),
                                 chain, settings.rng, default_tf_ratio=_DEFAULT_TF_RATIO)
             codes.update(nit=outcome.nit, naccept=outcome.naccept, T0=outcome.T0,
                          T_final=outcome.T_final)
@@ -354,11 +361,17 @@ class AnnealEngine:
         x, success, message = outcome.x, outcome.converged, f"search: {outcome.message}"
         polished = False
         if settings.polish and math.isfinite(outcome.chisqr):
-            found = polish(problem.residual, outcome.x, lower, upper, problem.ndata, jacobian)
-            message += f"; polish: {found.message}"
-            success = found.success
-            if found.chisqr <= outcome.chisqr:
-                x, polished = found.x, True
+            try:
+                found = polish(problem.residual, outcome.x, lower, upper, problem.ndata,
+                               jacobian)
+            except FitError as exc:
+                # the local solver stepped where the model is not finite: keep the search's best
+                message += f"; polish stopped: {exc}"
+            else:
+                message += f"; polish: {found.message}"
+                success = found.success
+                if found.chisqr <= outcome.chisqr:
+                    x, polished = found.x, True
         codes["polished"] = polished
         return EngineResult(x=np.asarray(x, dtype=float), success=bool(success), message=message,
                             codes=codes)

@@ -452,3 +452,21 @@ def test_anneal_from_the_same_start_reaches_the_global_minimum_in_19_of_20_seeds
         result = fit(start_params(**GLOBAL_START), seed=seed)
         hits += at_global_minimum(result.chisqr)
     assert hits >= 19
+
+
+def test_unbounded_model_that_can_overflow_still_fits():
+    import lmfit_host
+
+    x = np.linspace(0, 10, 48)
+    data = 3.0 * np.exp(-x / 2.0) + np.random.default_rng(0).normal(0, 0.01, x.size)
+    params = lmfit_host.Parameters()
+    params.add("a", value=1.0)
+    params.add("b", value=1.0)
+
+    def residual(p):
+        return p["a"].value * np.exp(-x / p["b"].value) - data
+
+    with np.errstate(all="ignore"):
+        lmfit_host.minimize(residual, params, engine="anneal", seed=3)
+    assert params["a"].value == pytest.approx(3.0, rel=1e-2)
+    assert params["b"].value == pytest.approx(2.0, rel=1e-2)
