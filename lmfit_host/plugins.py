@@ -78,6 +78,13 @@ KNOWN_FUNCTION_PACKS: Dict[str, Iterable[str]] = {
 }
 
 
+#: Functions published under another name so that common parameter names stay free.
+RENAMED_FUNCTIONS: Dict[str, tuple] = {
+    "gamma": ("gamma_fn", "lmfit-host-specfun"),
+    "beta": ("beta_fn", "lmfit-host-specfun"),
+}
+
+
 class PluginWarning(UserWarning):
     """A plugin could not be loaded or registered something invalid; named in the message."""
 
@@ -299,6 +306,11 @@ class _PluginHost:
         self._records[plugin_name].functions.append(name)
 
     def missing_name_hint(self, name: str) -> Optional[str]:
+        renamed = RENAMED_FUNCTIONS.get(name)
+        if renamed is not None:
+            function, distribution = renamed
+            return (f"the function is called {function} (function pack {distribution}), which "
+                    f"leaves {name!r} free as a parameter name")
         for distribution, functions in KNOWN_FUNCTION_PACKS.items():
             if name in functions:
                 return (f"{name!r} is provided by the function pack {distribution}, which is not "

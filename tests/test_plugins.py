@@ -211,3 +211,11 @@ def test_plugins_command_lists_third_party_engine_with_version(installed_example
     assert record["version"] == "0.3.1"
     assert record["engines"] == ["neldermead"]
     assert record["status"] == "ok"
+
+
+def test_renamed_pack_function_gets_a_hint_to_its_real_name():
+    params = Parameters()
+    params.add("a", value=2.0)
+    params.add("b", expr="gamma(a)")
+    with pytest.raises(lmfit_host.UnknownNameError, match="called gamma_fn"):
+        params["b"].value
