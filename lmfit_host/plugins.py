@@ -160,9 +160,11 @@ class _PluginHost:
             if os.environ.get(AUTOLOAD_ENV, "").strip() not in ("", "0", "false", "False"):
                 return manager
             selected, blocked = _parse_selection(os.environ.get(SELECT_ENV))
+            seen: set = set()
             for entry_point in self._entry_points():
                 dist = getattr(getattr(entry_point, "dist", None), "name", None)
                 names = {entry_point.name, dist}
+                seen |= names
                 if names & blocked or (selected is not None and not names & selected):
                     continue
                 if entry_point.name in self._records:
@@ -177,6 +179,12 @@ class _PluginHost:
                                f"failed to import: {type(exc).__name__}: {exc}")
                     continue
                 self._add(plugin, entry_point.name, dist, entry_point.value)
+            unknown = sorted(((selected or set()) | blocked) - seen)
+            if unknown:
+                warnings.warn(f"{SELECT_ENV} names {', '.join(map(repr, unknown))}, which no "
+                              f"installed plugin is called; installed: "
+                              f"{', '.join(sorted(n for n in seen if n)) or 'none'}",
+                              PluginWarning, stacklevel=4)
             return manager
 
     @staticmethod

@@ -219,3 +219,11 @@ def test_renamed_pack_function_gets_a_hint_to_its_real_name():
     params.add("b", expr="gamma(a)")
     with pytest.raises(lmfit_host.UnknownNameError, match="called gamma_fn"):
         params["b"].value
+
+
+def test_selecting_a_plugin_name_that_does_not_exist_warns():
+    out = _run("import warnings; warnings.simplefilter('always')\n"
+               "from lmfit_host import plugins; print(plugins.engine_names())",
+               {"LMFIT_HOST_PLUGINS": "leastsq,lestsq"})
+    assert out.returncode == 0, out.stderr
+    assert "'lestsq'" in out.stderr and "leastsq" in out.stdout
