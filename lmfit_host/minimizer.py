@@ -241,14 +241,21 @@ class _Fit:
             except Exception as exc:
                 raise failed(exc, x) from exc
 
-        convert, ndata = _residual_converter(call_user(x0), fcn_name)
+        first = call_user(x0)
+        convert, ndata = _residual_converter(first, fcn_name)
+        start_residual = convert(first)
         omit = minimizer.nan_policy == "omit"
         if omit:
-            sample = convert(call_user(x0))
-            ndata = int(np.isfinite(sample).sum())
+            start_residual = start_residual[np.isfinite(start_residual)]
+            ndata = int(start_residual.size)
             if ndata == 0:
                 raise FitError(f"the residual function {fcn_name} returned no finite value at "
                                f"the start values")
+        elif minimizer.nan_policy == "raise" and not np.isfinite(start_residual).all():
+            bad = int((~np.isfinite(start_residual)).sum())
+            raise FitError(f"the residual function {fcn_name} returns {bad} NaN or infinite "
+                           f"value(s) at the start values, before any fitting; check the data "
+                           f"and the start values, or pass nan_policy='omit'")
 
         def wrong_length(r: np.ndarray) -> FitError:
             return FitError(f"the residual function {fcn_name} returned {r.shape[0]} values "
@@ -318,7 +325,8 @@ class _Fit:
 
         self.problem = FitProblem(names, x0, lower, upper, residual, ndata, jacobian=jacobian,
                                   max_nfev=minimizer.max_nfev, callback=callback,
-                                  nan_policy=minimizer.nan_policy)
+                                  nan_policy=minimizer.nan_policy,
+                                  start_residual=start_residual)
 
     def finish(self, minimizer: "Minimizer", engine_name: str, outcome: Optional[EngineResult],
                aborted: Optional[str], started: float, options: Mapping[str, Any]
@@ -508,8 +516,9 @@ class Minimizer:
         Extra positional and keyword arguments for ``userfcn``.
     iter_cb:
         ``iter_cb(params, nfev, resid, *fcn_args, **fcn_kws)`` called after
-        every evaluation; returning True stops the fit, keeping the best
-        values found so far.
+        every evaluation the engine asks for (evaluation 1, the host's look
+        at the start values, comes before it); returning True stops the
+        fit, keeping the best values found so far.
     scale_covar:
         Scale the covariance by reduced chi-square (True, the default) or
         take the residual as already divided by absolute uncertainties.

@@ -193,6 +193,9 @@ class FitProblem:
         True when the user gave an analytic Jacobian (:meth:`jacobian`).
     best_residual:
         The residual vector at ``best_x``.
+    start_residual:
+        The residual at ``x0`` when the host already evaluated it (counted in
+        ``nfev``), else None: an engine may use it instead of evaluating ``x0``.
 
     Every callable raises :class:`~lmfit_host.FitAborted` when the user's
     callback asks to stop or the budget is spent; engines let it propagate.
@@ -204,7 +207,8 @@ class FitProblem:
                  jacobian: Optional[Callable[[np.ndarray], np.ndarray]] = None,
                  max_nfev: Optional[int] = None,
                  callback: Optional[Callable[[np.ndarray, np.ndarray, int], bool]] = None,
-                 nan_policy: str = "raise") -> None:
+                 nan_policy: str = "raise",
+                 start_residual: Optional[np.ndarray] = None) -> None:
         self.names: Tuple[str, ...] = tuple(names)
         self.x0 = np.array(x0, dtype=float)
         self.lower = np.array(lower, dtype=float)
@@ -224,6 +228,14 @@ class FitProblem:
         self._budget = np.inf if max_nfev is None else int(max_nfev)
         self._raise_nonfinite = nan_policy == "raise"
         self.best_residual: Optional[np.ndarray] = None
+        self.start_residual: Optional[np.ndarray] = None
+        if start_residual is not None:
+            # the host already evaluated the start (to learn the residual's shape):
+            # it counts, and an engine may take it instead of evaluating x0 again
+            self.start_residual = np.array(start_residual, dtype=float)
+            self.nfev = 1
+            self.best_residual = self.start_residual
+            self.best_chisqr = float(self.start_residual.dot(self.start_residual))
 
     @property
     def nvarys(self) -> int:

@@ -270,8 +270,9 @@ def test_iter_cb_returning_true_stops_with_the_best_point_so_far():
     result = fit(start_params(), iter_cb=stop_after_300, seed=15)
     assert result.aborted
     assert not result.success
-    assert len(seen) == 300
-    assert result.chisqr == pytest.approx(min(seen))
+    # evaluation 1 is the host's look at the start values, before the engine runs
+    assert len(seen) == 299
+    assert result.chisqr <= min(seen)
 
 
 def test_max_nfev_leaves_room_for_the_polish():

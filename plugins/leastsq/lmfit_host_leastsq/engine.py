@@ -321,13 +321,16 @@ class LeastsqEngine:
                 f"parameters or fit more data")
         search = _Search(problem, math.sqrt(max(settings["epsfcn"], _EPS)), settings["maxfev"])
         v0 = problem.x0_internal.copy() if search.bounded else problem.x0.copy()
+        # the host may have evaluated the start already (FitProblem.start_residual)
+        r0 = getattr(problem, "start_residual", None)
         try:
-            return self._fit(search, v0, settings)
+            return self._fit(search, v0, settings, r0)
         except _BudgetSpent:
             return self._spent(problem, settings["maxfev"])
 
-    def _fit(self, search: _Search, v0: np.ndarray, settings: Mapping[str, Any]) -> EngineResult:
-        point, residual, ier, lmdif_message = _minpack(search, v0, None, settings,
+    def _fit(self, search: _Search, v0: np.ndarray, settings: Mapping[str, Any],
+             r0: Optional[np.ndarray] = None) -> EngineResult:
+        point, residual, ier, lmdif_message = _minpack(search, v0, r0, settings,
                                                        settings["xtol"], settings["ftol"])
         codes: Dict[str, Any] = {"ier": ier, "lmdif_message": lmdif_message,
                                  "polish_status": "off", "polish_steps": 0, "polish_nfev": 0,
