@@ -5,8 +5,10 @@ sees these names unless a plugin layer replaces the set. Each name has a
 scalar version, taken from :mod:`math` because constraint expressions are
 float arithmetic on the fit's hot path, and an array version from numpy for
 interpreters built with ``arrays=True`` (models evaluated on whole arrays).
-``max``, ``min`` and ``fsum`` keep Python's semantics in both versions, as
-the seed documents them.
+``max``, ``min`` and ``fsum`` keep Python's semantics, as the seed documents
+them, with one exception in the array versions: ``max``/``min`` of several
+arguments of which one is an array is element-wise (``max(a*x, 0)`` clips a
+model at zero), as numpy's ``maximum``/``minimum`` reduced over the arguments.
 
 The module is also a pluggy plugin (entry point ``math`` in the
 ``lmfit_host`` group)::
@@ -19,6 +21,7 @@ The module is also a pluggy plugin (entry point ``math`` in the
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import numbers
 import operator
@@ -146,6 +149,58 @@ max_.__name__ = max_.__qualname__ = "max"
 min_.__name__ = min_.__qualname__ = "min"
 _FLOATS = frozenset({float, int, np.float64})
 
+MAX_BROADCAST_ELEMENTS = 10_000_000
+"""Largest array the element-wise ``max``/``min`` build by broadcasting several arrays."""
+
+
+def _element_wise(ufunc: Any, scalar: Callable[..., Any], name: str, args: Tuple[Any, ...],
+                  kwargs: Dict[str, Any]) -> Any:
+    """``ufunc`` reduced over several arguments when one is an array, else ``scalar``'s semantics."""
+    if len(args) < 2 or kwargs:
+        return scalar(*args, **kwargs)
+    arrays = [arg for arg in args if isinstance(arg, np.ndarray) and arg.ndim > 0]
+    if not arrays:
+        return scalar(*args)
+    if len(arrays) > 1:
+        # arrays of shapes (n, 1) and (1, n) would build n*n elements: weigh them first
+        try:
+            shape = np.broadcast_shapes(*(np.shape(arg) for arg in args))
+        except ValueError:
+            shape = ()  # numpy reports the mismatch itself below
+        if math.prod(shape) > MAX_BROADCAST_ELEMENTS:
+            raise ExpressionLimitError(
+                "%s() would broadcast its arguments to shape %s, more than %d elements "
+                "(lmfit_host.mathpack.MAX_BROADCAST_ELEMENTS)" % (name, shape,
+                                                                    MAX_BROADCAST_ELEMENTS))
+    return functools.reduce(ufunc, args)
+
+
+def max_array(*args: Any, **kwargs: Any) -> Any:
+    """max for array expressions: element-wise over several arguments when one is an array.
+
+    ``max(a, b, ...)`` with an array among the arguments is numpy's
+    ``maximum`` reduced over them (broadcasting; a NaN anywhere gives NaN at
+    that point); one iterable argument, ``key=`` or ``default=``, or only
+    scalars keep Python's semantics (:func:`max_`).
+
+        >>> max_array(np.array([-1.0, 2.0]), 0)
+        array([0., 2.])
+    """
+    return _element_wise(np.maximum, max_, "max", args, kwargs)
+
+
+def min_array(*args: Any, **kwargs: Any) -> Any:
+    """min for array expressions: element-wise over several arguments when one is an array.
+
+        >>> min_array(np.array([-1.0, 2.0]), 0)
+        array([-1.,  0.])
+    """
+    return _element_wise(np.minimum, min_, "min", args, kwargs)
+
+
+max_array.__name__ = max_array.__qualname__ = "max"
+min_array.__name__ = min_array.__qualname__ = "min"
+
 
 def log_array(x: Any, base: Optional[float] = None) -> Any:
     """Natural logarithm of an array, or the logarithm to ``base`` as ``math.log`` allows."""
@@ -183,8 +238,8 @@ _FUNCTIONS: Dict[str, Tuple[Callable[..., Any], Optional[Callable[..., Any]]]] =
     "log": (math.log, log_array),
     "log10": (math.log10, np.log10),
     "log1p": (math.log1p, np.log1p),
-    "max": (max_, None),
-    "min": (min_, None),
+    "max": (max_, max_array),
+    "min": (min_, min_array),
     "modf": (math.modf, np.modf),
     # math.pow, not the builtin: it works on floats, so 10**10**10 style growth is impossible.
     "pow": (math.pow, np.power),

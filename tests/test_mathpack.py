@@ -138,6 +138,53 @@ def test_max_refuses_to_compare_huge_shared_structures():
         mathpack.max_([row] * 10000, [row] * 10000)
 
 
+# --- max, min on arrays: element-wise over several arguments ---------------------------------
+
+def test_array_max_of_an_array_and_a_number_is_element_wise():
+    x = np.array([-2.0, 0.5, 3.0])
+    np.testing.assert_array_equal(mathpack.SYMBOLS["max"].array_value(x, 0), [0.0, 0.5, 3.0])
+    np.testing.assert_array_equal(mathpack.SYMBOLS["min"].array_value(0, x), [-2.0, 0.0, 0.0])
+
+
+def test_array_max_of_several_arrays_reduces_over_them_with_broadcasting():
+    a = np.array([1.0, 5.0, 2.0])
+    b = np.array([[4.0], [0.0]])
+    expected = np.maximum(np.maximum(a, b), 3.0)
+    np.testing.assert_array_equal(mathpack.SYMBOLS["max"].array_value(a, b, 3.0), expected)
+    np.testing.assert_array_equal(mathpack.SYMBOLS["min"].array_value(a, b, 3.0),
+                                  np.minimum(np.minimum(a, b), 3.0))
+
+
+def test_array_max_of_one_array_keeps_python_semantics():
+    x = np.array([1.0, 5.0, 2.0])
+    assert mathpack.SYMBOLS["max"].array_value(x) == 5.0
+    assert mathpack.SYMBOLS["min"].array_value([4, 2, 8]) == 2
+    assert mathpack.SYMBOLS["max"].array_value([], default=7) == 7
+
+
+def test_array_max_of_scalars_keeps_python_semantics():
+    assert type(mathpack.SYMBOLS["max"].array_value(2, 2.0)) is int
+    assert mathpack.SYMBOLS["min"].array_value((-3, 2), key=abs) == 2
+
+
+def test_scalar_max_and_min_are_unchanged_by_the_array_versions():
+    assert mathpack.SYMBOLS["max"].value is mathpack.max_
+    assert mathpack.SYMBOLS["min"].value is mathpack.min_
+
+
+def test_array_max_refuses_a_huge_broadcast():
+    column = np.zeros((10_000, 1))
+    row = np.zeros((1, 10_000))
+    with pytest.raises(ExpressionLimitError, match="MAX_BROADCAST_ELEMENTS"):
+        mathpack.SYMBOLS["max"].array_value(column, row)
+
+
+def test_array_interpreter_max_clips_an_array_expression():
+    interp = Interpreter({"x": np.array([-1.0, 0.0, 2.0]), "a": 2.0}, arrays=True)
+    np.testing.assert_array_equal(interp.eval("max(a*x, 0)"), [0.0, 0.0, 4.0])
+    np.testing.assert_array_equal(interp.eval("min(a*x, 1, x + 3)"), [-2.0, 0.0, 1.0])
+
+
 def test_fsum_is_exact_summation():
     assert mathpack.SYMBOLS["fsum"].value([0.1] * 10) == 1.0
     assert mathpack.SYMBOLS["fsum"].array_value(np.full(10, 0.1)) == 1.0

@@ -483,6 +483,12 @@ def test_expression_model_evaluates_on_arrays():
     assert np.allclose(out, [2.0, 2.0 / math.e])
 
 
+def test_expression_model_max_of_an_array_is_element_wise():
+    model = ExpressionModel("max(a*x, 0)")
+    out = model.eval(x=np.array([-1.0, 0.5, 2.0]), a=2.0)
+    np.testing.assert_array_equal(out, [0.0, 1.0, 4.0])
+
+
 def test_expression_model_fits_a_known_decay():
     model = ExpressionModel("amp*exp(-t/tau)", independent_vars=["t"])
     result = model.fit(DECAY_DATA, t=T, amp=1, tau=1)
