@@ -236,8 +236,10 @@ def linear_with_expressions() -> Scenario:
 
     def residual(params: Any, basis_a: np.ndarray, basis_b: np.ndarray,
                  data: np.ndarray) -> np.ndarray:
-        a = np.array([params[name].value for name in a_names])
-        b = np.array([params[name].value for name in b_names])
+        # valuesdict(): the documented idiom for reading many parameters at once
+        values = params.valuesdict()
+        a = np.array([values[name] for name in a_names])
+        b = np.array([values[name] for name in b_names])
         return basis_a @ a + basis_b @ b - data
 
     def raw_residual(a: np.ndarray, basis_a: np.ndarray, basis_b: np.ndarray,

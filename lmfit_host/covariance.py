@@ -98,7 +98,7 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
     """Covariance of the varied parameters from the Jacobian at the solution.
 
     With the columns scaled to unit length, ``C = (J^T J)^-1`` from the
-    eigen-decomposition of the small normal matrix when its condition number
+    Cholesky factor of the small normal matrix when its condition number
     is below 1e10, else from the singular value decomposition ``J = U S V^T``
     as ``C = V S^-2 V^T``, which does not square the condition number. A
     Jacobian of lower rank than the number of parameters (a parameter with
@@ -128,15 +128,19 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
         return Covariance(None, "the residual does not change with " + ", ".join(dead) +
                                 ": fix these parameters or check the model")
     normal = normal / np.outer(norms, norms)
-    # Well-conditioned problems (most) use the scaled normal matrix: its
-    # eigenvalues are the squared singular values. Forming it squares the
-    # condition number of J, harmless while that stays below 1e5 (relative
-    # error about 1e-6, far below the digits a standard error has).
-    # Otherwise the SVD of the scaled J itself.
-    # LAPACK directly: numpy's eigh costs more in checks than the work on a small matrix
-    eigenvalues, vectors, info = lapack.dsyevd(normal)
-    if info == 0 and eigenvalues[0] > eigenvalues[-1] * 1e-10:
-        inv_scaled = (vectors / eigenvalues).dot(vectors.T)
+    # Well-conditioned problems (most) invert the scaled normal matrix by
+    # Cholesky. Forming it squares the condition number of J, harmless while
+    # that stays below 1e5 (relative error about 1e-6, far below the digits
+    # a standard error has); LAPACK's estimate of the condition decides.
+    # Otherwise the SVD of the scaled J itself. LAPACK is called directly:
+    # numpy's wrappers cost more in checks than the work on a small matrix.
+    factor, info = lapack.dpotrf(normal)
+    rcond = lapack.dpocon(factor, float(np.abs(normal).sum(axis=0).max()))[0] \
+        if info == 0 else 0.0
+    if rcond > 1e-10:
+        upper, _ = lapack.dpotri(factor)  # the upper triangle; zeros below
+        inv_scaled = upper + upper.T
+        inv_scaled.flat[::nvarys + 1] *= 0.5
     else:
         _, singular, vt = np.linalg.svd(jac / norms, full_matrices=False)
         # Jacobians are usually differenced, good to ~1e-8 relative: a singular

@@ -379,10 +379,11 @@ class _Fit:
             errors = np.sqrt(np.abs(np.diag(covar)))
             with np.errstate(divide="ignore", invalid="ignore"):
                 corr = covar / np.outer(errors, errors)
-            for i, name in enumerate(names):
-                stderr[name] = float(errors[i])
-                correl[name] = {other: float(corr[i, j]) for j, other in enumerate(names)
-                                if j != i}
+            rows = corr.tolist()
+            for i, (name, error) in enumerate(zip(names, errors.tolist())):
+                stderr[name] = error
+                row = rows[i]
+                correl[name] = {other: row[j] for j, other in enumerate(names) if j != i}
             if self.expr_names:
                 stderr.update(self._expression_errors(x, covar))
 
@@ -463,10 +464,11 @@ class _Fit:
             points[j, k] += steps[j]
         self.set_values(self.names, list(points))
         values = self.work._symtable
+        moved = points[columns, range(1, len(columns) + 1)] - x[columns]
         for i, name in enumerate(self.expr_names):
-            row = np.broadcast_to(np.asarray(values[name], dtype=float), (len(columns) + 1,))
-            for k, j in enumerate(columns, start=1):
-                gradients[i, j] = (row[k] - row[0]) / (points[j, k] - x[j])
+            row = np.asarray(values[name], dtype=float)
+            if row.ndim:  # a constant expression stays a scalar: its gradient is zero
+                gradients[i, columns] = (row[1:] - row[0]) / moved
 
     def _gradients_one_by_one(self, x: np.ndarray, columns: Sequence[int], steps: np.ndarray,
                               gradients: np.ndarray) -> None:
