@@ -476,7 +476,8 @@ class Parameter:
     def _warn_moved(self, number: Optional[float], moved: Optional[float]) -> None:
         # called once the state is complete, so warnings-as-errors cannot leave it half-changed
         if moved is not number:
-            side = "below min" if moved == self._min else "above max"
+            # compare with the value, not the bound: when min == max both bounds are equal
+            side = "below min" if number < moved else "above max"  # type: ignore[operator]
             _warn_bounds(f"{_label(self._name)}: value {number!r} is {side} {moved!r}; "
                          f"moved to {moved!r}")
 

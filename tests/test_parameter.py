@@ -201,6 +201,13 @@ def test_start_value_outside_bounds_moves_to_nearest_bound_with_warning():
     assert q.value == 0.0
 
 
+def test_bounds_warning_says_above_max_when_min_equals_max():
+    with pytest.warns(ParameterBoundsWarning, match="value 1.0 is above max 0.0"):
+        Parameters().add("a", 1, min=0, max=0)
+    with pytest.warns(ParameterBoundsWarning, match="value -1.0 is below min 0.0"):
+        Parameters().add("a", -1, min=0, max=0)
+
+
 def test_bounds_warning_points_at_the_callers_line():
     params = Parameters()
     with pytest.warns(ParameterBoundsWarning) as record:
