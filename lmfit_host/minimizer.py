@@ -422,9 +422,10 @@ class _Fit:
     def _expression_errors(self, x: np.ndarray, covar: np.ndarray) -> Dict[str, float]:
         """Standard errors of expression parameters: gradients by forward differences.
 
-        Only the varied parameters that some constraint reads (directly or
-        through another constraint) are stepped; forward differences are
-        accurate to about 1e-8 relative, far below what a standard error needs.
+        Each varied parameter is stepped once, and only the expressions that
+        read it (directly or through other expressions) are evaluated again,
+        in dependency order; forward differences are accurate to about 1e-8
+        relative, far below what a standard error needs.
         """
         work, names, expr_names = self.work, self.names, self.expr_names
         reads = work._expression_names()
@@ -441,47 +442,35 @@ class _Fit:
                 closure[name] = found
             return closure[name]
 
-        used = set().union(*(depends_on(name) for name in expr_names))
-        columns = [j for j, name in enumerate(names) if name in used]
+        # dependency order: an expression after every expression it reads
+        order = sorted(expr_names, key=lambda name: len(depends_on(name) & reads.keys()))
+        row_of = {name: i for i, name in enumerate(expr_names)}
         gradients = np.zeros((len(expr_names), len(names)))
-        if columns:
-            steps = np.sqrt(np.finfo(float).eps) * np.where(x != 0.0, np.abs(x), 1.0)
+        symtable = work._symtable
+        interpreter = work._interp
+        steps = np.sqrt(np.finfo(float).eps) * np.where(x != 0.0, np.abs(x), 1.0)
+        base = {name: symtable[name] for name in expr_names}
+        for j, name in enumerate(names):
+            affected = [e for e in order if name in depends_on(e)]
+            if not affected:
+                continue
+            start = symtable[name]
+            symtable[name] = start + steps[j]
+            step = symtable[name] - start
             try:
-                self._gradients_at_once(x, columns, steps, gradients)
-            except Exception:
-                # a constraint that cannot take arrays (a scalar-only function,
-                # a bounded expression parameter): one point at a time
-                self._gradients_one_by_one(x, columns, steps, gradients)
-            self.set_values(names, x.tolist())
+                for e in affected:
+                    param = work[e]
+                    value = interpreter.evaluate(param._compiled)
+                    lower, upper = param.bounds
+                    symtable[e] = min(max(value, lower), upper)
+                for e in affected:
+                    gradients[row_of[e], j] = (symtable[e] - base[e]) / step
+            finally:
+                symtable[name] = start
+                for e in affected:
+                    symtable[e] = base[e]
         errors = propagate(gradients, covar)
         return {name: float(err) for name, err in zip(expr_names, errors)}
-
-    def _gradients_at_once(self, x: np.ndarray, columns: Sequence[int], steps: np.ndarray,
-                           gradients: np.ndarray) -> None:
-        """All difference points in one run of the constraints, on arrays of values."""
-        points = np.repeat(x[:, None], len(columns) + 1, axis=1)
-        for k, j in enumerate(columns, start=1):
-            points[j, k] += steps[j]
-        self.set_values(self.names, list(points))
-        values = self.work._symtable
-        moved = points[columns, range(1, len(columns) + 1)] - x[columns]
-        for i, name in enumerate(self.expr_names):
-            row = np.asarray(values[name], dtype=float)
-            if row.ndim:  # a constant expression stays a scalar: its gradient is zero
-                gradients[i, columns] = (row[1:] - row[0]) / moved
-
-    def _gradients_one_by_one(self, x: np.ndarray, columns: Sequence[int], steps: np.ndarray,
-                              gradients: np.ndarray) -> None:
-        work, names, expr_names = self.work, self.names, self.expr_names
-        point = x.tolist()
-        self.set_values(names, point)
-        base = np.array([work[name].value for name in expr_names], dtype=float)
-        for j in columns:
-            shifted = list(point)
-            shifted[j] = point[j] + steps[j]
-            self.set_values(names, shifted)
-            moved = np.array([work[name].value for name in expr_names], dtype=float)
-            gradients[:, j] = (moved - base) / (shifted[j] - point[j])
 
     def _write_back(self, x: np.ndarray, stderr: Mapping[str, float],
                     correl: Mapping[str, Mapping[str, float]]) -> None:
