@@ -30,7 +30,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 import numpy as np
 
-from .errors import LmfitHostError, UnknownNameError
+from .errors import FitError, LmfitHostError, UnknownNameError
 from .expr import Interpreter
 from .minimizer import Minimizer, MinimizerResult
 from .parameter import Parameter, Parameters
@@ -442,11 +442,20 @@ class Model:
         fixed = self._func_kwargs(params, kwargs)
         pairs = [(root, self._prefix + root) for root in self._param_root_names]
         func = self.func
+        func_name = self._func_name()
 
         def evaluate(current: Parameters) -> Any:
             for root, full in pairs:
                 fixed[root] = current[full].value
-            return func(**fixed)
+            try:
+                return func(**fixed)
+            except LmfitHostError:
+                raise
+            except Exception as exc:
+                # name the user's function, not the residual the Minimizer sees
+                values = ", ".join(f"{full}={current[full].value:.6g}" for _, full in pairs)
+                raise FitError(f"the model function {func_name} raised {type(exc).__name__}: "
+                               f"{exc} (with {values})") from exc
 
         return evaluate
 
@@ -569,7 +578,67 @@ class Model:
                 diff = diff * weights
             return diff
 
+        # the Minimizer names the residual function in its messages ("the residual function
+        # of Model(gauss) returns 3 NaN ..."): say whose residual it is
+        residual.__name__ = residual.__qualname__ = f"of {self.name}"
         return residual
+
+    def _start_values(self, params: Parameters, kwargs: Mapping[str, Any], data: Any) -> Any:
+        """The model at the start values, checked against the data's shape before any fitting.
+
+        A model function that fails, or returns values the data cannot be
+        compared with, is reported here, naming the function and the shapes
+        (and an independent variable whose length differs from the data's).
+        """
+        data_shape = np.shape(data)
+        evaluate = self._make_evaluator(params, kwargs)
+        try:
+            out = evaluate(params)
+        except Exception as exc:
+            mismatch = self._length_mismatch(kwargs, data_shape)
+            if mismatch:
+                raise ModelError(f"{self.name}: {mismatch}; {type(exc).__name__}: {exc}") from exc
+            if isinstance(exc, LmfitHostError):
+                raise  # already names the model function or the expression
+            # e.g. a composite's operator meeting components of different shapes
+            raise ModelError(f"{self.name} failed at the start values: {type(exc).__name__}: "
+                             f"{exc}") from exc
+        if isinstance(out, (list, tuple)):
+            out = np.asarray(out)
+        shape = np.shape(out)
+        try:
+            fits = np.broadcast_shapes(shape, data_shape) == data_shape
+        except ValueError:
+            fits = False
+        if not fits:
+            mismatch = self._length_mismatch(kwargs, data_shape)
+            returned = (f"model {self._reprstring(long=False)} returned shape {shape} but the "
+                        f"data has shape {data_shape}")
+            if mismatch:
+                raise ModelError(f"{self.name}: {mismatch} ({returned})")
+            raise ModelError(f"{self.name}: {returned}; the model must give one value per "
+                             f"data point")
+        return out
+
+    def _length_mismatch(self, kwargs: Mapping[str, Any], data_shape: Tuple[int, ...]) -> str:
+        """Which independent variable has a different length (or shape) than the data, if any."""
+        problems = []
+        for var in self.independent_vars:
+            value = kwargs.get(var)
+            if value is None or np.isscalar(value):
+                continue
+            shape = np.shape(value)
+            if len(shape) != len(data_shape) or shape == data_shape:
+                continue  # other layouts (a 2-column x, a kernel) may be meant; no guess
+            if len(shape) == 1:
+                problems.append(f"the independent variable {var!r} has length {shape[0]} but "
+                                f"the data has length {data_shape[0]}")
+            else:
+                problems.append(f"the independent variable {var!r} has shape {shape} but the "
+                                f"data has shape {data_shape}")
+        if not problems:
+            return ""
+        return "; ".join(problems) + "; give one value per data point"
 
     # -- composition ------------------------------------------------------------------------
     def _combine(self, other: Any, op: Callable[[Any, Any], Any]) -> "CompositeModel":
@@ -988,6 +1057,9 @@ class ModelResult:
         if fit_kws:
             self.fit_kws.update(fit_kws)
         self.init_params = self.params.copy()
+        # before any fitting: a failing model or a shape that does not match the data is
+        # reported in the model's terms (and the start curve is needed anyway)
+        self.init_fit = self.model._start_values(self.init_params, self.userkws, self.data)
         residual = self.model._residual_function(self.params, self.userkws)
         minimizer = Minimizer(residual, self.params, fcn_args=(self.data, self.weights),
                               iter_cb=self.iter_cb, scale_covar=self.scale_covar,
@@ -998,7 +1070,6 @@ class ModelResult:
         self.params = outcome.params
         self.init_values = {name: _plain(p.value) for name, p in self.init_params.items()}
         self.best_values = {name: _plain(p.value) for name, p in self.params.items()}
-        self.init_fit = self.model.eval(self.init_params, **self.userkws)
         self.best_fit = self.model.eval(self.params, **self.userkws)
         self.residual = outcome.residual
         self.rsquared = self._rsquared()

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from lmfit_host.errors import LmfitHostError, UnknownNameError
+from lmfit_host.errors import FitError, LmfitHostError, UnknownNameError
 from lmfit_host.model import CompositeModel, ExpressionModel, Model, ModelError, ModelResult
 from lmfit_host.parameter import Parameter, Parameters
 from lmfit_host.plugins import engine_names
@@ -214,6 +214,88 @@ def test_fit_without_a_start_value_is_an_error():
 def test_fit_with_an_unknown_keyword_is_an_error():
     with pytest.raises(ModelError, match="keyword 'xtol'.*fit_kws"):
         Model(decay).fit(DECAY_DATA, t=T, xtol=1e-9)
+
+
+# -- errors name the user's model function -------------------------------------------------------
+
+
+X64 = np.linspace(-3.0, 3.0, 64)
+
+
+def counting(func):
+    """``func`` with a call counter (``.calls``), keeping its signature."""
+    def wrapper(x, a=1.0):
+        wrapper.calls += 1
+        return func(x, a)
+    wrapper.calls = 0
+    wrapper.__name__ = func.__name__
+    return wrapper
+
+
+def test_model_function_that_raises_is_named_in_the_error():
+    def boom(x, a=1.0):
+        raise RuntimeError("kaput")
+
+    with pytest.raises(FitError, match=r"model function boom raised RuntimeError: kaput"):
+        Model(boom).fit(X64, x=X64)
+
+
+def test_model_function_raising_during_the_fit_is_named_in_the_error():
+    def picky(x, a=1.0):
+        if a > 1.5:
+            raise ValueError("a is too big")
+        return a * x
+
+    with pytest.raises(FitError, match=r"model function picky raised ValueError: a is too big"):
+        Model(picky).fit(3.0 * X64, x=X64)
+
+
+def test_model_returning_the_wrong_shape_fails_before_the_fit():
+    def truncated(x, a):
+        return (a * x)[:10]
+    model_function = counting(truncated)
+
+    with pytest.raises(ModelError, match=r"model truncated returned shape \(10,\) but the data "
+                                         r"has shape \(64,\)"):
+        Model(model_function).fit(X64, x=X64)
+    assert model_function.calls == 1
+
+
+def test_independent_variable_shorter_than_the_data_fails_before_the_fit():
+    model_function = counting(lambda x, a: a * x)
+    model_function.__name__ = "scaled"
+
+    with pytest.raises(ModelError, match="'x' has length 10 but the data has length 64"):
+        Model(model_function).fit(X64, x=X64[:10])
+    assert model_function.calls == 1
+
+
+def test_independent_variable_length_is_named_when_the_model_function_fails():
+    def weighted(x, a=1.0):
+        return a * x * np.ones(64)
+
+    with pytest.raises(ModelError, match="'x' has length 10 but the data has length 64.*"
+                                         "ValueError"):
+        Model(weighted).fit(X64, x=X64[:10])
+
+
+def test_composite_whose_components_do_not_combine_fails_at_the_start_values():
+    def short(x, a=1.0):
+        return a * x[:10]
+
+    model = Model(line) + Model(short)
+    with pytest.raises(ModelError, match=r"\(Model\(line\) \+ Model\(short\)\) failed at the "
+                                         r"start values: ValueError"):
+        model.fit(X64, x=X64)
+
+
+def test_minimizer_messages_name_the_models_residual():
+    def positive_only(x, a=1.0):
+        return a * np.where(x < 0, np.nan, x)
+
+    with pytest.raises(FitError, match=r"residual function of Model\(positive_only\) returns "
+                                       r"32 NaN"):
+        Model(positive_only).fit(X64, x=X64)
 
 
 def test_fit_statistics_are_delegated_to_the_minimizer_result():
