@@ -330,6 +330,8 @@ class Parameter:
         # read by the user's residual at every step of a fit, when nothing is stale
         if owner._stale and self._expr is not None:
             owner._refresh()
+            if owner._failures is not None:
+                owner._raise_failure_of(self._name)  # type: ignore[arg-type]
         return owner._symtable[self._name]
 
     @value.setter
@@ -736,8 +738,12 @@ class Parameters(Dict[str, Parameter]):
     current value next to the math functions; constraint expressions run
     there.  Values are always consistent: writing a value marks the
     constraints stale and reading any constrained value recomputes all of
-    them in one compiled call, in dependency order.  Extra symbols can be
-    given as ``usersyms`` (a mapping name -> value or function).
+    them in one compiled call, in dependency order.  An expression that
+    cannot be computed (an unknown name, a failing function) makes only its
+    own parameter, and those that read it, raise when read; the others stay
+    readable, while :meth:`update_constraints`, :meth:`valuesdict` and a fit
+    refuse to go on.  Extra symbols can be given as ``usersyms`` (a mapping
+    name -> value or function).
 
     Operations are all-or-nothing: one that fails (bad name, syntax error,
     cycle, bad bounds) leaves the set as it was.
@@ -756,6 +762,9 @@ class Parameters(Dict[str, Parameter]):
         self._interp = Interpreter() if interpreter is None else interpreter
         self._symtable: Dict[str, Any] = self._interp.symtable
         self._runner: Optional[Callable[[], None]] = None
+        self._order: Tuple[str, ...] = ()   # constrained names in dependency order
+        # parameter -> why it cannot be computed, from the last refresh (None: all computed)
+        self._failures: Optional[Dict[str, ExpressionError]] = None
         self._stale = False
         if usersyms:
             self._symtable.update(usersyms)
@@ -782,12 +791,21 @@ class Parameters(Dict[str, Parameter]):
     def eval(self, expr: str) -> Any:
         """Evaluate an expression in this set's namespace, with current values.
 
+        An expression that reads a parameter which cannot be computed raises
+        that parameter's error.
+
         >>> params = Parameters(); params.add('a', 2.0)
         >>> params.eval('a**2 + 1')
         5.0
         """
         if self._stale:
             self._refresh()
+            failures = self._failures
+            if failures:
+                reads = self._interp.compile_expression(expr).names
+                for name, error in failures.items():
+                    if name in reads:
+                        raise error.with_traceback(None)
         result = self._interp.eval(expr)
         self._stale = True
         return result
@@ -805,9 +823,11 @@ class Parameters(Dict[str, Parameter]):
     def _rebuild(self) -> Callable[[], None]:
         deps = self._expression_names()
         if not deps:
+            self._order = ()
             self._runner = _noop
             return _noop
         order = _topological_order(deps)
+        self._order = tuple(order)
         read_by_others = set().union(*deps.values())
         symtable = self._symtable
         steps: List[Callable[[], None]] = []
@@ -838,11 +858,59 @@ class Parameters(Dict[str, Parameter]):
         return runner
 
     def _refresh(self) -> None:
+        """Recompute the constrained values; what cannot be computed goes to ``_failures``.
+
+        One failing expression must not hide the values of the others: when
+        the compiled block fails, the expressions run one at a time and each
+        parameter that cannot be computed (or reads one that cannot) records
+        its error.  The set then stays stale, so the next read tries again
+        (the namespace may have gained the missing name meanwhile).
+        """
         runner = self._runner
         if runner is None:
             runner = self._rebuild()
-        runner()
+        try:
+            runner()
+        except ExpressionError:
+            failures = self._evaluate_one_by_one()
+            self._failures = failures
+            self._stale = failures is not None
+            return
+        if self._failures is not None:
+            self._failures = None
         self._stale = False
+
+    def _evaluate_one_by_one(self) -> Optional[Dict[str, ExpressionError]]:
+        """Compute each constrained value on its own, in dependency order; return the failures."""
+        symtable = self._symtable
+        evaluate = self._interp.evaluate
+        failures: Dict[str, ExpressionError] = {}
+        for name in self._order:
+            par = dict.__getitem__(self, name)
+            compiled = par._compiled
+            reads = compiled.names  # type: ignore[union-attr]
+            cause = next((error for failed, error in failures.items() if failed in reads), None)
+            if cause is not None:
+                failures[name] = cause   # its input is missing: report the root cause
+                continue
+            try:
+                value = evaluate(compiled)  # type: ignore[arg-type]
+            except ExpressionError as exc:
+                failures[name] = exc.with_traceback(None)
+                continue
+            symtable[name] = _clamped(value, par._min, par._max)
+        return failures or None
+
+    def _raise_failure_of(self, name: str) -> None:
+        """Raise the error of ``name`` if the last refresh could not compute it."""
+        failures = self._failures
+        if failures is not None and name in failures:
+            raise failures[name].with_traceback(None)
+
+    def _raise_first_failure(self) -> None:
+        failures = self._failures
+        if failures:
+            raise next(iter(failures.values())).with_traceback(None)
 
     def _check_names_known(self) -> None:
         for name, par in dict.items(self):
@@ -863,12 +931,9 @@ class Parameters(Dict[str, Parameter]):
         branch that is not taken), and the evaluation errors of expr.py.
         A fit calls this before it starts.
         """
-        runner = self._runner
-        if runner is None:
-            runner = self._rebuild()
         # run first: the evaluation's own error names the function pack of a missing name
-        runner()
-        self._stale = False
+        self._refresh()
+        self._raise_first_failure()
         self._check_names_known()
 
     def check_ready_for_fit(self) -> None:
@@ -1218,10 +1283,11 @@ class Parameters(Dict[str, Parameter]):
         items = list(dict.items(self))
         states = [dict(p.__dict__) for _, p in items]
         values = {n: self._symtable.get(n) for n, _ in items}
-        return items, states, values, self._runner, self._stale
+        return (items, states, values, self._runner, self._order, self._failures,
+                self._stale)
 
     def _restore(self, snapshot: Tuple[Any, ...]) -> None:
-        items, states, values, runner, stale = snapshot
+        items, states, values, runner, order, failures, stale = snapshot
         for name in dict.keys(self):
             if name not in values:
                 self._symtable.pop(name, None)
@@ -1232,6 +1298,8 @@ class Parameters(Dict[str, Parameter]):
             dict.__setitem__(self, name, par)
         self._symtable.update(values)
         self._runner = runner
+        self._order = order
+        self._failures = failures
         self._stale = stale
 
     # --- reading ----------------------------------------------------------------
@@ -1245,6 +1313,7 @@ class Parameters(Dict[str, Parameter]):
         """
         if self._stale:
             self._refresh()
+            self._raise_first_failure()
         symtable = self._symtable
         return {name: symtable[name] for name in self}
 
@@ -1518,6 +1587,18 @@ class Parameters(Dict[str, Parameter]):
         """
         print(self.pretty_repr(oneline=oneline, colwidth=colwidth, precision=precision,
                                fmt=fmt, columns=columns))
+
+
+def _clamped(number: Any, lower: float, upper: float) -> Any:
+    """``number`` moved into [lower, upper]; None and non-numbers are returned as they are."""
+    try:
+        if number < lower:
+            return lower
+        if number > upper:
+            return upper
+    except (TypeError, ValueError):
+        pass  # None or an array: nothing sensible to clamp
+    return number
 
 
 def _make_clamp(symtable: Dict[str, Any], name: str, lower: float,

@@ -629,6 +629,66 @@ def test_update_constraints_finds_unknown_names_in_untaken_branches():
     assert info.value.owner == "b" and info.value.expr == "a if a > 0 else ghost"
 
 
+@pytest.mark.parametrize("bad_first", [False, True])
+def test_unknown_name_in_one_expression_leaves_other_constrained_values_readable(bad_first):
+    params = Parameters()
+    params.add("a", 1.0)
+    if bad_first:
+        params.add("c", expr="a + zz")
+    params.add("b", expr="2*a")
+    if not bad_first:
+        params.add("c", expr="a + zz")
+    params["a"].value = 3.0
+    assert params["b"].value == 6.0
+    with pytest.raises(UnknownNameError, match="'zz'") as info:
+        params["c"].value
+    assert info.value.owner == "c"
+
+
+def test_parameter_reading_a_failing_parameter_reports_the_root_cause():
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("c", expr="a + zz")
+    params.add("d", expr="2*c")
+    with pytest.raises(UnknownNameError, match="'zz'") as info:
+        params["d"].value
+    assert info.value.owner == "c"
+
+
+def test_failing_parameter_recovers_once_the_name_is_defined():
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("c", expr="a + zz")
+    with pytest.raises(UnknownNameError):
+        params["c"].value
+    params.add("zz", 10.0)
+    assert params["c"].value == 11.0
+
+
+def test_update_constraints_still_raises_for_the_parameter_with_an_unknown_name():
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("c", expr="a + zz")
+    params.add("b", expr="2*a")
+    for strict in (params.update_constraints, params.check_ready_for_fit,
+                   params.valuesdict):
+        with pytest.raises(UnknownNameError, match="'zz'") as info:
+            strict()
+        assert info.value.owner == "c"
+
+
+def test_eval_raises_only_when_it_reads_a_failing_parameter():
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("b", expr="2*a")
+    params.add("c", expr="a + zz")
+    params["a"].value = 2.0
+    assert params.eval("b + 1") == 5.0
+    params["a"].value = 3.0
+    with pytest.raises(UnknownNameError, match="'zz'"):
+        params.eval("c + 1")
+
+
 def test_deleting_a_parameter_that_an_expression_uses_names_the_dependents():
     params = make_params()
     params.add("c", expr="a + b")
