@@ -414,15 +414,52 @@ class Model:
                 raise ModelError(f"{self.name}: the independent variable {var!r} is missing; pass "
                                  f"it as a keyword: {var}=...")
 
+    def _eval_keywords(self, parameters: bool = True) -> List[str]:
+        """The keywords an evaluation uses: independent variables, other arguments of the
+        model functions and (with ``parameters``) the full parameter names."""
+        names = list(self.independent_vars)
+        for component in self.components:
+            names += [arg for arg in component._func_allargs
+                      if arg not in component._param_root_names and arg not in names]
+        if parameters:
+            names += [name for name in self.param_names if name not in names]
+        return names
+
+    def _check_keywords(self, kwargs: Mapping[str, Any], where: str,
+                        parameters: bool = True) -> None:
+        """Refuse a keyword the evaluation would ignore, naming what it accepts."""
+        accepted = self._eval_keywords(parameters)
+        unknown = [key for key in kwargs if key not in accepted]
+        if not unknown:
+            return
+        key = unknown[0]
+        if not parameters and key in self.param_names:
+            raise ModelError(f"{where}: {key!r} is a parameter of {self.name}; keywords here are "
+                             f"independent variables ({', '.join(self.independent_vars)}); pass "
+                             f"params= with the parameter values to use")
+        full = self._full_name(key)
+        hint = (f"; parameters of a prefixed model carry the prefix: write {full}="
+                if full is not None and full != key else "")
+        params_text = (f" and the parameters {', '.join(self.param_names)}"
+                       if parameters and self.param_names else "")
+        raise ModelError(f"{where}: unknown keyword {key!r}; {self.name} takes the independent "
+                         f"variable(s) {', '.join(self.independent_vars)}{params_text}{hint}")
+
     def eval(self, params: Optional[Parameters] = None, **kwargs: Any) -> Any:
         """The model's values for ``params`` and the independent variables in ``kwargs``.
 
         Parameter values may also be keywords (``model.eval(x=x, amp=2)``);
-        missing ones take their default start values.
+        missing ones take their default start values. A keyword that is
+        none of these is an error (it would be ignored).
 
         >>> Model(line).eval(x=np.arange(3.0), slope=2, intercept=1)   # doctest: +SKIP
         array([1., 3., 5.])
         """
+        self._check_keywords(kwargs, f"{self.name}.eval")
+        return self._eval(params, kwargs)
+
+    def _eval(self, params: Optional[Parameters], kwargs: Mapping[str, Any]) -> Any:
+        """eval without the keyword check (composites pass each component all keywords)."""
         self._check_independent(kwargs)
         out = self.func(**self._func_kwargs(params, kwargs))
         if isinstance(out, (list, tuple)):
@@ -432,8 +469,13 @@ class Model:
     def eval_components(self, params: Optional[Parameters] = None, **kwargs: Any
                         ) -> Dict[str, Any]:
         """Each component's values by its prefix (or name, without one)."""
+        self._check_keywords(kwargs, f"{self.name}.eval_components")
+        return self._eval_components(params, kwargs)
+
+    def _eval_components(self, params: Optional[Parameters], kwargs: Mapping[str, Any]
+                         ) -> Dict[str, Any]:
         key = self._prefix or self._reprstring(long=False)
-        return {key: self.eval(params, **kwargs)}
+        return {key: self._eval(params, kwargs)}
 
     def _make_evaluator(self, params: Parameters, kwargs: Mapping[str, Any]
                         ) -> Callable[[Parameters], Any]:
@@ -501,6 +543,7 @@ class Model:
         else:
             params = params.copy()
         names = self._all_param_names()
+        data_keywords = self._eval_keywords(parameters=False)
         independent: Dict[str, Any] = {}
         for key, value in kwargs.items():
             full = key if key in params else self._full_name(key)
@@ -508,8 +551,15 @@ class Model:
                 if full not in params:
                     params.add(full, value=_NO_VALUE)
                 _set_start(params[full], value, full)
-            elif key in self.independent_vars or self._takes_argument(key):
+            elif key in data_keywords:
                 independent[key] = value
+            elif any(key in component._param_root_names for component in self.components):
+                # a parameter of several prefixed components: the start would reach none
+                owners = [component.prefix + key for component in self.components
+                          if key in component._param_root_names]
+                raise ModelError(f"{self.name}.fit: {key!r} is ambiguous, it is the parameter "
+                                 f"{' and '.join(owners)}; give the full name "
+                                 f"({owners[0]}=...)")
             else:
                 raise ModelError(
                     f"{self.name}.fit: keyword {key!r} is neither an independent variable "
@@ -562,9 +612,6 @@ class Model:
         if verbose:
             print(result.fit_report())
         return result
-
-    def _takes_argument(self, key: str) -> bool:
-        return any(key in component._func_allargs for component in self.components)
 
     def _residual_function(self, params: Parameters, kwargs: Mapping[str, Any]
                            ) -> Callable[..., np.ndarray]:
@@ -797,9 +844,6 @@ class CompositeModel(Model):
         if value:
             raise ModelError("set hints on a CompositeModel with set_param_hint()")
 
-    def _takes_argument(self, key: str) -> bool:
-        return any(key in component._func_allargs for component in self.components)
-
     def _check_independent(self, kwargs: Mapping[str, Any]) -> None:
         self.left._check_independent(kwargs)
         self.right._check_independent(kwargs)
@@ -810,17 +854,16 @@ class CompositeModel(Model):
                 if key not in self.independent_vars or key in model.independent_vars
                 or model._func_haskeywords}
 
-    def eval(self, params: Optional[Parameters] = None, **kwargs: Any) -> Any:
-        """``op(left.eval(...), right.eval(...))``."""
-        return self.op(self.left.eval(params, **self._component_kwargs(self.left, kwargs)),
-                       self.right.eval(params, **self._component_kwargs(self.right, kwargs)))
+    def _eval(self, params: Optional[Parameters], kwargs: Mapping[str, Any]) -> Any:
+        return self.op(self.left._eval(params, self._component_kwargs(self.left, kwargs)),
+                       self.right._eval(params, self._component_kwargs(self.right, kwargs)))
 
-    def eval_components(self, params: Optional[Parameters] = None, **kwargs: Any
-                        ) -> Dict[str, Any]:
-        """Each simple component's values, keyed by its prefix (or name)."""
-        out = dict(self.left.eval_components(params, **self._component_kwargs(self.left, kwargs)))
-        out.update(self.right.eval_components(params,
-                                              **self._component_kwargs(self.right, kwargs)))
+    def _eval_components(self, params: Optional[Parameters], kwargs: Mapping[str, Any]
+                         ) -> Dict[str, Any]:
+        # each simple component's values, keyed by its prefix (or name)
+        out = dict(self.left._eval_components(params, self._component_kwargs(self.left, kwargs)))
+        out.update(self.right._eval_components(params,
+                                               self._component_kwargs(self.right, kwargs)))
         return out
 
     def _make_evaluator(self, params: Parameters, kwargs: Mapping[str, Any]
@@ -1070,7 +1113,7 @@ class ModelResult:
         self.params = outcome.params
         self.init_values = {name: _plain(p.value) for name, p in self.init_params.items()}
         self.best_values = {name: _plain(p.value) for name, p in self.params.items()}
-        self.best_fit = self.model.eval(self.params, **self.userkws)
+        self.best_fit = self.model._eval(self.params, self.userkws)
         self.residual = outcome.residual
         self.rsquared = self._rsquared()
         self.dely = None
@@ -1116,19 +1159,21 @@ class ModelResult:
 
         >>> result.eval(x=np.linspace(0, 20, 201))     # doctest: +SKIP
         """
+        self.model._check_keywords(kwargs, "ModelResult.eval")
         userkws = dict(self.userkws)
         userkws.update(kwargs)
-        return self.model.eval(self.params if params is None else params, **userkws)
+        return self.model._eval(self.params if params is None else params, userkws)
 
     def eval_components(self, params: Optional[Parameters] = None, **kwargs: Any
                         ) -> Dict[str, Any]:
         """Each component's values at the best fit (or ``params``), keyed by prefix or name."""
+        self.model._check_keywords(kwargs, "ModelResult.eval_components")
         userkws = dict(self.userkws)
         userkws.update(kwargs)
-        return self.model.eval_components(self.params if params is None else params, **userkws)
+        return self.model._eval_components(self.params if params is None else params, userkws)
 
     def eval_uncertainty(self, params: Optional[Parameters] = None, sigma: float = 1,
-                         **kwargs: Any) -> np.ndarray:
+                         dscale: Optional[float] = None, **kwargs: Any) -> np.ndarray:
         """The uncertainty band of the model, ``sigma`` standard deviations wide.
 
         Propagates the covariance of the varied parameters through the
@@ -1138,7 +1183,9 @@ class ModelResult:
         probability (``erf(sigma/sqrt(2))``; a value below 1 *is* the
         probability) and the band is scaled by the Student t quantile for
         ``nfree`` degrees of freedom, which tends to ``sigma`` for many points.
-        The band is also kept as ``dely``.
+        The band is also kept as ``dely``. ``dscale`` sets the difference
+        steps to ``dscale * stderr`` (lmfit 1.x's keyword; default 1e-3).
+        ``kwargs`` are independent variables; any other keyword is an error.
 
         >>> band = result.eval_uncertainty(x=x_new)                       # doctest: +SKIP
         >>> plt.fill_between(x_new, fit - band, fit + band)                # doctest: +SKIP
@@ -1146,6 +1193,11 @@ class ModelResult:
         from scipy.special import erf
         from scipy.stats import t as student_t
 
+        self.model._check_keywords(kwargs, "ModelResult.eval_uncertainty", parameters=False)
+        step_scale = 1e-3 if dscale is None else dscale
+        if not (_is_number(step_scale) and math.isfinite(step_scale)
+                and step_scale > 0):
+            raise ModelError(f"eval_uncertainty: dscale must be a positive number, not {dscale!r}")
         outcome = self.minimizer_result
         if outcome is None:
             raise ModelError("eval_uncertainty needs a finished fit")
@@ -1158,21 +1210,21 @@ class ModelResult:
         userkws.update(kwargs)
         work = base.copy()
         names = list(outcome.var_names)
-        center = np.asarray(self.model.eval(work, **userkws))
+        center = np.asarray(self.model._eval(work, userkws))
         values = np.array([work[name].value for name in names], dtype=float)
         stderr = np.sqrt(np.abs(np.diag(covar)))
         floor = np.cbrt(np.finfo(float).eps) * np.maximum(np.abs(values), 1e-300)
-        steps = np.where(stderr > 0, np.maximum(1e-3 * stderr, floor), floor)
+        steps = np.where(stderr > 0, np.maximum(step_scale * stderr, floor), floor)
         gradient = np.empty((len(names),) + np.shape(center), dtype=np.result_type(center, float))
         # the fit's own fast path: no bound clamping, constraints recomputed
         for j in range(len(names)):
             shifted = values.copy()
             shifted[j] = values[j] + steps[j]
             work._set_values_fast(names, shifted.tolist())
-            upper = np.asarray(self.model.eval(work, **userkws))
+            upper = np.asarray(self.model._eval(work, userkws))
             shifted[j] = values[j] - steps[j]
             work._set_values_fast(names, shifted.tolist())
-            lower = np.asarray(self.model.eval(work, **userkws))
+            lower = np.asarray(self.model._eval(work, userkws))
             gradient[j] = (upper - lower) / (2.0 * steps[j])
         flat = gradient.reshape(len(names), -1)
         variance = np.einsum("ik,ij,jk->k", flat, covar, flat).real

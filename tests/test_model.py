@@ -170,6 +170,39 @@ def test_eval_without_the_independent_variable_is_an_error():
         Model(line).eval(slope=1)
 
 
+def test_eval_with_an_unknown_keyword_is_an_error():
+    with pytest.raises(ModelError, match=r"Model\(decay\)\.eval: unknown keyword 'x'; .*"
+                                         r"independent variable\(s\) t and the parameters amp, tau"):
+        Model(decay).eval(x=T)
+
+
+def test_eval_with_an_unprefixed_parameter_of_a_prefixed_model_names_the_full_name():
+    with pytest.raises(ModelError, match="unknown keyword 'amp'.*write g1_amp="):
+        Model(gauss, prefix="g1_").eval(x=X64, amp=1.0, g1_cen=0.0, g1_wid=1.0)
+
+
+def test_eval_takes_function_arguments_that_are_not_parameters():
+    def shifted(x, a=1.0, offset=None):
+        return a * x + (offset or 0.0)
+
+    model = Model(shifted, independent_vars=["x"])
+    assert model.independent_vars == ["x"] and model.param_names == ["a"]
+    assert np.allclose(model.eval(x=np.arange(2.0), offset=5.0), [5.0, 6.0])
+
+
+def test_composite_eval_takes_every_components_parameters_and_variables():
+    model = Model(line) + Model(gauss, prefix="g_")
+    out = model.eval(x=np.zeros(1), slope=1.0, intercept=2.0, g_amp=3.0, g_cen=0.0, g_wid=1.0)
+    assert np.allclose(out, [5.0])
+    with pytest.raises(ModelError, match="unknown keyword 'cen'.*write g_cen="):
+        model.eval(x=np.zeros(1), cen=0.0)
+
+
+def test_eval_components_with_an_unknown_keyword_is_an_error():
+    with pytest.raises(ModelError, match=r"eval_components: unknown keyword 'x'"):
+        Model(decay).eval_components(x=T)
+
+
 # -- fitting ---------------------------------------------------------------------------------------
 
 
@@ -298,6 +331,12 @@ def test_minimizer_messages_name_the_models_residual():
         Model(positive_only).fit(X64, x=X64)
 
 
+def test_fit_with_a_parameter_name_shared_by_prefixed_components_is_an_error():
+    model = Model(gauss, prefix="g1_") + Model(gauss, prefix="g2_")
+    with pytest.raises(ModelError, match="'amp' is ambiguous.*g1_amp and g2_amp"):
+        model.fit(X64, x=X64, amp=1.0, g1_cen=0, g1_wid=1, g2_amp=1, g2_cen=1, g2_wid=1)
+
+
 def test_fit_statistics_are_delegated_to_the_minimizer_result():
     x, y = noisy_line()
     result = Model(line).fit(y, x=x)
@@ -421,6 +460,18 @@ def test_result_eval_takes_new_independent_values():
     assert np.allclose(result.eval(t=np.array([0.0, 2.0])), [3.0, 3.0 / math.e])
 
 
+def test_result_eval_with_an_unknown_keyword_is_an_error():
+    result = Model(decay).fit(DECAY_DATA, t=T)
+    with pytest.raises(ModelError, match=r"ModelResult\.eval: unknown keyword 'x'.*variable\(s\) t"):
+        result.eval(x=np.array([0.0, 2.0]))
+
+
+def test_result_eval_components_with_an_unknown_keyword_is_an_error():
+    result = Model(decay).fit(DECAY_DATA, t=T)
+    with pytest.raises(ModelError, match="ModelResult.eval_components: unknown keyword 'x'"):
+        result.eval_components(x=np.array([0.0, 2.0]))
+
+
 # -- uncertainty band ------------------------------------------------------------------------------
 
 
@@ -456,6 +507,29 @@ def test_eval_uncertainty_follows_expression_parameters():
     gradient = x - 1.0
     scale = band[0] / (abs(gradient[0]) * math.sqrt(result.covar[0, 0]))
     assert np.allclose(band, scale * np.abs(gradient) * math.sqrt(result.covar[0, 0]))
+
+
+def test_eval_uncertainty_with_an_unknown_keyword_is_an_error():
+    result = Model(decay).fit(DECAY_DATA, t=T)
+    with pytest.raises(ModelError, match=r"eval_uncertainty: unknown keyword 'x'; Model\(decay\) "
+                                         r"takes the independent variable\(s\) t$"):
+        result.eval_uncertainty(x=np.array([0.0, 2.0]))
+
+
+def test_eval_uncertainty_with_a_parameter_keyword_says_to_pass_params():
+    result = Model(decay).fit(DECAY_DATA, t=T)
+    with pytest.raises(ModelError, match="'tau' is a parameter.*pass params="):
+        result.eval_uncertainty(tau=3.0)
+
+
+def test_eval_uncertainty_takes_lmfits_dscale():
+    # a line is linear in its parameters: any difference step gives the same band
+    x, y = noisy_line()
+    result = Model(line).fit(y, x=x)
+    assert np.allclose(result.eval_uncertainty(dscale=0.01), result.eval_uncertainty(),
+                       rtol=1e-9)
+    with pytest.raises(ModelError, match="dscale must be a positive number"):
+        result.eval_uncertainty(dscale=0.0)
 
 
 def test_eval_uncertainty_without_covariance_is_an_error():
