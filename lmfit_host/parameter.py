@@ -31,8 +31,8 @@ from typing import (IO, Any, Callable, Dict, Iterable, List, Mapping,
 
 import numpy as np
 
-from .errors import (ExpressionCycleError, ExpressionError, ParameterError,
-                     UnknownNameError)
+from .errors import (ExpressionCycleError, ExpressionError, ExpressionRuntimeError,
+                     ParameterError, UnknownNameError)
 from .expr import CompiledExpression, Interpreter, check_identifier
 
 __all__ = ["Parameter", "Parameters", "ParameterBoundsWarning", "create_params"]
@@ -896,10 +896,51 @@ class Parameters(Dict[str, Parameter]):
             try:
                 value = evaluate(compiled)  # type: ignore[arg-type]
             except ExpressionError as exc:
-                failures[name] = exc.with_traceback(None)
+                failures[name] = self._explain_failure(name, par, exc).with_traceback(None)
                 continue
             symtable[name] = _clamped(value, par._min, par._max)
         return failures or None
+
+    def _explain_failure(self, name: str, par: Parameter,
+                         error: ExpressionError) -> ExpressionError:
+        """The error to report for ``par``: name the parameter without a value, if that is why."""
+        if not isinstance(error.__cause__, TypeError):
+            return error   # None in arithmetic shows up as a TypeError; others say enough
+        missing = self._valueless_inputs(par._compiled.names)  # type: ignore[union-attr]
+        if not missing:
+            return error
+        first = missing[0]
+        explained = ExpressionRuntimeError(
+            f"parameter {first!r} has no value (None); expression {par._expr!r} of parameter "
+            f"{name!r} needs it: give {first!r} a value (params[{first!r}].value = ...) "
+            f"[the evaluation failed with {type(error.__cause__).__name__}: {error.__cause__}]",
+            par._expr, name)
+        explained.__cause__ = error
+        return explained
+
+    def _valueless_inputs(self, reads: Iterable[str]) -> List[str]:
+        """The parameters without a value that ``reads`` depend on, traced through constraints.
+
+        A constrained parameter whose value is None is followed to its own
+        inputs; it is named itself only if none of them lacks a value.
+        """
+        symtable = self._symtable
+        found: List[str] = []
+        seen: set = set()
+        todo = [n for n in dict.keys(self) if n in reads]
+        while todo:
+            name = todo.pop(0)
+            if name in seen or symtable.get(name) is not None:
+                continue
+            seen.add(name)
+            compiled = dict.__getitem__(self, name)._compiled
+            inputs = [] if compiled is None else \
+                [n for n in dict.keys(self) if n in compiled.names and symtable.get(n) is None]
+            if inputs:
+                todo.extend(inputs)
+            elif name not in found:
+                found.append(name)
+        return found
 
     def _raise_failure_of(self, name: str) -> None:
         """Raise the error of ``name`` if the last refresh could not compute it."""

@@ -689,6 +689,25 @@ def test_eval_raises_only_when_it_reads_a_failing_parameter():
         params.eval("c + 1")
 
 
+def test_dependent_of_a_parameter_without_value_names_that_parameter():
+    params = Parameters()
+    params.add("a")
+    params.add("b", expr="2*a")
+    with pytest.raises(ExpressionError, match=r"^parameter 'a' has no value \(None\); "
+                                              r"expression '2\*a' of parameter 'b'") as info:
+        params["b"].value
+    assert info.value.owner == "b" and info.value.expr == "2*a"
+
+
+def test_missing_value_is_traced_through_constrained_parameters():
+    params = Parameters()
+    params.add("a")
+    params.add("b", expr="a")          # None passes through unchanged
+    params.add("c", expr="b + 1")
+    with pytest.raises(ExpressionError, match=r"^parameter 'a' has no value \(None\)"):
+        params["c"].value
+
+
 def test_deleting_a_parameter_that_an_expression_uses_names_the_dependents():
     params = make_params()
     params.add("c", expr="a + b")
