@@ -23,6 +23,7 @@ import copy as _copy
 import functools
 import json
 import math
+import numbers
 import pickle
 import sys
 import warnings
@@ -94,6 +95,24 @@ def _warn_bounds(message: str) -> None:
         frame = frame.f_back
         level += 1
     warnings.warn(message, ParameterBoundsWarning, stacklevel=level)
+
+
+def _is_real_result(value: Any) -> bool:
+    """Whether a constraint's result may be a parameter's value: a real number or None.
+
+    Complex numbers are refused as for plain values: a parameter is real.
+    """
+    return value is None or isinstance(value, (numbers.Real, np.bool_))
+
+
+def _not_a_number(name: str, expr: Optional[str], value: Any) -> ExpressionRuntimeError:
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return ExpressionRuntimeError(
+        f"expression {expr!r} of parameter {name!r} gives a {type(value).__name__} ({shown}), "
+        f"not a number: a parameter's value must be a real number (int, float, bool or a "
+        f"numpy real scalar); change the expression so that it gives one", expr, name)
 
 
 def _check_order(lower: float, upper: float, name: Optional[str]) -> None:
@@ -394,7 +413,11 @@ class Parameter:
 
         Setting it checks the syntax at once (quoting the expression on error)
         and, inside a Parameters set, refuses a dependency cycle; names that
-        do not exist yet are reported when the value is evaluated.
+        do not exist yet are reported when the value is evaluated.  The
+        expression must give a real number (int, float, bool or a numpy real
+        scalar); a tuple, string, list or complex number is an error naming
+        the parameter, the expression and the type when the value is
+        computed (checked once at the start of a fit, not at each step).
         """
         return self._expr
 
@@ -872,6 +895,16 @@ class Parameters(Dict[str, Parameter]):
         try:
             runner()
         except ExpressionError:
+            ok = False
+        else:
+            ok = True
+            symtable = self._symtable
+            for name in self._order:
+                value = symtable[name]
+                if type(value) is not float and not _is_real_result(value):
+                    ok = False
+                    break
+        if not ok:
             failures = self._evaluate_one_by_one()
             self._failures = failures
             self._stale = failures is not None
@@ -881,7 +914,11 @@ class Parameters(Dict[str, Parameter]):
         self._stale = False
 
     def _evaluate_one_by_one(self) -> Optional[Dict[str, ExpressionError]]:
-        """Compute each constrained value on its own, in dependency order; return the failures."""
+        """Compute each constrained value on its own, in dependency order; return the failures.
+
+        A value that is not a real number (a tuple, a string, a complex) is a
+        failure too; the parameter is left without a value (None).
+        """
         symtable = self._symtable
         evaluate = self._interp.evaluate
         failures: Dict[str, ExpressionError] = {}
@@ -897,6 +934,10 @@ class Parameters(Dict[str, Parameter]):
                 value = evaluate(compiled)  # type: ignore[arg-type]
             except ExpressionError as exc:
                 failures[name] = self._explain_failure(name, par, exc).with_traceback(None)
+                continue
+            if not _is_real_result(value):
+                failures[name] = _not_a_number(name, par._expr, value)
+                symtable[name] = None   # the set never holds a non-number as a value
                 continue
             symtable[name] = _clamped(value, par._min, par._max)
         return failures or None

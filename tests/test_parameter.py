@@ -8,6 +8,7 @@ import io
 import json
 import math
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -706,6 +707,48 @@ def test_missing_value_is_traced_through_constrained_parameters():
     params.add("c", expr="b + 1")
     with pytest.raises(ExpressionError, match=r"^parameter 'a' has no value \(None\)"):
         params["c"].value
+
+
+@pytest.mark.parametrize("expr, kind", [("(amp, tau)", "tuple"), ("'text'", "str"),
+                                        ("[amp]", "list"), ("amp + 1j", "complex")])
+def test_expression_giving_a_non_number_is_an_error_naming_parameter_expression_and_type(
+        expr, kind):
+    params = Parameters()
+    params.add("amp", 1.0)
+    params.add("tau", 2.0)
+    params.add("t", expr=expr)
+    with pytest.raises(ExpressionError, match=f"expression {re.escape(repr(expr))} of "
+                                              f"parameter 't' gives a {kind} ") as info:
+        params["t"].value
+    assert info.value.owner == "t"
+    with pytest.raises(ExpressionError, match="gives a"):
+        params.update_constraints()
+
+
+@pytest.mark.parametrize("expr, expected", [("amp > 0", True), ("2", 2), ("f32(amp)", 4.0),
+                                            ("sqrt(amp)", 2.0), ("amp if amp else 0", 4.0)])
+def test_expression_giving_a_real_number_of_any_kind_is_accepted(expr, expected):
+    params = Parameters(usersyms={"f32": np.float32})
+    params.add("amp", 4.0)
+    params.add("t", expr=expr)
+    params.update_constraints()
+    assert params["t"].value == expected
+
+
+def test_numpy_integer_result_is_accepted():
+    params = Parameters(usersyms={"n": np.int16(3)})
+    params.add("a", 1.0)
+    params.add("t", expr="n")
+    assert params["t"].value == 3 and params.valuesdict()["t"] == 3
+
+
+def test_non_number_result_leaves_other_values_readable_and_stores_none():
+    params = Parameters()
+    params.add("amp", 1.0)
+    params.add("t", expr="(amp, amp)")
+    params.add("b", expr="2*amp")
+    assert params["b"].value == 2.0
+    assert params["t"]._raw_value() is None
 
 
 def test_deleting_a_parameter_that_an_expression_uses_names_the_dependents():
