@@ -1536,8 +1536,10 @@ class Parameters(Dict[str, Parameter]):
         given as None stay None.  ``user_data`` and user symbols are kept
         when they are JSON-like (numbers, strings, lists, tuples, dicts,
         numpy arrays); others are left out with a warning.  Keyword
-        arguments go to ``json.dumps`` (e.g. ``indent=2``).
+        arguments go to ``json.dumps`` (e.g. ``indent=2``).  Constrained
+        values are brought up to date first (where they can be computed).
         """
+        self._refresh_if_possible()
         records = []
         for name, par in dict.items(self):
             record = {

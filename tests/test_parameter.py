@@ -980,6 +980,17 @@ def test_dumps_writes_standard_json_and_loads_restores_it():
     np.testing.assert_array_equal(symtable["arr"], np.arange(3.0))
 
 
+def test_dumps_writes_current_values_of_constrained_parameters():
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("b", expr="2*a")
+    written = {r["name"]: r["value"] for r in json.loads(params.dumps())["params"]}
+    assert written["b"] == 2.0                     # never read before: was null
+    params["a"].value = 5.0
+    written = {r["name"]: r["value"] for r in json.loads(params.dumps())["params"]}
+    assert written["b"] == 10.0                    # after a write: was the old value
+
+
 def test_loads_on_an_instance_replaces_its_content_as_lmfit():
     source = make_params()
     target = Parameters()
