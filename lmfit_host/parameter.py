@@ -19,6 +19,7 @@ constraint expressions run there, compiled once, in dependency order.
 
 from __future__ import annotations
 
+import ast
 import copy as _copy
 import functools
 import json
@@ -26,7 +27,10 @@ import math
 import numbers
 import pickle
 import sys
+import textwrap
 import warnings
+import weakref
+from types import CodeType, FunctionType
 from typing import (IO, Any, Callable, Dict, Iterable, List, Mapping,
                     Optional, Sequence, Tuple, Union, overload)
 
@@ -40,7 +44,7 @@ __all__ = ["Parameter", "Parameters", "ParameterBoundsWarning", "create_params"]
 
 _INF = math.inf
 _FORMAT_NAME = "lmfit-host parameters"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2          # written only when there are functions (version 1 otherwise)
 
 Number = Union[float, int]
 ParameterTuple = Tuple[Any, ...]
@@ -216,6 +220,151 @@ def _cycle_error(cycle: List[str], sources: Mapping[str, str]) -> ExpressionCycl
 
 def _noop() -> None:
     return None
+
+
+# --- functions defined in interpreter text: their text, for pickle and JSON --------------
+#
+# A function defined by interpreter text is compiled code that has no picklable
+# or JSON form; what can be saved is its def statement, run again on loading.
+# expr.py does not keep that text, so the interpreters of Parameters sets
+# (_TextKeepingInterpreter) note it whenever their text defines a function.
+# The note is keyed by the function's code object, which every copy of the
+# function shares (Interpreter.copy and adopt_function re-create functions
+# around the same code), and it goes when the code object does.
+
+_DEF_TEXTS: Dict[int, Tuple["weakref.ref[CodeType]", str]] = {}
+
+
+def _remember_def(code: CodeType, text: str) -> None:
+    key = id(code)   # not the code itself: equal code objects may differ in their defaults
+
+    def forget(_ref: Any, key: int = key) -> None:
+        _DEF_TEXTS.pop(key, None)
+    _DEF_TEXTS[key] = (weakref.ref(code, forget), text)
+
+
+def _def_text(function: Any) -> Optional[str]:
+    """The def statement that made ``function``, if it was noted (else None)."""
+    if type(function) is not FunctionType or function.__closure__ is not None:
+        return None
+    code = function.__code__
+    entry = _DEF_TEXTS.get(id(code))
+    if entry is None or entry[0]() is not code:
+        return None
+    return entry[1]
+
+
+def _def_name(text: str) -> Optional[str]:
+    """The function name if ``text`` is exactly one def statement, else None."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    return tree.body[0].name
+
+
+def _note_defs(text: Any, symtable: Mapping[str, Any], before: Sequence[Any]) -> None:
+    """Remember the def statement of each function that running ``text`` put in ``symtable``."""
+    if not isinstance(text, str) or "def" not in text:
+        return
+    known = {id(value) for value in before}   # ``before`` keeps them alive: ids stay unique
+    fresh = [value for value in symtable.values()
+             if type(value) is FunctionType and id(value) not in known and
+             value.__closure__ is None and value.__code__.co_filename == "<interpreter>"]
+    if not fresh:
+        return
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    defs = {(node.name, node.lineno): node for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef)}
+    for function in fresh:
+        code = function.__code__
+        node = defs.get((code.co_name, code.co_firstlineno))
+        if node is None:
+            continue
+        segment = ast.get_source_segment(text, node, padded=True)
+        if segment is None:
+            continue
+        segment = textwrap.dedent(segment)
+        if _def_name(segment) == code.co_name:   # e.g. odd indentation inside strings: skip
+            _remember_def(code, segment)
+
+
+class _TextKeepingInterpreter(Interpreter):
+    """An Interpreter that remembers the def text of the functions its text defines.
+
+    Parameters sets use it so that such functions can be pickled and written
+    to JSON as their text.  Copies are of the same kind.
+    """
+
+    def __call__(self, text: str) -> Any:
+        """Run text as :class:`~lmfit_host.expr.Interpreter` does, noting new def statements."""
+        before = [value for value in self.symtable.values() if type(value) is FunctionType]
+        try:
+            return super().__call__(text)
+        finally:
+            _note_defs(text, self.symtable, before)
+
+    def copy(self) -> "_TextKeepingInterpreter":
+        """A copy as :meth:`Interpreter.copy` makes, that keeps noting def statements."""
+        new = super().copy()
+        new.__class__ = type(self)
+        return new  # type: ignore[return-value]
+
+
+def _install_functions(interp: Interpreter, functions: Mapping[str, str], what: str) -> None:
+    """Define saved functions in ``interp``: run each def text, bind it to its symbol.
+
+    A symbol may hold a function under another name (``g = f``): the def's own
+    name is bound only for the time of the run.
+    """
+    symtable = interp.symtable
+    missing = object()
+    for symbol, text in functions.items():
+        if not isinstance(symbol, str) or not symbol.isidentifier() or symbol.startswith("__"):
+            raise ParameterError(f"{what}: {symbol!r} cannot name a function; use an "
+                                 f"identifier that does not start with '__'")
+        name = _def_name(text) if isinstance(text, str) else None
+        if name is None:
+            raise ParameterError(
+                f"{what}: function {symbol!r} must be given as the text of one def "
+                f"statement, got {text!r:.80}")
+        old = symtable.get(name, missing)
+        interp(text)
+        function = symtable[name]
+        if symbol != name:
+            if old is missing:
+                del symtable[name]
+            else:
+                symtable[name] = old
+        symtable[symbol] = function
+        _remember_def(function.__code__, text)   # whatever kind of interpreter ran it
+
+
+def _describe_object(value: Any) -> str:
+    if type(value) is FunctionType:
+        if value.__name__ == "<lambda>":
+            return "a lambda"
+        if value.__code__.co_filename.startswith("<interpreter>"):
+            return f"function {value.__name__!r} defined in interpreter text"
+        return f"Python function {value.__module__}.{value.__qualname__}"
+    return f"a {type(value).__name__}"
+
+
+def _unsaved_def_advice(key: str, value: Any) -> Optional[str]:
+    """Why a function defined in interpreter text has no saved text, and what to do; or None."""
+    if type(value) is not FunctionType or \
+            not value.__code__.co_filename.startswith("<interpreter>"):
+        return None
+    if value.__closure__ is not None:
+        return (f"it was made inside another function (a closure); define it with def at the "
+                f"top level of the text: params.interpreter('def {key}(...): ...')")
+    return (f"its text was run through an interpreter that did not keep it; run its def "
+            f"again through this set: params.interpreter('def {key}(...): ...')")
 
 
 # --- Parameter -------------------------------------------------------------------
@@ -561,6 +710,10 @@ class Parameter:
         """The picklable state: a copy outside any set, with the current value."""
         if self._expr is not None and self._owner is not None:
             self._owner._refresh_if_possible()
+        return self._state()
+
+    def _state(self) -> Dict[str, Any]:
+        """:meth:`__getstate__` with the values as they are now (the caller refreshed them)."""
         return {"version": 1, "name": self._name, "value": self._raw_value(),
                 "vary": self._vary, "min": self._min_given, "max": self._max_given,
                 "expr": self._expr, "brute_step": self.brute_step, "stderr": self.stderr,
@@ -768,6 +921,14 @@ class Parameters(Dict[str, Parameter]):
     refuse to go on.  Extra symbols can be given as ``usersyms`` (a mapping
     name -> value or function).
 
+    Copies, pickles and JSON (:meth:`dumps`) keep the user symbols; a
+    function defined in interpreter text (``params.interpreter('def f(v): ...')``)
+    is saved as its def statement, which the set's interpreter notes when it
+    runs the text (an :class:`~lmfit_host.expr.Interpreter` given to a set
+    starts noting from then on).  A symbol that cannot be saved (a lambda;
+    for JSON any Python function) is an error naming it, never dropped
+    silently.
+
     Operations are all-or-nothing: one that fails (bad name, syntax error,
     cycle, bad bounds) leaves the set as it was.
 
@@ -782,7 +943,13 @@ class Parameters(Dict[str, Parameter]):
     def __init__(self, usersyms: Optional[Mapping[str, Any]] = None, *,
                  interpreter: Optional[Interpreter] = None) -> None:
         super().__init__()
-        self._interp = Interpreter() if interpreter is None else interpreter
+        if interpreter is None:
+            interpreter = _TextKeepingInterpreter()
+        elif type(interpreter) is Interpreter:
+            # from now on it notes the def statements run through it, so that the
+            # functions they define can be saved; it behaves the same otherwise
+            interpreter.__class__ = _TextKeepingInterpreter
+        self._interp = interpreter
         self._symtable: Dict[str, Any] = self._interp.symtable
         self._runner: Optional[Callable[[], None]] = None
         self._order: Tuple[str, ...] = ()   # constrained names in dependency order
@@ -1483,22 +1650,44 @@ class Parameters(Dict[str, Parameter]):
         return self._copy_into(new, memo=memo, overwrite_symbols=True)
 
     def __reduce__(self) -> Tuple[Any, ...]:
-        symbols = {}
+        """Pickle support: parameters, user symbols, and text-defined functions as their text.
+
+        A symbol that cannot be pickled (a lambda, a function defined inside
+        another function) is an error naming it: nothing is left out silently.
+        """
+        self._refresh_if_possible()
+        symbols: Dict[str, Any] = {}
+        functions: Dict[str, str] = {}
         for key in self._user_symbol_names():
             value = self._symtable[key]
-            try:
-                pickle.dumps(value)
-            except Exception:
-                continue  # e.g. functions defined in interpreter text: not picklable
-            symbols[key] = value
-        state = {"version": 1, "params": [p.__getstate__() for p in dict.values(self)],
-                 "symbols": symbols}
+            text = _def_text(value)
+            if text is not None:
+                functions[key] = text
+                continue
+            advice = _unsaved_def_advice(key, value)
+            if advice is None:
+                try:
+                    pickle.dumps(value)
+                except Exception as exc:
+                    advice = (f"pickle refused it ({type(exc).__name__}: {exc}); define it with "
+                              f"def at module level or in interpreter text "
+                              f"(params.interpreter('def {key}(...): ...')), or delete it first "
+                              f"(del params.interpreter.symtable[{key!r}])")
+                else:
+                    symbols[key] = value
+                    continue
+            raise ParameterError(
+                f"cannot pickle these Parameters: symbol {key!r} of their interpreter "
+                f"({_describe_object(value)}) cannot be saved: {advice}")
+        state = {"version": 1, "params": [p._state() for p in dict.values(self)],
+                 "symbols": symbols, "functions": functions}
         return type(self), (), state
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
         for key, value in state.get("symbols", {}).items():
             if key not in self._symtable:
                 self._symtable[key] = value
+        _install_functions(self._interp, state.get("functions", {}), "unpickling Parameters")
         pairs = []
         for par_state in state["params"]:
             par = Parameter.__new__(Parameter)
@@ -1528,18 +1717,32 @@ class Parameters(Dict[str, Parameter]):
 
     # --- JSON -----------------------------------------------------------------------
 
-    def dumps(self, **kws: Any) -> str:
+    def dumps(self, *, leave_out: Iterable[str] = (), **kws: Any) -> str:
         """Return the set as JSON text; :meth:`loads` restores it exactly.
 
         Floats round-trip exactly; inf, -inf and NaN are written as the
         strings "inf", "-inf", "nan", so the text is standard JSON.  Bounds
-        given as None stay None.  ``user_data`` and user symbols are kept
-        when they are JSON-like (numbers, strings, lists, tuples, dicts,
-        numpy arrays); others are left out with a warning.  Keyword
-        arguments go to ``json.dumps`` (e.g. ``indent=2``).  Constrained
-        values are brought up to date first (where they can be computed).
+        given as None stay None.  Constrained values are brought up to date
+        first (where they can be computed).
+
+        User symbols of the interpreter are written when they are JSON-like
+        (numbers, strings, lists, tuples, dicts, real numpy arrays) and
+        functions defined in interpreter text are written as their def
+        statement.  Any other symbol (a Python function, a lambda, another
+        object) is an error naming it, as for pickle: name it in
+        ``leave_out`` to write the set without it, and give it again when
+        loading (``Parameters(usersyms={'f': f}).loads(text)``).
+        ``user_data`` that has no JSON form is left out with a warning.
+        Other keyword arguments go to ``json.dumps`` (e.g. ``indent=2``).
+
+        >>> params = Parameters(); params.add('a', 2.0)
+        >>> params.interpreter('def dbl(v):\\n    return 2*v')
+        >>> params.add('b', expr='dbl(a)')
+        >>> Parameters.loads(params.dumps())['b'].value
+        4.0
         """
         self._refresh_if_possible()
+        skipped = set(leave_out)
         records = []
         for name, par in dict.items(self):
             record = {
@@ -1558,14 +1761,36 @@ class Parameters(Dict[str, Parameter]):
                     warnings.warn(f"parameter {name!r}: user_data left out of the JSON: {exc}",
                                   stacklevel=2)
             records.append(record)
-        symbols = {}
+        symbols: Dict[str, Any] = {}
+        functions: Dict[str, str] = {}
         for key in self._user_symbol_names():
-            try:
-                symbols[key] = _data_to_json(self._symtable[key])
-            except TypeError:
-                continue  # functions and other objects have no JSON form
-        document = {"format": _FORMAT_NAME, "version": _FORMAT_VERSION,
-                    "params": records, "symbols": symbols}
+            if key in skipped:
+                continue
+            value = self._symtable[key]
+            text = _def_text(value)
+            if text is not None:
+                functions[key] = text
+                continue
+            advice = _unsaved_def_advice(key, value)
+            if advice is None:
+                try:
+                    symbols[key] = _data_to_json(value)
+                except TypeError:
+                    advice = (f"JSON has no form for it (it holds numbers, strings, lists, "
+                              f"tuples, dicts, real numpy arrays and functions defined in "
+                              f"interpreter text); define it in text (params.interpreter('def "
+                              f"{key}(...): ...')), or write the set without it, "
+                              f"dumps(leave_out=[{key!r}]), and give it again when loading: "
+                              f"Parameters(usersyms={{{key!r}: ...}}).loads(text)")
+                else:
+                    continue
+            raise ParameterError(
+                f"cannot write these Parameters as JSON: symbol {key!r} of their interpreter "
+                f"({_describe_object(value)}) cannot be saved: {advice}")
+        document: Dict[str, Any] = {"format": _FORMAT_NAME, "version": _FORMAT_VERSION if functions else 1,
+                                    "params": records, "symbols": symbols}
+        if functions:
+            document["functions"] = functions
         kws.setdefault("allow_nan", False)
         return json.dumps(document, **kws)
 
@@ -1581,13 +1806,14 @@ class Parameters(Dict[str, Parameter]):
         inf
         """
         document = json.loads(s, **kws)
-        pars, symbols = _parse_document(document)
+        pars, symbols, functions = _parse_document(document)
         for par in pars:
             self._check_new_name(par.name)   # against symbols this set already holds
         # build and check everything on a fresh set first, so a bad document changes nothing
         trial = type(self)()
         trial._symtable.update({k: v for k, v in symbols.items()
                                 if trial._interp.symbol_origin(k) is None})
+        _install_functions(trial._interp, functions, "JSON parameters")
         trial._add_parameters([(p.name, p) for p in pars])  # type: ignore[misc]
         for par in pars:
             trial._release(par, refresh=False)   # keep the loaded values as they are
@@ -1595,6 +1821,7 @@ class Parameters(Dict[str, Parameter]):
         for key, value in symbols.items():
             if self._interp.symbol_origin(key) is None:
                 self._symtable[key] = value
+        _install_functions(self._interp, functions, "JSON parameters")
         self._add_parameters([(p.name, p) for p in pars])  # type: ignore[misc]
         return self
 
@@ -1784,8 +2011,10 @@ _LMFIT1_FIELDS = ("name", "value", "vary", "expr", "min", "max", "brute_step", "
                   "correl", "init_value", "user_data")
 
 
-def _parse_document(document: Any) -> Tuple[List[Parameter], Dict[str, Any]]:
-    """Turn a decoded JSON document (ours or lmfit 1.x's) into unbound Parameters and symbols."""
+def _parse_document(document: Any) -> Tuple[List[Parameter], Dict[str, Any], Dict[str, str]]:
+    """Turn a decoded JSON document (ours or lmfit 1.x's) into unbound Parameters, symbols and
+    functions (symbol -> def text, checked when they are defined)."""
+    functions: Dict[str, str] = {}
     if not isinstance(document, dict) or not isinstance(document.get("params"), list):
         raise ParameterError("JSON parameters: expected an object with a 'params' list, as "
                              "written by Parameters.dumps()")
@@ -1810,6 +2039,10 @@ def _parse_document(document: Any) -> Tuple[List[Parameter], Dict[str, Any]]:
                 f"{_FORMAT_VERSION}")
         records = document["params"]
         symbols = {k: _data_from_json(v) for k, v in document.get("symbols", {}).items()}
+        functions = document.get("functions", {})
+        if not isinstance(functions, dict):
+            raise ParameterError("JSON parameters: 'functions' must be an object mapping each "
+                                 "symbol to the text of its def statement")
     pars = []
     for record in records:
         if not isinstance(record, dict):
@@ -1846,4 +2079,4 @@ def _parse_document(document: Any) -> Tuple[List[Parameter], Dict[str, Any]]:
         else:
             _scratch_interpreter().compile_expression(par._expr, owner=name)
         pars.append(par)
-    return pars, symbols
+    return pars, symbols, functions

@@ -943,16 +943,126 @@ def test_copy_of_a_single_parameter_is_free_and_keeps_the_value():
 
 
 def test_pickle_keeps_expressions_and_picklable_user_symbols():
-    params = Parameters(usersyms={"k": 2.0, "fn": lambda v: v})
+    params = Parameters(usersyms={"k": 2.0, "npabs": np.abs})
     params.add("a", 3.0, min=0, max=None)
-    params.add("b", expr="k*a")
+    params.add("b", expr="k*npabs(a)")
     restored = pickle.loads(pickle.dumps(params))
-    assert restored["b"].expr == "k*a" and restored["b"].value == 6.0
+    assert restored["b"].expr == "k*npabs(a)" and restored["b"].value == 6.0
     assert restored["a"].max is None and restored["a"].min == 0.0
     assert restored.interpreter.symtable["k"] == 2.0
-    assert "fn" not in restored.interpreter.symtable
+    assert restored.interpreter.symtable["npabs"] is np.abs
     restored["a"].value = 1.0
     assert restored["b"].value == 2.0
+
+
+def params_with_text_function() -> Parameters:
+    params = Parameters()
+    params.add("a", 2.0)
+    params.interpreter("def dbl(v):\n    return 2*v")
+    params.add("b", expr="dbl(a)")
+    return params
+
+
+save_and_load = {
+    "pickle": lambda p: pickle.loads(pickle.dumps(p)),
+    "json": lambda p: Parameters.loads(p.dumps()),
+}
+
+
+@pytest.mark.parametrize("how", sorted(save_and_load))
+def test_function_defined_in_interpreter_text_survives_saving(how):
+    restored = save_and_load[how](params_with_text_function())
+    assert restored["b"].value == 4.0
+    restored["a"].value = 5.0
+    assert restored["b"].value == 10.0
+    assert restored.interpreter.symtable["dbl"].__globals__ is restored.interpreter.symtable
+
+
+def test_json_writes_a_text_function_as_its_def_statement():
+    params = Parameters()
+    params.interpreter("k = 3\nif k > 0:\n    def scaled(v):\n        return k*v\nk")
+    document = json.loads(params.dumps())
+    assert document["functions"] == {"scaled": "def scaled(v):\n    return k*v"}
+    assert document["symbols"] == {"k": 3} and document["version"] == 2
+
+
+@pytest.mark.parametrize("how", sorted(save_and_load))
+def test_text_function_held_under_another_name_survives_saving(how):
+    params = params_with_text_function()
+    params.interpreter.symtable["twice"] = params.interpreter.symtable["dbl"]
+    del params.interpreter.symtable["dbl"]
+    params["b"].expr = "twice(a)"
+    restored = save_and_load[how](params)
+    assert restored["b"].value == 4.0 and "dbl" not in restored.interpreter.symtable
+
+
+@pytest.mark.parametrize("how", sorted(save_and_load))
+def test_text_functions_differing_only_in_defaults_keep_their_own(how):
+    params = Parameters()
+    params.add("a", 1.0)
+    params.interpreter("def f(v, k=2):\n    return k*v")
+    params.interpreter.symtable["f2"] = params.interpreter.symtable["f"]
+    params.interpreter("def f(v, k=3):\n    return k*v")
+    params.add("b", expr="f(a) + 10*f2(a)")
+    assert save_and_load[how](params)["b"].value == 23.0
+
+
+@pytest.mark.parametrize("how", sorted(save_and_load))
+def test_text_function_of_a_copy_survives_saving(how):
+    clone = params_with_text_function().copy()
+    clone.interpreter("def half(v):\n    return v/2")
+    clone.add("c", expr="half(a)")
+    assert save_and_load[how](clone).valuesdict() == {"a": 2.0, "b": 4.0, "c": 1.0}
+
+
+@pytest.mark.parametrize("how", sorted(save_and_load))
+def test_plain_interpreter_given_to_a_set_keeps_def_texts_from_then_on(how):
+    interp = Interpreter()
+    params = Parameters(interpreter=interp)
+    params.add("a", 2.0)
+    interp("def dbl(v):\n    return 2*v")
+    params.add("b", expr="dbl(a)")
+    assert save_and_load[how](params)["b"].value == 4.0
+
+
+@pytest.mark.parametrize("how", sorted(save_and_load))
+def test_text_function_whose_text_was_not_seen_is_an_error_naming_it(how):
+    interp = Interpreter()
+    interp("def unseen(v):\n    return 7*v + 0.125  # text run nowhere else")
+    params = Parameters(usersyms={"unseen": interp.symtable["unseen"]})
+    params.add("a", 2.0)
+    with pytest.raises(ParameterError, match=r"symbol 'unseen'.*did not keep it; run its def "
+                                             r"again through this set"):
+        save_and_load[how](params)
+
+
+@pytest.mark.parametrize("how", sorted(save_and_load))
+def test_closure_from_interpreter_text_is_an_error_naming_it(how):
+    params = Parameters()
+    params.interpreter("def make(k):\n    def times(v):\n        return k*v\n"
+                       "    return times\ntriple = make(3)")
+    with pytest.raises(ParameterError, match=r"symbol 'triple'.*closure"):
+        save_and_load[how](params)
+
+
+@pytest.mark.parametrize("how", sorted(save_and_load))
+def test_lambda_in_the_symtable_is_an_error_naming_it(how):
+    params = Parameters(usersyms={"fn": lambda v: v})
+    params.add("a", 1.0)
+    with pytest.raises(ParameterError, match=r"symbol 'fn' of their interpreter \(a lambda\)"):
+        save_and_load[how](params)
+
+
+def test_dumps_refuses_a_python_function_naming_it_and_leave_out_skips_it():
+    params = Parameters(usersyms={"npabs": np.abs, "k": 2.0})
+    params.add("a", -1.5)
+    params.add("b", expr="k*npabs(a)")
+    with pytest.raises(ParameterError, match=r"symbol 'npabs'.*leave_out=\['npabs'\]"):
+        params.dumps()
+    text = params.dumps(leave_out=["npabs"])
+    assert "npabs" not in json.loads(text)["symbols"]
+    restored = Parameters(usersyms={"npabs": np.abs}).loads(text)
+    assert restored["b"].value == 3.0
 
 
 def test_pickle_of_a_single_parameter():
@@ -1011,6 +1121,15 @@ def test_loads_on_an_instance_replaces_its_content_as_lmfit():
     '{"format": "lmfit-host parameters", "version": 1, "params": [{"name": "a", "expr": "(("}]}',
     '{"format": "lmfit-host parameters", "version": 1, "params": '
     '[{"name": "a", "expr": "b"}, {"name": "b", "expr": "a"}]}',
+    '{"format": "lmfit-host parameters", "version": 2, "params": [], "functions": []}',
+    '{"format": "lmfit-host parameters", "version": 2, "params": [], '
+    '"functions": {"f": "x = 1"}}',
+    '{"format": "lmfit-host parameters", "version": 2, "params": [], '
+    '"functions": {"f": "def f(v):\\n    return v.__class__"}}',
+    '{"format": "lmfit-host parameters", "version": 2, "params": [{"name": "f"}], '
+    '"functions": {"f": "def f(v):\\n    return v"}}',
+    '{"format": "lmfit-host parameters", "version": 2, "params": [], '
+    '"functions": {"__builtins__": "def f(v):\\n    return v"}}',
 ])
 def test_loads_of_a_bad_document_leaves_the_set_unchanged(text):
     params = make_params()
