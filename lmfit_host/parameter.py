@@ -1459,9 +1459,11 @@ class Parameters(Dict[str, Parameter]):
         return self
 
     def _take_user_symbols(self, other: "Parameters", overwrite: bool) -> None:
+        adopt = self._interp.adopt_function
         for key in other._user_symbol_names():
             if overwrite or key not in self._symtable:
-                self._symtable[key] = other._symtable[key]
+                # a function defined in text must read this set's names, not the other's
+                self._symtable[key] = adopt(other._symtable[key])
         self._stale = True
 
     def _user_symbol_names(self) -> List[str]:
@@ -1583,10 +1585,14 @@ class Parameters(Dict[str, Parameter]):
             if key in new._symtable and not overwrite_symbols:
                 continue
             value = self._symtable[key]
-            try:
-                value = _copy.deepcopy(value, memo)
-            except Exception:
-                pass  # functions and the like are shared, as lmfit does
+            if type(value) is FunctionType:
+                # shared, as lmfit does; one defined in text is re-made to read the copy's names
+                value = new._interp.adopt_function(value)
+            else:
+                try:
+                    value = _copy.deepcopy(value, memo)
+                except Exception:
+                    pass  # objects that cannot be copied are shared
             new._symtable[key] = value
         # Names, bounds and expressions were checked when they entered this set
         # and the namespace was checked by the caller: clone without re-checking

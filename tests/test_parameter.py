@@ -935,6 +935,26 @@ def test_copy_is_independent_of_the_original():
         assert params["b"].value == 7.0 and params["a"].correl == {"b": 0.5}
 
 
+copies = {
+    "copy": lambda p: p.copy(),
+    "deepcopy": copy.deepcopy,
+    "with_interpreter": lambda p: p.with_interpreter(Interpreter()),
+    "plus": lambda p: Parameters() + p,
+}
+
+
+@pytest.mark.parametrize("how", sorted(copies))
+def test_text_function_in_a_copy_reads_the_copys_values(how):
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("k", 2.0)
+    params.interpreter("def scaled(v):\n    return k*v")
+    params.add("b", expr="scaled(a)")
+    clone = copies[how](params)
+    clone["k"].value = 10.0
+    assert clone["b"].value == 10.0 and params["b"].value == 2.0
+
+
 def test_copy_of_a_single_parameter_is_free_and_keeps_the_value():
     params = make_params()
     clone = copy.deepcopy(params["b"])
