@@ -1793,7 +1793,8 @@ class Parameters(Dict[str, Parameter]):
             raise ParameterError(
                 f"cannot write these Parameters as JSON: symbol {key!r} of their interpreter "
                 f"({_describe_object(value)}) cannot be saved: {advice}")
-        document: Dict[str, Any] = {"format": _FORMAT_NAME, "version": _FORMAT_VERSION if functions else 1,
+        version = _FORMAT_VERSION if functions else 1   # older readers take what they can
+        document: Dict[str, Any] = {"format": _FORMAT_NAME, "version": version,
                                     "params": records, "symbols": symbols}
         if functions:
             document["functions"] = functions
