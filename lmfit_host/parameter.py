@@ -311,9 +311,14 @@ class _TextKeepingInterpreter(Interpreter):
 
     def copy(self) -> "_TextKeepingInterpreter":
         """A copy as :meth:`Interpreter.copy` makes, that keeps noting def statements."""
-        new = super().copy()
-        new.__class__ = type(self)
-        return new  # type: ignore[return-value]
+        made = super().copy()
+        # a fresh instance given the attributes one by one, not a __class__ change:
+        # the block of a fit reads an attribute of it at every step, and CPython
+        # reads attributes of an object whose class was changed more slowly
+        new = type(self).__new__(type(self))
+        for key, value in vars(made).items():
+            setattr(new, key, value)
+        return new
 
 
 def _install_functions(interp: Interpreter, functions: Mapping[str, str], what: str) -> None:
