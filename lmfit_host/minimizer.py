@@ -109,12 +109,29 @@ class MinimizerResult:
     """
 
     var_names: List[str]
+    init_values: Dict[str, float]
     covar: Optional[np.ndarray]
     errorbars: bool
+    errorbars_reason: str
     nfev: int
     success: bool
+    aborted: bool
     message: str
+    nvarys: int
+    ndata: int
+    nfree: int
+    residual: np.ndarray
     chisqr: float
+    redchi: float
+    aic: float
+    bic: float
+    engine: str
+    engine_distribution: Optional[str]
+    engine_version: Optional[str]
+    elapsed: float
+    scale_covar: bool
+    nan_policy: str
+    best_values: Dict[str, float]
 
     def __init__(self, **attributes: Any) -> None:
         self.__dict__.update(attributes)
@@ -460,6 +477,7 @@ class _Fit:
             try:
                 for e in affected:
                     param = work[e]
+                    assert param._compiled is not None  # an expression parameter
                     value = interpreter.evaluate(param._compiled)
                     lower, upper = param.bounds
                     symtable[e] = min(max(value, lower), upper)
@@ -706,11 +724,13 @@ def minimize(fcn: ResidualFunction, params: Parameters,
         if method is not None or engine != "leastsq":
             raise TypeError(f"minimize() got the engine name {args!r} where args go, and an "
                             f"engine or method keyword too; pass the engine once, by keyword")
-        args, engine = None, args
+        engine, fcn_args = args, None
+    else:
+        fcn_args = args
     fit_kws = engine_options.pop("fit_kws", None)
     if fit_kws:
         engine_options.update(fit_kws)
-    minimizer = Minimizer(fcn, params, fcn_args=args, fcn_kws=kws, iter_cb=iter_cb,
+    minimizer = Minimizer(fcn, params, fcn_args=fcn_args, fcn_kws=kws, iter_cb=iter_cb,
                           scale_covar=scale_covar, nan_policy=nan_policy, max_nfev=max_nfev,
                           calc_covar=calc_covar)
     minimizer._single_use = True

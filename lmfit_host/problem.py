@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
+from numpy.typing import ArrayLike
+
 import numpy as np
 
 from .errors import FitAborted, FitError
@@ -47,7 +49,7 @@ class BoundsTransform:
     2.5
     """
 
-    def __init__(self, lower: Sequence[float], upper: Sequence[float]) -> None:
+    def __init__(self, lower: ArrayLike, upper: ArrayLike) -> None:
         self.lower = np.array(lower, dtype=float)
         self.upper = np.array(upper, dtype=float)
         low_finite = np.isfinite(self.lower)
@@ -74,9 +76,9 @@ class BoundsTransform:
         self._upper_index = np.flatnonzero(self.upper_only)
         self._upper_bound = self.upper[self._upper_index]
 
-    def to_internal(self, x: Sequence[float]) -> np.ndarray:
+    def to_internal(self, values: ArrayLike) -> np.ndarray:
         """Map user values (inside their bounds) to internal, unbounded values."""
-        x = np.array(x, dtype=float)
+        x = np.array(values, dtype=float)
         if self.is_identity:
             return x
         u = x.copy()
@@ -97,9 +99,9 @@ class BoundsTransform:
             u[m] = np.sqrt(distance * (distance + 2.0))
         return u
 
-    def to_external(self, u: Sequence[float]) -> np.ndarray:
+    def to_external(self, internal: ArrayLike) -> np.ndarray:
         """Map internal values to user values, always inside the bounds."""
-        u = np.asarray(u, dtype=float)
+        u = np.asarray(internal, dtype=float)
         x = u.copy()
         if self.is_identity:
             return x
@@ -120,9 +122,9 @@ class BoundsTransform:
             x[index] = self._upper_bound - square / (np.sqrt(square + 1.0) + 1.0)
         return x
 
-    def derivative(self, u: Sequence[float]) -> np.ndarray:
-        """dx/du for each parameter at internal point ``u`` (chain rule for Jacobians)."""
-        u = np.asarray(u, dtype=float)
+    def derivative(self, internal: ArrayLike) -> np.ndarray:
+        """dx/du for each parameter at internal point ``internal`` (chain rule for Jacobians)."""
+        u = np.asarray(internal, dtype=float)
         d = np.ones(u.shape)
         index = self._both_index
         if index.size:
@@ -201,8 +203,8 @@ class FitProblem:
     callback asks to stop or the budget is spent; engines let it propagate.
     """
 
-    def __init__(self, names: Sequence[str], x0: Sequence[float],
-                 lower: Sequence[float], upper: Sequence[float],
+    def __init__(self, names: Sequence[str], x0: ArrayLike,
+                 lower: ArrayLike, upper: ArrayLike,
                  residual: Callable[[np.ndarray], np.ndarray], ndata: int, *,
                  jacobian: Optional[Callable[[np.ndarray], np.ndarray]] = None,
                  max_nfev: Optional[int] = None,

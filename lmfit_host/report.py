@@ -47,7 +47,7 @@ def _relative(param: Parameter) -> str:
 def _parameter_rows(params: Parameters, init_values: Mapping[str, float],
                     sort: bool) -> List[Tuple[str, ...]]:
     names = sorted(params) if sort else list(params)
-    rows = []
+    rows: List[Tuple[str, ...]] = []
     for name in names:
         param = params[name]
         if param.expr:
