@@ -48,7 +48,7 @@ import warnings
 from dataclasses import dataclass, replace
 from types import CodeType, FunctionType, MappingProxyType, TracebackType
 from typing import (Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping,
-                    Optional, Sequence, Set, Tuple, Type)
+                    Optional, Sequence, Set, Tuple, Type, Union)
 
 import numpy as np
 
@@ -572,7 +572,7 @@ class _Compiled:
     """What compiling one text produces; shared by every interpreter through the cache."""
 
     tree: ast.AST                 # the transformed tree (Expression or Module)
-    code: Optional[CodeType]      # eval code (expressions) or exec code of all but the last
+    code: CodeType                # eval code (expressions) or exec code of all but the last
     last: Optional[CodeType]      # eval code of a final expression statement (exec mode)
     names: FrozenSet[str]         # free names (expressions only)
     checked: Optional[ast.AST] = None  # the checked tree before the transform (expressions)
@@ -597,7 +597,7 @@ def _parse(source: str, mode: str) -> ast.AST:
         raise _CompileProblem(ExpressionSyntaxError, "invalid text: %s" % exc) from None
 
 
-def _compile_tree(tree: ast.AST, filename: str, mode: str) -> CodeType:
+def _compile_tree(tree: Union[ast.Expression, ast.Module], filename: str, mode: str) -> CodeType:
     """compile() a transformed tree; compiler errors become syntax problems."""
     ast.fix_missing_locations(tree)
     try:
