@@ -34,7 +34,7 @@ import csv
 import math
 import os
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -362,7 +362,7 @@ def read_data(path: Union[str, "os.PathLike[str]"], x: ColumnSpec = None, y: Col
     chosen = [(x_index, "x"), (y_index, "y")]
     if sigma_index is not None:
         chosen.append((sigma_index, "sigma"))
-    seen = {}
+    seen: Dict[int, str] = {}
     for index, role in chosen:
         if index in seen:
             raise DataFileError(f"{table.path}: column {table.label(index)} is chosen for both "
@@ -395,6 +395,7 @@ def read_data(path: Union[str, "os.PathLike[str]"], x: ColumnSpec = None, y: Col
 
     if "sigma" in columns:
         sigma_values = columns["sigma"]
+        assert sigma_index is not None  # a "sigma" column is read only when one was chosen
         not_positive = np.isfinite(sigma_values) & (sigma_values <= 0)
         if not_positive.any():
             row = int(np.argmax(not_positive))
