@@ -32,7 +32,7 @@ import warnings
 import weakref
 from types import CodeType, FunctionType
 from typing import (IO, Any, Callable, Dict, Iterable, List, Mapping,
-                    Optional, Sequence, Tuple, Union, overload)
+                    Optional, Sequence, Tuple, Union, cast, overload)
 
 import numpy as np
 
@@ -411,12 +411,13 @@ class Parameter:
     """
 
     @overload
-    def __init__(self, value: Any = None, vary: bool = True, min: Any = None,
+    def __init__(self, value: Any = None, vary: Optional[bool] = True, min: Any = None,
                  max: Any = None, name: Optional[str] = None, expr: Optional[str] = None,
                  *, brute_step: Optional[float] = None, user_data: Any = None) -> None: ...
 
     @overload
-    def __init__(self, name: str, value: Any = None, vary: bool = True, min: Any = None,
+    def __init__(self, name: str, value: Any = None, vary: Optional[bool] = True,
+                 min: Any = None,
                  max: Any = None, expr: Optional[str] = None,
                  brute_step: Optional[float] = None, user_data: Any = None) -> None: ...
 
@@ -505,7 +506,8 @@ class Parameter:
             owner._refresh()
             if owner._failures is not None:
                 owner._raise_failure_of(self._name)  # type: ignore[arg-type]
-        return owner._symtable[self._name]
+        # an owned parameter always has a name; no assert or cast here: this read is per step
+        return owner._symtable[self._name]  # type: ignore[index]
 
     @value.setter
     def value(self, value: Any) -> None:
@@ -633,6 +635,7 @@ class Parameter:
         owner = self._owner
         if owner is None:
             return self._val
+        assert self._name is not None  # an owned parameter always has a name
         return owner._symtable.get(self._name)
 
     def _store(self, number: Optional[float]) -> None:
@@ -640,6 +643,7 @@ class Parameter:
         if owner is None:
             self._val = number
         else:
+            assert self._name is not None  # an owned parameter always has a name
             owner._symtable[self._name] = number
             owner._stale = True
 
@@ -1030,6 +1034,7 @@ class Parameters(Dict[str, Parameter]):
         late_clamps: List[Callable[[], None]] = []
         for name in order:
             par = dict.__getitem__(self, name)
+            assert par._compiled is not None  # ``order`` holds only constrained parameters
             pending.append((name, par._compiled))
             if par._min > -_INF or par._max < _INF:
                 clamp = _make_clamp(symtable, name, par._min, par._max)
@@ -1315,6 +1320,7 @@ class Parameters(Dict[str, Parameter]):
                 deps.pop(name, None)
                 sources.pop(name, None)
             else:
+                assert par._expr is not None  # ``compiled`` was compiled from it
                 deps[name] = compiled.names
                 sources[name] = par._expr
         cycle = _find_cycle(deps, [name for name, _, _ in prepared])
@@ -1699,11 +1705,11 @@ class Parameters(Dict[str, Parameter]):
             if key not in self._symtable:
                 self._symtable[key] = value
         _install_functions(self._interp, state.get("functions", {}), "unpickling Parameters")
-        pairs = []
+        pairs: List[Tuple[str, Parameter]] = []
         for par_state in state["params"]:
             par = Parameter.__new__(Parameter)
             par.__setstate__(par_state)
-            pairs.append((par.name, par))
+            pairs.append((cast(str, par.name), par))  # a pickled set's parameters have names
         self._add_parameters(pairs)
 
     def __add__(self, other: "Parameters") -> "Parameters":
