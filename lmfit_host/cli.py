@@ -380,11 +380,12 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     err.flush()
 
     show = args.progress == "always" or (args.progress == "auto" and err.isatty())
+    independent: Dict[str, Any] = {xname: data.x}
     with Progress(err, show) as progress:
         result = model.fit(data.y, params, weights=data.weights, engine=args.engine,
                            fit_kws=options, max_nfev=args.max_nfev, iter_cb=progress,
                            nan_policy="propagate" if args.nan_policy == "propagate" else "raise",
-                           scale_covar=not args.absolute_sigma, **{xname: data.x})
+                           scale_covar=not args.absolute_sigma, **independent)
     # a Ctrl-C after the engine finished changes nothing: the result is complete
     interrupted = bool(result.aborted) and (progress.interrupted
                                             or "Ctrl-C" in str(result.message))

@@ -26,7 +26,8 @@ import ast
 import inspect
 import math
 import operator
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple,
+                    cast)
 
 import numpy as np
 
@@ -1096,7 +1097,7 @@ class ModelResult:
         if params is not None:
             self.params = params.copy()
         if engine is not None or method is not None:
-            self._engine_name = method if method is not None else engine
+            self._engine_name = method if method is not None else cast(str, engine)
         if fit_kws:
             self.fit_kws.update(fit_kws)
         self.init_params = self.params.copy()
@@ -1285,9 +1286,10 @@ class ModelResult:
                         label="data", **data_style)
         else:
             ax.plot(xs, data, datafmt, label="data", **data_style)
-        best = np.asarray(self.eval(**{name: fine}), dtype=float)
+        at_fine: Dict[str, Any] = {name: fine}
+        best = np.asarray(self.eval(**at_fine), dtype=float)
         if show_band and self.errorbars:
-            band = self.eval_uncertainty(**{name: fine})
+            band = self.eval_uncertainty(**at_fine)
             ax.fill_between(fine, best - band, best + band, color="tab:orange", alpha=0.3, lw=0,
                             label="1-sigma band")
         if show_init:
