@@ -717,6 +717,11 @@ def minimize(fcn: ResidualFunction, params: Parameters,
     The third positional argument is ``args``, as in lmfit 0.2; a string
     there is taken as the engine's name, as lmfit 1.x's positional ``method``.
 
+    As in lmfit 0.2, ``fcn`` receives ``params`` itself, holding the values
+    being tried (they are restored if the fit fails). Fits running at the
+    same time in several threads therefore each need their own Parameters
+    (``params.copy()``); ``Minimizer`` always fits a private copy.
+
     >>> result = minimize(residual, params, args=(x, data))              # doctest: +SKIP
     >>> result = minimize(residual, params, args=(x, data), method='lbfgsb')  # doctest: +SKIP
     """
