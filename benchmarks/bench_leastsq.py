@@ -94,6 +94,40 @@ def _params_lmfit(spec: Dict[str, Dict[str, Any]]) -> Any:
     return params
 
 
+def _one_fit(name: str, title: str, target: float, residual: Callable[..., Any],
+             raw_residual: Callable[..., Any], x0: np.ndarray, args: tuple,
+             spec: Dict[str, Dict[str, Any]]) -> Scenario:
+    """A scenario of one fit: raw scipy, ours and lmfit, each from the spec's start values."""
+    maxfev = budget(x0.size)
+    starts = {key: kw["value"] for key, kw in spec.items() if "value" in kw}
+    ours_params = _params_ours(spec)
+    other_params = _params_lmfit(spec) if lmfit else None
+
+    def raw() -> Any:
+        return leastsq(raw_residual, x0, args=args, full_output=1, maxfev=maxfev,
+                       **TOLERANCES)
+
+    def ours(polish: bool = True) -> Any:
+        for key, value in starts.items():
+            ours_params[key].value = value
+        return lmfit_host.minimize(residual, ours_params, args=args, maxfev=maxfev,
+                                   polish=polish, **TOLERANCES)
+
+    def other() -> Any:
+        for key, value in starts.items():
+            other_params[key].value = value
+        return lmfit.minimize(residual, other_params, args=args, method="leastsq",
+                              max_nfev=maxfev, **TOLERANCES)
+
+    def check() -> str:
+        out = raw()
+        result = ours()
+        return (f"nfev raw {out[2]['nfev']} ours {result.nfev} ({result.polish_status}); "
+                f"chisqr raw {np.sum(out[2]['fvec'] ** 2):.10g} ours {result.chisqr:.10g}")
+
+    return Scenario(name, title, target, raw, ours, other if lmfit else None, check)
+
+
 # -- S1: the seed's damped sine ------------------------------------------------------------
 
 def damped_sine() -> Scenario:
@@ -117,35 +151,8 @@ def damped_sine() -> Scenario:
         amp, period, shift, decay = b
         return amp * np.sin(shift + x / period) * np.exp(-x * x * decay * decay) - data
 
-    x0 = np.array(list(start.values()))
-    maxfev = budget(x0.size)
-    ours_params = _params_ours(spec)
-    other_params = _params_lmfit(spec) if lmfit else None
-
-    def raw() -> Any:
-        return leastsq(raw_residual, x0, args=(x, data), full_output=1, maxfev=maxfev,
-                       **TOLERANCES)
-
-    def ours(polish: bool = True) -> Any:
-        for name, value in start.items():
-            ours_params[name].value = value
-        return lmfit_host.minimize(residual, ours_params, args=(x, data), maxfev=maxfev,
-                                   polish=polish, **TOLERANCES)
-
-    def other() -> Any:
-        for name, value in start.items():
-            other_params[name].value = value
-        return lmfit.minimize(residual, other_params, args=(x, data), method="leastsq",
-                              max_nfev=maxfev, **TOLERANCES)
-
-    def check() -> str:
-        out = raw()
-        result = ours()
-        return (f"nfev raw {out[2]['nfev']} ours {result.nfev} ({result.polish_status}); "
-                f"chisqr raw {np.sum(out[2]['fvec'] ** 2):.10g} ours {result.chisqr:.10g}")
-
-    return Scenario("S1", "damped sine, 4 params, 1001 points", 1.25, raw, ours,
-                    other if lmfit else None, check)
+    return _one_fit("S1", "damped sine, 4 params, 1001 points", 1.25, residual, raw_residual,
+                    np.array(list(start.values())), (x, data), spec)
 
 
 # -- S2: ten Gaussians, one shared width, bounded amplitudes ---------------------------------
@@ -187,35 +194,8 @@ def ten_gaussians() -> Scenario:
         return model - data
 
     x0 = np.concatenate([start_amps, start_cens, [start_sigma]])
-    maxfev = budget(x0.size)
-    ours_params = _params_ours(spec)
-    other_params = _params_lmfit(spec) if lmfit else None
-    starts = {name: kw["value"] for name, kw in spec.items() if "value" in kw}
-
-    def raw() -> Any:
-        return leastsq(raw_residual, x0, args=(x, data), full_output=1, maxfev=maxfev,
-                       **TOLERANCES)
-
-    def ours(polish: bool = True) -> Any:
-        for name, value in starts.items():
-            ours_params[name].value = value
-        return lmfit_host.minimize(residual, ours_params, args=(x, data), maxfev=maxfev,
-                                   polish=polish, **TOLERANCES)
-
-    def other() -> Any:
-        for name, value in starts.items():
-            other_params[name].value = value
-        return lmfit.minimize(residual, other_params, args=(x, data), method="leastsq",
-                              max_nfev=maxfev, **TOLERANCES)
-
-    def check() -> str:
-        out = raw()
-        result = ours()
-        return (f"nfev raw {out[2]['nfev']} ours {result.nfev} ({result.polish_status}); "
-                f"chisqr raw {np.sum(out[2]['fvec'] ** 2):.10g} ours {result.chisqr:.10g}")
-
-    return Scenario("S2", "10 Gaussians, tied widths, bounded amplitudes, 2000 points", 1.3,
-                    raw, ours, other if lmfit else None, check)
+    return _one_fit("S2", "10 Gaussians, tied widths, bounded amplitudes, 2000 points", 1.3,
+                    residual, raw_residual, x0, (x, data), spec)
 
 
 # -- S3: a cheap linear residual with 20 free and 20 expression parameters --------------------
@@ -246,36 +226,8 @@ def linear_with_expressions() -> Scenario:
                      data: np.ndarray) -> np.ndarray:
         return basis_a @ a + basis_b @ (0.5 * a + 0.1) - data
 
-    x0 = np.zeros(nfree)
-    maxfev = budget(x0.size)
-    args = (basis_a, basis_b, data)
-    ours_params = _params_ours(spec)
-    other_params = _params_lmfit(spec) if lmfit else None
-
-    def raw() -> Any:
-        return leastsq(raw_residual, x0, args=args, full_output=1, maxfev=maxfev,
-                       **TOLERANCES)
-
-    def ours(polish: bool = True) -> Any:
-        for name in a_names:
-            ours_params[name].value = 0.0
-        return lmfit_host.minimize(residual, ours_params, args=args, maxfev=maxfev,
-                                   polish=polish, **TOLERANCES)
-
-    def other() -> Any:
-        for name in a_names:
-            other_params[name].value = 0.0
-        return lmfit.minimize(residual, other_params, args=args, method="leastsq",
-                              max_nfev=maxfev, **TOLERANCES)
-
-    def check() -> str:
-        out = raw()
-        result = ours()
-        return (f"nfev raw {out[2]['nfev']} ours {result.nfev} ({result.polish_status}); "
-                f"chisqr raw {np.sum(out[2]['fvec'] ** 2):.10g} ours {result.chisqr:.10g}")
-
-    return Scenario("S3", "linear residual, 20 free + 20 expression params", 3.0, raw, ours,
-                    other if lmfit else None, check)
+    return _one_fit("S3", "linear residual, 20 free + 20 expression params", 3.0, residual,
+                    raw_residual, np.zeros(nfree), (basis_a, basis_b, data), spec)
 
 
 # -- S4: many small fits in a loop ------------------------------------------------------------
