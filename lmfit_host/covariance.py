@@ -116,33 +116,45 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
                                 "chi-square leaves no uncertainty; pass scale_covar=False with "
                                 "residuals divided by their uncertainties")
     jac = np.asarray(jacobian, dtype=float)
-    if not math.isfinite(float(jac.sum())) and not np.all(np.isfinite(jac)):
-        bad = [names[j] for j in range(nvarys) if not np.all(np.isfinite(jac[:, j]))]
-        return Covariance(None, "the Jacobian is not finite with respect to " + ", ".join(bad))
     # One pass over J forms the small normal matrix; column scaling (to unit
-    # length) then happens on it, and makes the rank test unit-free.
+    # length) then happens on it, and makes the rank test unit-free. A NaN or
+    # infinity in J shows in the normal matrix, so only that is checked.
     normal = jac.T.dot(jac)
-    norms = np.sqrt(np.diag(normal))
-    dead = [names[j] for j in range(nvarys) if norms[j] == 0.0]
-    if dead:
-        return Covariance(None, "the residual does not change with " + ", ".join(dead) +
-                                ": fix these parameters or check the model")
-    normal = normal / np.outer(norms, norms)
+    diagonal = normal.diagonal()
+    if not (diagonal.min() > 0.0 and math.isfinite(float(normal.sum()))):
+        bad = [names[j] for j in range(nvarys) if not np.all(np.isfinite(jac[:, j]))]
+        if bad:
+            return Covariance(None, "the Jacobian is not finite with respect to " +
+                                    ", ".join(bad))
+        dead = [names[j] for j in range(nvarys) if not np.any(jac[:, j])]
+        if dead:
+            return Covariance(None, "the residual does not change with " + ", ".join(dead) +
+                                    ": fix these parameters or check the model")
+        # finite entries whose squares overflow or underflow: scale the columns first
+        column_scale = 1.0 / np.abs(jac).max(axis=0)
+        jac = jac * column_scale
+        normal = jac.T.dot(jac)
+        diagonal = normal.diagonal()
+    else:
+        column_scale = None
+    unit = 1.0 / np.sqrt(diagonal)  # scales the columns of jac to unit length
+    scaled = normal * (unit[:, None] * unit)
     # Well-conditioned problems (most) invert the scaled normal matrix by
     # Cholesky. Forming it squares the condition number of J, harmless while
     # that stays below 1e5 (relative error about 1e-6, far below the digits
-    # a standard error has); LAPACK's estimate of the condition decides.
-    # Otherwise the SVD of the scaled J itself. LAPACK is called directly:
-    # numpy's wrappers cost more in checks than the work on a small matrix.
-    factor, info = lapack.dpotrf(normal)
-    rcond = lapack.dpocon(factor, float(np.abs(normal).sum(axis=0).max()))[0] \
+    # a standard error has); LAPACK's estimate of the condition decides (the
+    # scaled matrix has a unit diagonal, so its 1-norm is at most nvarys).
+    # LAPACK is called directly: numpy's wrappers cost more in checks than the
+    # work on a small matrix.
+    factor, info = lapack.dpotrf(scaled)
+    rcond = lapack.dpocon(factor, float(np.abs(scaled).sum(axis=0).max()))[0] \
         if info == 0 else 0.0
     if rcond > 1e-10:
-        upper, _ = lapack.dpotri(factor)  # the upper triangle; zeros below
+        upper, _ = lapack.dpotri(factor, overwrite_c=1)  # the upper triangle; zeros below
         inv_scaled = upper + upper.T
         inv_scaled.flat[::nvarys + 1] *= 0.5
     else:
-        _, singular, vt = np.linalg.svd(jac / norms, full_matrices=False)
+        _, singular, vt = np.linalg.svd(jac * unit, full_matrices=False)
         # Jacobians are usually differenced, good to ~1e-8 relative: a singular
         # value below ~1e-7 of the largest is noise, the direction undetermined
         tolerance = singular[0] * SINGULAR_TOLERANCE
@@ -152,16 +164,19 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
             return Covariance(None, "the Jacobian is singular: the parameters " +
                                     ", ".join(involved) + " cannot be told apart by the data")
         inv_scaled = (vt.T / singular**2).dot(vt)
-    matrix = inv_scaled / np.outer(norms, norms)
+    if column_scale is not None:
+        unit *= column_scale  # for the columns as given
+    scale = unit[:, None] * unit
     if scale_covar:
-        matrix = matrix * stats.redchi
-    return Covariance(matrix)
+        scale *= stats.redchi
+    inv_scaled *= scale
+    return Covariance(inv_scaled)
 
 
 def propagate(gradients: np.ndarray, covariance: np.ndarray) -> np.ndarray:
     """Standard errors of derived quantities: ``sqrt(g^T C g)`` per row ``g`` of ``gradients``."""
     g = np.atleast_2d(np.asarray(gradients, dtype=float))
-    variances = np.einsum("ij,jk,ik->i", g, covariance, g)
+    variances = (g.dot(covariance) * g).sum(axis=1)
     return np.sqrt(np.abs(variances))
 
 

@@ -23,6 +23,7 @@ a fit that fails on bad input leaves them exactly as they were.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -54,7 +55,8 @@ class _Snapshot:
 
     def __init__(self, params: Parameters) -> None:
         self.source = params
-        self.states = [param.__getstate__() for param in params.values()]
+        params._refresh_if_possible()
+        self.states = [param._state() for param in params.values()]
         self.values = {state["name"]: state["value"] for state in self.states}
 
     def materialize(self) -> Parameters:
@@ -225,21 +227,35 @@ class _Fit:
             self.work = source.with_interpreter(minimizer.asteval.copy())
         work = self.work
         work.check_ready_for_fit()  # also evaluates every constraint once
-        names = [name for name, p in work.items() if p.vary and not p.expr]
+        # one pass over the set (values are current: the check above refreshed them)
+        names: List[str] = []
+        expr_names: List[str] = []
+        start: List[float] = []
+        low: List[float] = []
+        high: List[float] = []
+        symtable = work._symtable
+        for name, param in dict.items(work):
+            if param._expr is not None:
+                expr_names.append(name)
+            elif param._vary:
+                names.append(name)
+                start.append(symtable[name])
+                low.append(param._min)
+                high.append(param._max)
         if not names:
             raise ParameterError("no parameter is varied: set vary=True on at least one "
                                  "parameter without an expression")
         self.names = names
-        self.expr_names = [name for name, p in work.items() if p.expr]
-        x0 = np.array([work[name].value for name in names], dtype=float)
-        bounds = np.array([work[name].bounds for name in names], dtype=float).reshape(-1, 2)
-        lower, upper = bounds[:, 0].copy(), bounds[:, 1].copy()
+        self.expr_names = expr_names
+        x0 = np.array(start, dtype=float)
+        lower = np.array(low)
+        upper = np.array(high)
         self.init_values = dict(zip(names, x0.tolist()))
 
         fcn = minimizer.userfcn
         args = minimizer.userargs
         kws = minimizer.userkws
-        fcn_name = getattr(fcn, "__name__", repr(fcn))
+        fcn_name = getattr(fcn, "__name__", None) or repr(fcn)
         set_values = work._set_values_fast
         self.set_values = set_values
 
@@ -268,7 +284,9 @@ class _Fit:
             if ndata == 0:
                 raise FitError(f"the residual function {fcn_name} returned no finite value at "
                                f"the start values")
-        elif minimizer.nan_policy == "raise" and not np.isfinite(start_residual).all():
+        elif minimizer.nan_policy == "raise" and not math.isfinite(
+                float(start_residual.dot(start_residual))) \
+                and not np.isfinite(start_residual).all():
             bad = int((~np.isfinite(start_residual)).sum())
             raise FitError(f"the residual function {fcn_name} returns {bad} NaN or infinite "
                            f"value(s) at the start values, before any fitting; check the data "
@@ -393,14 +411,18 @@ class _Fit:
         stderr: Dict[str, float] = {}
         correl: Dict[str, Dict[str, float]] = {}
         if covar is not None:
-            errors = np.sqrt(np.abs(np.diag(covar)))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                corr = covar / np.outer(errors, errors)
+            errors = np.sqrt(np.abs(covar.diagonal()))
+            if errors.min() > 0.0:
+                corr = covar / errors[:, None] / errors
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    corr = covar / errors[:, None] / errors
             rows = corr.tolist()
             for i, (name, error) in enumerate(zip(names, errors.tolist())):
                 stderr[name] = error
-                row = rows[i]
-                correl[name] = {other: row[j] for j, other in enumerate(names) if j != i}
+                row = dict(zip(names, rows[i]))
+                del row[name]
+                correl[name] = row
             if self.expr_names:
                 stderr.update(self._expression_errors(x, covar))
 
@@ -439,54 +461,35 @@ class _Fit:
     def _expression_errors(self, x: np.ndarray, covar: np.ndarray) -> Dict[str, float]:
         """Standard errors of expression parameters: gradients by forward differences.
 
-        Each varied parameter is stepped once, and only the expressions that
-        read it (directly or through other expressions) are evaluated again,
-        in dependency order; forward differences are accurate to about 1e-8
-        relative, far below what a standard error needs.
+        Each varied parameter is stepped once and the compiled constraint
+        block recomputes every expression (in dependency order, with their
+        bounds); an expression that does not read the parameter comes out
+        the same, bit for bit, and its derivative is exactly 0. Forward
+        differences are accurate to about 1e-8 relative, far below what a
+        standard error needs.
         """
         work, names, expr_names = self.work, self.names, self.expr_names
-        reads = work._expression_names()
-        closure: Dict[str, set] = {}
-
-        def depends_on(name: str) -> set:
-            if name not in closure:
-                closure[name] = set()  # cycles were refused when the expressions were set
-                found = set()
-                for used in reads.get(name, ()):
-                    found.add(used)
-                    if used in reads:
-                        found |= depends_on(used)
-                closure[name] = found
-            return closure[name]
-
-        # dependency order: an expression after every expression it reads
-        order = sorted(expr_names, key=lambda name: len(depends_on(name) & reads.keys()))
-        row_of = {name: i for i, name in enumerate(expr_names)}
-        gradients = np.zeros((len(expr_names), len(names)))
+        runner = work._runner or work._rebuild()
         symtable = work._symtable
-        interpreter = work._interp
-        steps = np.sqrt(np.finfo(float).eps) * np.where(x != 0.0, np.abs(x), 1.0)
-        base = {name: symtable[name] for name in expr_names}
-        for j, name in enumerate(names):
-            affected = [e for e in order if name in depends_on(e)]
-            if not affected:
-                continue
-            start = symtable[name]
-            symtable[name] = start + steps[j]
-            step = symtable[name] - start
-            try:
-                for e in affected:
-                    param = work[e]
-                    assert param._compiled is not None  # an expression parameter
-                    value = interpreter.evaluate(param._compiled)
-                    lower, upper = param.bounds
-                    symtable[e] = min(max(value, lower), upper)
-                for e in affected:
-                    gradients[row_of[e], j] = (symtable[e] - base[e]) / step
-            finally:
-                symtable[name] = start
-                for e in affected:
-                    symtable[e] = base[e]
+        base = [symtable[name] for name in expr_names]
+        columns = []
+        steps = (np.sqrt(np.finfo(float).eps) * np.where(x != 0.0, np.abs(x), 1.0)).tolist()
+        try:
+            for j, name in enumerate(names):
+                start = symtable[name]
+                stepped = start + steps[j]
+                steps[j] = stepped - start  # the step as the floats hold it
+                symtable[name] = stepped
+                try:
+                    runner()
+                    columns.append([symtable[e] for e in expr_names])
+                finally:
+                    symtable[name] = start
+        finally:
+            symtable.update(zip(expr_names, base))
+        gradients = np.array(columns, dtype=float).T
+        gradients -= np.array(base, dtype=float)[:, None]
+        gradients /= steps
         errors = propagate(gradients, covar)
         return {name: float(err) for name, err in zip(expr_names, errors)}
 

@@ -52,16 +52,16 @@ class BoundsTransform:
     def __init__(self, lower: ArrayLike, upper: ArrayLike) -> None:
         self.lower = np.array(lower, dtype=float)
         self.upper = np.array(upper, dtype=float)
-        low_finite = np.isfinite(self.lower)
-        up_finite = np.isfinite(self.upper)
-        if not (low_finite.any() or up_finite.any()):
+        if self.lower.size == 0 or (self.lower.max() == -_INF and self.upper.min() == _INF):
             # no bounds at all (common): nothing else is needed, and a small fit
             # should not pay for the bookkeeping below
             self.is_identity = True
-            self.both = self.lower_only = self.upper_only = low_finite
+            self.both = self.lower_only = self.upper_only = np.zeros(self.lower.shape, bool)
             self._half_width = np.zeros(self.lower.shape)
             self._both_index = self._lower_index = self._upper_index = _NO_INDEX
             return
+        low_finite = np.isfinite(self.lower)
+        up_finite = np.isfinite(self.upper)
         self.both = low_finite & up_finite
         self.lower_only = low_finite & ~up_finite
         self.upper_only = ~low_finite & up_finite
