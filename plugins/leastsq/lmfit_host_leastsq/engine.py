@@ -7,18 +7,24 @@ MINUIT transforms), so that every trial point respects the bounds.
 
 MINPACK's ``lmdif`` differences the residual itself; the engine keeps the
 last few evaluations and reads its last Jacobian back from them (a user's
-analytic Jacobian goes to ``lmder`` and is remembered). Knowing that
-Jacobian lets the engine check the returned point at no extra evaluation
-(see :mod:`lmfit_host_leastsq.refine`) and hand it to the host for the
-error bars, so a well converged fit costs no more evaluations than
-MINPACK alone.
+analytic Jacobian goes to ``lmder`` and is remembered), together with the
+points where MINPACK built its last two Jacobians: MINPACK's last accepted
+iterates. They let the engine judge the returned point at no extra
+evaluation (see :mod:`lmfit_host_leastsq.refine`) and hand the Jacobian to
+the host for the error bars, so a well converged fit costs no more
+evaluations than MINPACK alone.
+
+MINPACK is called through SciPy's own binding of ``lmdif``/``lmder`` when
+that binding answers a small test problem as expected (checked once, at
+the first fit), else through the public ``scipy.optimize.leastsq``, which
+wraps the same routines and adds a covariance the host does not need.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any, Callable, Deque, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 from scipy.optimize import leastsq
@@ -27,7 +33,7 @@ from lmfit_host import EngineOptionError, EngineResult, FitProblem, ProblemError
 
 from .refine import Polisher, secant_update
 
-__all__ = ["DEFAULTS", "OPTIONS", "LeastsqEngine"]
+__all__ = ["DEFAULTS", "OPTIONS", "LeastsqEngine", "minpack_message"]
 
 _EPS = float(np.finfo(float).eps)
 _CENTRAL_STEP = _EPS ** (1.0 / 3.0)
@@ -101,16 +107,20 @@ class _Search:
         self.count = 0
         self._start: Optional[np.ndarray] = None
         self._start_r: Optional[np.ndarray] = None
-        # lmdif: the latest evaluations, (point, residual), oldest first
-        self._history: Optional[Deque[Tuple[np.ndarray, np.ndarray]]] = None
+        # lmdif: the latest points evaluated, oldest first, long enough to hold two
+        # Jacobian blocks; and the residuals of the latest ones (enough for one block)
+        self._points: Optional[Deque[np.ndarray]] = None
+        self._residuals: Optional[Deque[np.ndarray]] = None
         if self._analytic is None:
-            self._history = deque(maxlen=self.nvarys + _TRIALS_KEPT)
+            self._points = deque(maxlen=2 * (self.nvarys + 1) + _TRIALS_KEPT)
+            self._residuals = deque(maxlen=self.nvarys + 1 + _TRIALS_KEPT)
         # lmder: the last Jacobian asked for, where, and the residual there
         self._last_x: Optional[np.ndarray] = None
         self._last_r: Optional[np.ndarray] = None
         self._jac_x: Optional[np.ndarray] = None
         self._jac: Optional[np.ndarray] = None
         self._jac_r: Optional[np.ndarray] = None
+        self._jac_points: Deque[np.ndarray] = deque(maxlen=2)
 
     @property
     def differences(self) -> bool:
@@ -141,9 +151,12 @@ class _Search:
             r0 = self.evaluate(v0)
         self._start, self._start_r = v0.copy(), r0
         self._last_x, self._last_r = self._start, r0
-        if self._history is not None:
-            self._history.clear()
-            self._history.append((self._start, r0))
+        if self._points is not None and self._residuals is not None:
+            self._points.clear()
+            self._residuals.clear()
+            self._points.append(self._start)
+            self._residuals.append(r0)
+        self._jac_points.clear()
 
     def minpack_function(self) -> Callable[[np.ndarray], np.ndarray]:
         """MINPACK's function: counted evaluations, the start served from :meth:`start`.
@@ -153,7 +166,9 @@ class _Search:
         start, start_r = self._start, self._start_r
         fcn = self._trial_fcn
         maxfev = self.maxfev
-        keep = self._history.append if self._history is not None else None
+        keep = keep_r = None
+        if self._points is not None and self._residuals is not None:
+            keep, keep_r = self._points.append, self._residuals.append
 
         def residual(v: np.ndarray) -> np.ndarray:
             nonlocal start
@@ -166,7 +181,8 @@ class _Search:
             self.count += 1
             r = fcn(v)
             if keep is not None:
-                keep((v.copy(), r))
+                keep(v.copy())
+                keep_r(r)  # type: ignore[misc]
             else:
                 self._last_x, self._last_r = v.copy(), r
             return r
@@ -179,6 +195,7 @@ class _Search:
             return self._jac  # type: ignore[return-value]
         jac = np.asarray(self._analytic(v), dtype=float)  # type: ignore[misc]
         self._jac_x, self._jac = v.copy(), jac
+        self._jac_points.append(self._jac_x)
         # MINPACK asks at the point it evaluated last: the residual there is known
         same = self._last_x is not None and (v == self._last_x).all()
         self._jac_r = self._last_r if same else None
@@ -191,39 +208,62 @@ class _Search:
         secant update makes it agree with the residual change seen along that
         step, at no extra evaluation. None when it cannot be recovered.
         """
-        found = self._differenced() if self._history is not None else (
-            None if self._jac_r is None else (self._jac_x, self._jac_r, self._jac))
-        if found is None:
+        if self._points is None:
+            if self._jac_r is None or self._jac_x is None or self._jac is None:
+                return None
+            return secant_update(self._jac, self._jac_x, self._jac_r, v, r)
+        bases = self._block_bases(1)
+        if not bases:
             return None
-        base, base_r, jac = found
-        return secant_update(jac, base, base_r, v, r)
-
-    def _differenced(self) -> Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """lmdif's last forward-difference Jacobian, read back from the kept evaluations."""
-        history = self._history
+        points, residuals = self._points, self._residuals
+        assert residuals is not None
+        b = bases[0]
+        offset = len(points) - len(residuals)  # residuals kept for the latest points only
+        if b < offset:
+            return None
+        base = points[b]
+        base_r = residuals[b - offset]
         n = self.nvarys
-        if history is None or len(history) <= n:
-            return None
+        diff = np.array([residuals[b - offset + 1 + j] for j in range(n)])
+        diff -= base_r
+        stepped = np.array([points[b + 1 + j][j] for j in range(n)])
+        diff /= (stepped - base)[:, None]
+        return secant_update(diff.T, base, base_r, v, r)
+
+    def iterates(self) -> List[np.ndarray]:
+        """The points of MINPACK's last two Jacobians, oldest first: its last accepted iterates."""
+        if self._points is None:
+            return list(self._jac_points)
+        return [self._points[b] for b in reversed(self._block_bases(2))]
+
+    def _block_bases(self, wanted: int) -> List[int]:
+        """Indices in the kept points of the latest ``wanted`` forward-difference blocks.
+
+        lmdif differences at a point by moving parameter ``j`` alone to
+        exactly ``x_j + sqrt(epsfcn) * |x_j|`` (``sqrt(epsfcn)`` at zero), one
+        after the other, right after the point itself was evaluated.
+        """
+        points = self._points
+        assert points is not None
+        n = self.nvarys
         rel_step = self.rel_step
-        for b in range(len(history) - n - 1, -1, -1):
-            base = history[b][0]
-            # lmdif moves parameter j alone, to exactly base[j] + steps[j]: test the
-            # first parameter of the first point before the whole block
+        found: List[int] = []
+        b = len(points) - n - 1
+        while b >= 0 and len(found) < wanted:
+            base = points[b]
             first = float(base[0])
-            if float(history[b + 1][0][0]) != first + (rel_step * abs(first) or rel_step):
-                continue
-            block = np.array([history[b + 1 + j][0] for j in range(n)])
-            steps = rel_step * np.abs(base)
-            steps[steps == 0.0] = rel_step
-            if not (block.diagonal() == base + steps).all() \
-                    or np.count_nonzero(block - base) != n:
-                continue
-            base_r = history[b][1]
-            diff = np.array([history[b + 1 + j][1] for j in range(n)])
-            diff -= base_r
-            diff /= (block.diagonal() - base)[:, None]
-            return base, base_r, diff.T
-        return None
+            # the first parameter of the first point decides before the whole block
+            if float(points[b + 1][0]) == first + (rel_step * abs(first) or rel_step):
+                block = np.array([points[b + 1 + j] for j in range(n)])
+                steps = rel_step * np.abs(base)
+                steps[steps == 0.0] = rel_step
+                if (block.diagonal() == base + steps).all() \
+                        and np.count_nonzero(block - base) == n:
+                    found.append(b)
+                    b -= n + 1
+                    continue
+            b -= 1
+        return found
 
     def accurate_jacobian(self, v: np.ndarray, r0: np.ndarray) -> np.ndarray:
         """The analytic Jacobian, else central differences; shape (ndata, nvarys)."""
@@ -342,11 +382,9 @@ class LeastsqEngine:
             polisher = Polisher(search.evaluate_trial, search.accurate_jacobian, search.to_user,
                                 search.transform.derivative if search.bounded else None,
                                 rtol=settings["xtol"])
-            # MINPACK's last Jacobian belongs to the point before its last step and
-            # to forward differences; carried to the final point by the secant update
-            # it is an estimate that can err by a decade either way (large residuals,
-            # ill-conditioned problems): ask ten times more of it
-            if jac is not None and polisher.check(point, residual, jac, settings["xtol"] / 10.0):
+            # MINPACK's own convergence, judged from its last steps and its last
+            # Jacobian (see Polisher.accepts): no evaluation
+            if jac is not None and polisher.accepts(point, residual, jac, search.iterates()):
                 codes["polish_status"] = "passed"
             else:
                 outcome = polisher.polish(point, residual)
@@ -373,7 +411,7 @@ class LeastsqEngine:
                             jacobian=user_jac)
 
     def _spent(self, problem: FitProblem, maxfev: int) -> EngineResult:
-        text = f"Number of calls to function has reached maxfev = {maxfev}."
+        text = minpack_message(5, maxfev=maxfev)
         return EngineResult(
             x=problem.best_x.copy(), success=False,
             message=f"Fit stopped: the {maxfev} evaluations allowed by maxfev are spent; the "
@@ -391,15 +429,101 @@ def _minpack(search: _Search, v0: np.ndarray, r0: Optional[np.ndarray],
     Jacobian, then ``lmder``.
     """
     search.start(v0, r0)
-    common = dict(full_output=1, ftol=ftol, xtol=xtol, gtol=settings["gtol"],
-                  maxfev=settings["maxfev"], factor=settings["factor"], diag=settings["diag"])
     fcn = search.minpack_function()
-    if search.differences:
-        out = leastsq(fcn, v0, epsfcn=settings["epsfcn"], **common)
+    gtol, maxfev, factor, diag = (settings["gtol"], settings["maxfev"], settings["factor"],
+                                  settings["diag"])
+    binding = _binding()
+    if binding is not None:
+        lmdif, lmder = binding
+        if search.differences:
+            point, info, ier = lmdif(fcn, v0, (), 1, ftol, xtol, gtol, maxfev,
+                                     settings["epsfcn"], factor, diag)
+        else:
+            point, info, ier = lmder(fcn, search.jacobian, v0, (), 1, 0, ftol, xtol, gtol,
+                                     maxfev, factor, diag)
     else:
-        out = leastsq(fcn, v0, Dfun=search.jacobian, **common)
-    point, _cov, info, lmdif_message, ier = out
-    return point, info["fvec"], int(ier), str(lmdif_message)
+        common = dict(full_output=1, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev,
+                      factor=factor, diag=diag)
+        if search.differences:
+            out = leastsq(fcn, v0, epsfcn=settings["epsfcn"], **common)
+        else:
+            out = leastsq(fcn, v0, Dfun=search.jacobian, **common)
+        point, _cov, info, _text, ier = out
+    ier = int(ier)
+    return point, info["fvec"], ier, minpack_message(ier, ftol=ftol, xtol=xtol, gtol=gtol,
+                                                     maxfev=maxfev)
+
+
+#: MINPACK's verdict per ``ier``, as ``lmdif``/``lmder`` document their ``info``.
+_MINPACK_MESSAGES = {
+    0: "Improper input parameters.",
+    1: "Both actual and predicted relative reductions in the sum of squares are at most "
+       "ftol={ftol:g}.",
+    2: "The relative error between two consecutive iterates is at most xtol={xtol:g}.",
+    3: "Both actual and predicted relative reductions in the sum of squares are at most "
+       "ftol={ftol:g}, and the relative error between two consecutive iterates is at most "
+       "xtol={xtol:g}.",
+    4: "The cosine of the angle between the residual and any column of the Jacobian is at "
+       "most gtol={gtol:g} in absolute value.",
+    5: "Number of calls to function has reached maxfev = {maxfev}.",
+    6: "ftol={ftol:g} is too small: no further reduction in the sum of squares is possible.",
+    7: "xtol={xtol:g} is too small: no further improvement in the parameters is possible.",
+    8: "gtol={gtol:g} is too small: the residual is orthogonal to the columns of the "
+       "Jacobian to machine precision.",
+}
+
+
+def minpack_message(ier: int, **tolerances: Any) -> str:
+    """MINPACK's own verdict for ``ier`` (the result's ``lmdif_message``)."""
+    text = _MINPACK_MESSAGES.get(ier)
+    if text is None:
+        return f"MINPACK returned the unknown code {ier}."
+    return text.format(**tolerances)
+
+
+_UNCHECKED: Any = object()
+_BINDING: Any = _UNCHECKED
+
+
+def _binding() -> Optional[Tuple[Callable[..., Any], Callable[..., Any]]]:
+    """SciPy's ``_lmdif``/``_lmder`` when they behave as this engine expects, else None.
+
+    They are SciPy's private bindings of MINPACK, the very routines
+    ``scipy.optimize.leastsq`` calls; calling them directly saves the
+    wrapper's checks and the covariance it computes (about a fifth of a
+    small fit). A small linear problem, solved once by each, decides;
+    any surprise falls back to the public ``leastsq``.
+    """
+    global _BINDING
+    if _BINDING is _UNCHECKED:
+        _BINDING = _probe_binding()
+    return _BINDING  # type: ignore[no-any-return]
+
+
+def _probe_binding() -> Optional[Tuple[Callable[..., Any], Callable[..., Any]]]:
+    try:
+        from scipy.optimize import _minpack
+        lmdif, lmder = _minpack._lmdif, _minpack._lmder
+        design = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+        data = np.array([1.0, 3.0, 5.0])
+
+        def residual(v: np.ndarray) -> np.ndarray:
+            return design.dot(v) - data
+
+        def jacobian(v: np.ndarray) -> np.ndarray:
+            return design
+
+        start = np.zeros(2)
+        for out in (lmdif(residual, start, (), 1, 1e-10, 1e-10, 0.0, 400, _EPS, 100.0, None),
+                    lmder(residual, jacobian, start, (), 1, 0, 1e-10, 1e-10, 0.0, 400, 100.0,
+                          None)):
+            point, info, ier = out
+            if int(ier) not in _MINPACK_SUCCESS or not np.allclose(point, [1.0, 2.0]) \
+                    or np.asarray(info["fvec"]).shape != (3,):
+                return None
+        return lmdif, lmder
+    except Exception:  # a SciPy without them, or with another signature
+        return None
 
 
 def _real(key: str, value: Any, minimum: float, strict: bool = False) -> float:

@@ -7,9 +7,15 @@ a minimum: the parameters can still be several digits away. So the engine
 asks the question directly: from the returned point, how far would one
 Gauss-Newton step move each parameter?
 
-The point passes when no parameter would move by more than
-``rtol * (|value| + stderr)`` (user units). Otherwise the point is
-polished: Gauss-Newton steps with a central-difference (or the user's
+The first judgement costs no evaluation: MINPACK converges linearly near
+a minimum, each step shrinking by about the same factor ``rho``, so the
+distance left after its last step ``d`` is about ``rho / (1 - rho) * |d|``
+(the classical a-posteriori bound of a contraction), with ``rho`` read off
+the ratio of its last two steps; MINPACK's last Jacobian, carried to the
+final point, adds what it still sees, the Gauss-Newton step from there.
+The point passes when that estimate keeps every parameter within half
+of ``rtol * (|value| + stderr)`` (user units) and the steps did shrink
+(``rho < 1/2``). Otherwise the point is polished: Gauss-Newton steps with a central-difference (or the user's
 analytic) Jacobian, each followed by a one-dimensional search along the
 step, which undoes the slow, linear convergence of Gauss-Newton on
 large-residual problems. The Jacobian of the final point then serves the
@@ -19,7 +25,7 @@ host's error bars.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy.linalg import get_blas_funcs, get_lapack_funcs
@@ -34,6 +40,11 @@ _NOISE_DECREASE = 1e-10
 _NORMAL_EQUATIONS_COND = 4e10
 _potrf, _potrs, _potri = get_lapack_funcs(("potrf", "potrs", "potri"), (np.zeros((1, 1)),))
 _ger, = get_blas_funcs(("ger",), (np.zeros((1, 1)),))
+_TINY = float(np.finfo(float).tiny)
+#: MINPACK's steps must shrink at least this fast for the contraction estimate to be used.
+_CONTRACTION_LIMIT = 0.5
+#: The estimated distance to the minimum accepted without evaluating, in tolerances.
+_ACCEPT_LIMIT = 0.5
 
 Vector = np.ndarray
 
@@ -156,23 +167,64 @@ class Polisher:
         self.rtol = rtol
         self.max_steps = max_steps
 
+    def _tolerance(self, point: Vector, residual: Vector, variance: Vector, rtol: float,
+                   chisqr: float) -> Tuple[Optional[Vector], Vector]:
+        """``(scale, allowed)``: a search-space move ``s`` is within tolerance where
+        ``|s| * scale <= allowed``, ``allowed = rtol * (|value| + stderr)`` in user
+        units and ``scale = |dx/dv|`` (None for the identity)."""
+        if self.derivative is None:
+            scale = None
+            allowed = np.abs(point)
+        else:
+            scale = np.abs(self.derivative(point))
+            variance = variance * (scale * scale)
+            allowed = np.abs(self.to_user(point))
+        nfree = residual.size - point.size
+        if nfree > 0:
+            allowed += np.sqrt(variance * (chisqr / nfree))
+        allowed *= rtol
+        return scale, allowed
+
     def is_small(self, point: Vector, residual: Vector, step: Vector, variance: Vector,
                  rtol: float, chisqr: Optional[float] = None) -> bool:
         """True when ``step`` moves no parameter by more than rtol * (|value| + stderr)."""
-        if self.derivative is None:
-            value = np.abs(point)
-        else:
-            scale = np.abs(self.derivative(point))
-            step = step * scale
-            variance = variance * (scale * scale)
-            value = np.abs(self.to_user(point))
-        nfree = residual.size - point.size
-        if nfree > 0:
-            if chisqr is None:
-                chisqr = float(residual.dot(residual))
-            value += np.sqrt(variance * (chisqr / nfree))
-        value *= rtol
-        return bool((np.abs(step) <= value).all())
+        if chisqr is None:
+            chisqr = float(residual.dot(residual))
+        scale, allowed = self._tolerance(point, residual, variance, rtol, chisqr)
+        moved = np.abs(step) if scale is None else np.abs(step) * scale
+        return bool((moved <= allowed).all())
+
+    def accepts(self, point: Vector, residual: Vector, jac: np.ndarray,
+                iterates: Sequence[Vector]) -> bool:
+        """Is MINPACK's ``point`` within tolerance, judged without evaluating?
+
+        ``jac`` is MINPACK's last Jacobian carried to ``point``; ``iterates``
+        are the points of its last two Jacobians (oldest first), its last
+        accepted iterates before ``point``. With the steps ``d = point -
+        iterates[-1]`` and ``d0 = iterates[-1] - iterates[-2]`` measured in
+        tolerances (largest over the parameters), ``rho = |d| / |d0|``; the
+        distance left is estimated as the Gauss-Newton step with ``jac`` plus
+        ``rho / (1 - rho) * |d|``, and must stay below half a tolerance, with
+        ``rho`` below one half. Fewer than two iterates: not accepted.
+        """
+        if len(iterates) < 2:
+            return False
+        chisqr = float(residual.dot(residual))
+        step, variance, _ = gauss_newton(jac, residual)
+        scale, allowed = self._tolerance(point, residual, variance, self.rtol, chisqr)
+        per_unit = 1.0 / np.maximum(allowed, _TINY)
+        if scale is not None:
+            per_unit *= scale
+
+        last = np.abs(point - iterates[-1]) * per_unit
+        before = np.abs(iterates[-1] - iterates[-2]) * per_unit
+        if not (before > 0.0).all():
+            return False
+        # the slowest parameter sets the rate: near a minimum each shrinks at its own pace
+        rho = float((last / before).max())
+        return rho < _CONTRACTION_LIMIT and \
+            float((np.abs(step) * per_unit).max()) + rho / (1.0 - rho) * float(last.max()) \
+            <= _ACCEPT_LIMIT
 
     def _converged(self, point: Vector, residual: Vector, chisqr: float, jac: np.ndarray,
                    rtol: float) -> Tuple[bool, Vector, float]:

@@ -123,19 +123,36 @@ def test_minimizer_has_a_leastsq_method_taking_engine_options() -> None:
 
 # -- options -----------------------------------------------------------------------------------
 
-def spy_on_scipy(monkeypatch: pytest.MonkeyPatch) -> List[Dict[str, Any]]:
+def spy_on_scipy(monkeypatch: pytest.MonkeyPatch, direct: bool) -> List[Dict[str, Any]]:
+    """Record MINPACK's options, through SciPy's binding (direct) or its public leastsq."""
     calls: List[Dict[str, Any]] = []
+    binding = engine_module._binding()
+    if direct:
+        assert binding is not None, "this SciPy's MINPACK binding failed the engine's probe"
+        lmdif, lmder = binding
+
+        def spy_lmdif(*args: Any) -> Any:
+            names = ("fcn", "x0", "args", "full_output", "ftol", "xtol", "gtol", "maxfev",
+                     "epsfcn", "factor", "diag")
+            calls.append(dict(zip(names, args)))
+            return lmdif(*args)
+
+        monkeypatch.setattr(engine_module, "_BINDING", (spy_lmdif, lmder))
+        return calls
 
     def spy(*args: Any, **kws: Any) -> Any:
         calls.append(kws)
         return scipy_leastsq(*args, **kws)
 
+    monkeypatch.setattr(engine_module, "_BINDING", None)
     monkeypatch.setattr(engine_module, "leastsq", spy)
     return calls
 
 
-def test_defaults_are_the_seeds_tolerances_and_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = spy_on_scipy(monkeypatch)
+@pytest.mark.parametrize("direct", [True, False], ids=["binding", "public"])
+def test_defaults_are_the_seeds_tolerances_and_budget(monkeypatch: pytest.MonkeyPatch,
+                                                      direct: bool) -> None:
+    calls = spy_on_scipy(monkeypatch, direct)
     LeastsqEngine().run(sine_problem())
     first = calls[0]
     assert (first["xtol"], first["ftol"], first["gtol"]) == (1e-7, 1e-7, 0.0)
@@ -143,8 +160,9 @@ def test_defaults_are_the_seeds_tolerances_and_budget(monkeypatch: pytest.Monkey
     assert first["factor"] == 100.0 and first["diag"] is None
 
 
-def test_minpack_options_reach_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = spy_on_scipy(monkeypatch)
+@pytest.mark.parametrize("direct", [True, False], ids=["binding", "public"])
+def test_minpack_options_reach_scipy(monkeypatch: pytest.MonkeyPatch, direct: bool) -> None:
+    calls = spy_on_scipy(monkeypatch, direct)
     LeastsqEngine().run(sine_problem(), xtol=1e-9, ftol=1e-10, gtol=1e-12, maxfev=777,
                         factor=10, diag=[1, 2, 3, 4])
     first = calls[0]
@@ -379,3 +397,127 @@ def test_minpack_stuck_after_non_finite_trials_is_restarted_once() -> None:
     result = LeastsqEngine().run(overflowing_problem(TrialProblem))
     assert result.codes.get("restarted") is True
     assert result.codes["polish_status"] == "refined"
+
+
+# -- MINPACK through SciPy's binding or its public leastsq -------------------------------------
+
+def test_the_binding_and_public_leastsq_give_the_same_fit(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    assert engine_module._binding() is not None
+    direct_problem = sine_problem()
+    direct = LeastsqEngine().run(direct_problem)
+    monkeypatch.setattr(engine_module, "_BINDING", None)
+    public_problem = sine_problem()
+    public = LeastsqEngine().run(public_problem)
+    assert np.array_equal(direct.x, public.x)
+    assert direct_problem.nfev == public_problem.nfev
+    assert direct.codes == public.codes
+
+
+def test_a_binding_that_fails_the_probe_falls_back_to_public_leastsq(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from scipy.optimize import _minpack
+
+    def changed(*args: Any) -> Any:
+        raise TypeError("a new signature")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_minpack, "_lmdif", changed)
+        monkeypatch.setattr(engine_module, "_BINDING", engine_module._UNCHECKED)
+        assert engine_module._binding() is None
+    # SciPy's own leastsq works again (it calls the restored binding); the engine uses it
+    result = LeastsqEngine().run(sine_problem())
+    assert result.success and relative_error(result.x) < PROMISED
+
+
+def test_lmdif_message_is_minpacks_verdict_with_the_tolerances() -> None:
+    assert engine_module.minpack_message(2, xtol=1e-7) == (
+        "The relative error between two consecutive iterates is at most xtol=1e-07.")
+    assert "maxfev = 12" in engine_module.minpack_message(5, maxfev=12)
+    assert "unknown code 42" in engine_module.minpack_message(42)
+    result = LeastsqEngine().run(sine_problem(), maxfev=12)
+    assert result.codes["lmdif_message"] == engine_module.minpack_message(5, maxfev=12)
+
+
+# -- accepting MINPACK's point without evaluating --------------------------------------------------
+
+def polisher(rtol: float = 1e-7) -> Any:
+    return refine_module.Polisher(lambda v: v, lambda v, r: r, lambda v: v, None, rtol=rtol)
+
+
+def linear_case(offset: float) -> Any:
+    """A linear residual whose minimum is at (1, 2); the point sits ``offset`` (relative) away."""
+    jac = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]])
+    noise = np.array([0.5, -0.5, -0.5, 0.5])  # orthogonal to the columns: stderr ~ 0.3-0.6
+    best = np.array([1.0, 2.0])
+    point = best * (1.0 + offset)
+    residual = jac.dot(point - best) + noise
+    return jac, residual, point, best
+
+
+def test_a_fast_contraction_that_ended_within_tolerance_is_accepted() -> None:
+    jac, residual, point, best = linear_case(0.0)
+    last = best * 1e-8          # MINPACK's last step: a hundredth of a tolerance
+    iterates = [point - last - 10.0 * last, point - last]
+    assert polisher().accepts(point, residual, jac, iterates)
+
+
+def test_slow_contraction_is_not_accepted_even_when_the_steps_are_small() -> None:
+    jac, residual, point, best = linear_case(0.0)
+    last = best * 5e-8          # a third of a tolerance, shrinking by only 0.8 per step
+    iterates = [point - last - last / 0.8, point - last]
+    assert not polisher().accepts(point, residual, jac, iterates)
+
+
+def test_a_point_the_carried_jacobian_would_still_move_is_not_accepted() -> None:
+    jac, residual, point, best = linear_case(1e-6)   # ten tolerances from the minimum
+    last = best * 1e-9
+    iterates = [point - last - 100.0 * last, point - last]
+    assert not polisher().accepts(point, residual, jac, iterates)
+
+
+def test_without_two_iterates_nothing_is_accepted() -> None:
+    jac, residual, point, _ = linear_case(0.0)
+    assert not polisher().accepts(point, residual, jac, [point])
+    assert not polisher().accepts(point, residual, jac, [point, point])
+
+
+def test_the_iterates_are_minpacks_last_two_jacobian_points() -> None:
+    recorder = Recorder()
+    problem = sine_problem(recorder)
+    search = engine_module._Search(problem, math.sqrt(engine_module._EPS), 10_000)
+    point, residual, _, _ = engine_module._minpack(search, problem.x0.copy(), None,
+                                                   LeastsqEngine().settings(problem, {}),
+                                                   1e-7, 1e-7)
+    iterates = search.iterates()
+    assert len(iterates) == 2
+    points = [np.asarray(p) for p in recorder.points]
+    for base in iterates:
+        # each is followed by its forward differences, one parameter at a time
+        at = next(i for i, p in enumerate(points) if np.array_equal(p, base))
+        moved = [np.flatnonzero(points[at + 1 + j] != base).tolist() for j in range(4)]
+        assert moved == [[0], [1], [2], [3]]
+
+
+def test_many_small_fits_end_within_a_few_tolerances_of_their_minimum() -> None:
+    rng = np.random.default_rng(3)
+    x = np.linspace(-5.0, 5.0, 64)
+    worst = 0.0
+    for _ in range(60):
+        amp, cen, wid = rng.uniform(2, 8), rng.uniform(-1, 1), rng.uniform(0.6, 1.6)
+        data = amp * np.exp(-((x - cen) ** 2) / (2 * wid**2)) + rng.normal(scale=0.05,
+                                                                        size=x.size)
+
+        def gaussian(p: np.ndarray) -> np.ndarray:
+            return p[0] * np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2])) - data
+
+        problem = FitProblem(("amp", "cen", "wid"), (5.0, 0.0, 1.0), (-INF,) * 3, (INF,) * 3,
+                             gaussian, x.size)
+        result = LeastsqEngine().run(problem)
+        best = scipy_leastsq(gaussian, result.x, xtol=1e-15, ftol=1e-15, full_output=1)
+        best = scipy_leastsq(gaussian, best[0], xtol=1e-15, ftol=1e-15, full_output=1)
+        r = gaussian(best[0])
+        stderr = np.sqrt(np.diag(best[1]) * r.dot(r) / (x.size - 3))
+        tolerance = 1e-7 * (np.abs(best[0]) + stderr)
+        worst = max(worst, float(np.max(np.abs(result.x - best[0]) / tolerance)))
+    assert worst < 5.0
