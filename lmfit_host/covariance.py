@@ -22,6 +22,8 @@ from scipy.linalg import lapack
 _TINY = float(np.finfo(float).tiny)
 #: Relative size below which a singular value of the column-scaled Jacobian counts as zero.
 SINGULAR_TOLERANCE = 1e-7
+#: Largest condition number of the scaled normal matrix inverted by Cholesky (cond(J) < 1e5).
+_CHOLESKY_CONDITION = 1e10
 
 __all__ = ["Covariance", "FitStatistics", "estimate_covariance", "fit_statistics",
            "propagate"]
@@ -142,18 +144,18 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
     # Well-conditioned problems (most) invert the scaled normal matrix by
     # Cholesky. Forming it squares the condition number of J, harmless while
     # that stays below 1e5 (relative error about 1e-6, far below the digits
-    # a standard error has); LAPACK's estimate of the condition decides (the
-    # scaled matrix has a unit diagonal, so its 1-norm is at most nvarys).
-    # LAPACK is called directly: numpy's wrappers cost more in checks than the
-    # work on a small matrix.
+    # a standard error has). The scaled matrix has a unit diagonal, so its
+    # largest eigenvalue is at most nvarys and its condition number at most
+    # nvarys * trace(inverse): that bound decides. LAPACK is called directly:
+    # numpy's wrappers cost more in checks than the work on a small matrix.
     factor, info = lapack.dpotrf(scaled)
-    rcond = lapack.dpocon(factor, float(np.abs(scaled).sum(axis=0).max()))[0] \
-        if info == 0 else 0.0
-    if rcond > 1e-10:
-        upper, _ = lapack.dpotri(factor, overwrite_c=1)  # the upper triangle; zeros below
-        inv_scaled = upper + upper.T
-        inv_scaled.flat[::nvarys + 1] *= 0.5
-    else:
+    inv_scaled = None
+    if info == 0:
+        upper, info = lapack.dpotri(factor, overwrite_c=1)  # the upper triangle; zeros below
+        if info == 0 and nvarys * float(upper.diagonal().sum()) < _CHOLESKY_CONDITION:
+            inv_scaled = upper + upper.T
+            inv_scaled.flat[::nvarys + 1] *= 0.5
+    if inv_scaled is None:
         _, singular, vt = np.linalg.svd(jac * unit, full_matrices=False)
         # Jacobians are usually differenced, good to ~1e-8 relative: a singular
         # value below ~1e-7 of the largest is noise, the direction undetermined

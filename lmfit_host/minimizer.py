@@ -33,7 +33,7 @@ from . import plugins
 from .covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
 from .errors import FitAborted, FitError, LmfitHostError, ParameterError
 from .expr import Interpreter, _default_table
-from .parameter import Parameters
+from .parameter import _STATE_KEYS, Parameters, _noop
 from .problem import EngineResult, FitProblem
 
 __all__ = ["Minimizer", "MinimizerResult", "minimize"]
@@ -56,15 +56,16 @@ class _Snapshot:
     def __init__(self, params: Parameters) -> None:
         self.source = params
         params._refresh_if_possible()
-        self.states = [param._state() for param in params.values()]
-        self.values = {state["name"]: state["value"] for state in self.states}
+        self.states = [param._state_tuple() for param in params.values()]
+        self.values = {state[1]: state[2] for state in self.states}
 
     def materialize(self) -> Parameters:
         interpreter = self.source.interpreter.copy()
         for name in set(self.values) | set(self.source):
             interpreter.symtable.pop(name, None)
         params = Parameters(interpreter=interpreter)
-        params.__setstate__({"params": self.states})
+        params.__setstate__({"params": [dict(zip(_STATE_KEYS, state))
+                                        for state in self.states]})
         return params
 
 
@@ -300,16 +301,24 @@ class _Fit:
 
         ndarray, float64 = np.ndarray, np.dtype(float)
 
+        store = work._symtable.update
+        no_constraints = _noop
+
         def residual(x: np.ndarray) -> np.ndarray:
-            # the hot path: call_user and convert inlined, a float vector passes untouched
-            set_values(names, x.tolist())
+            # the hot path: set_values, call_user and convert inlined, a float vector
+            # passes untouched
+            store(zip(names, x.tolist()))
+            runner = work._runner
+            if runner is not no_constraints:
+                (runner or work._rebuild())()
+            work._stale = False
             try:
                 out = fcn(work, *args, **kws)
             except LmfitHostError:
                 raise
             except Exception as exc:
                 raise failed(exc, x) from exc
-            if type(out) is ndarray and out.dtype == float64 and out.ndim == 1:
+            if type(out) is ndarray and out.dtype is float64 and out.ndim == 1:
                 r = out
             else:
                 r = convert(out)

@@ -218,6 +218,11 @@ def _cycle_error(cycle: List[str], sources: Mapping[str, str]) -> ExpressionCycl
         f"clear or change one of these expressions", tuple(cycle))
 
 
+#: The keys of a Parameter's pickled state, in the order of ``Parameter._state_tuple``.
+_STATE_KEYS = ("version", "name", "value", "vary", "min", "max", "expr", "brute_step", "stderr",
+               "correl", "init_value", "user_data")
+
+
 def _noop() -> None:
     return None
 
@@ -723,11 +728,13 @@ class Parameter:
 
     def _state(self) -> Dict[str, Any]:
         """:meth:`__getstate__` with the values as they are now (the caller refreshed them)."""
-        return {"version": 1, "name": self._name, "value": self._raw_value(),
-                "vary": self._vary, "min": self._min_given, "max": self._max_given,
-                "expr": self._expr, "brute_step": self.brute_step, "stderr": self.stderr,
-                "correl": self.correl, "init_value": self.init_value,
-                "user_data": self.user_data}
+        return dict(zip(_STATE_KEYS, self._state_tuple()))
+
+    def _state_tuple(self) -> Tuple[Any, ...]:
+        """:meth:`_state` as a tuple in the order of ``_STATE_KEYS`` (cheaper to take)."""
+        return (1, self._name, self._raw_value(), self._vary, self._min_given, self._max_given,
+                self._expr, self.brute_step, self.stderr, self.correl, self.init_value,
+                self.user_data)
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
         """Restore from :meth:`__getstate__` (the Parameter is not in any set afterwards)."""
@@ -1172,9 +1179,10 @@ class Parameters(Dict[str, Parameter]):
             raise next(iter(failures.values())).with_traceback(None)
 
     def _check_names_known(self) -> None:
+        known = self._interp.symtable.keys()
         for name, par in dict.items(self):
             compiled = par._compiled
-            if compiled is None:
+            if compiled is None or compiled.names <= known:
                 continue
             for used in self._interp.unknown_names(compiled):
                 raise UnknownNameError(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from functools import lru_cache
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
@@ -121,6 +122,8 @@ class _Search:
         self._jac: Optional[np.ndarray] = None
         self._jac_r: Optional[np.ndarray] = None
         self._jac_points: Deque[np.ndarray] = deque(maxlen=2)
+        # the block bases found last, and the evaluation count they belong to
+        self._bases: Optional[Tuple[int, List[int]]] = None
 
     @property
     def differences(self) -> bool:
@@ -157,6 +160,7 @@ class _Search:
             self._points.append(self._start)
             self._residuals.append(r0)
         self._jac_points.clear()
+        self._bases = None
 
     def minpack_function(self) -> Callable[[np.ndarray], np.ndarray]:
         """MINPACK's function: counted evaluations, the start served from :meth:`start`.
@@ -212,7 +216,7 @@ class _Search:
             if self._jac_r is None or self._jac_x is None or self._jac is None:
                 return None
             return secant_update(self._jac, self._jac_x, self._jac_r, v, r)
-        bases = self._block_bases(1)
+        bases = self._block_bases(2)
         if not bases:
             return None
         points, residuals = self._points, self._residuals
@@ -241,29 +245,42 @@ class _Search:
 
         lmdif differences at a point by moving parameter ``j`` alone to
         exactly ``x_j + sqrt(epsfcn) * |x_j|`` (``sqrt(epsfcn)`` at zero), one
-        after the other, right after the point itself was evaluated.
+        after the other, right after the point itself was evaluated. The
+        result is kept until MINPACK runs again.
         """
         points = self._points
         assert points is not None
+        if self._bases is not None and len(self._bases[1]) >= wanted \
+                and self._bases[0] == self.count:
+            return self._bases[1][:wanted]
         n = self.nvarys
         rel_step = self.rel_step
         found: List[int] = []
         b = len(points) - n - 1
         while b >= 0 and len(found) < wanted:
-            base = points[b]
-            first = float(base[0])
+            base = points[b].tolist()
+            first = base[0]
             # the first parameter of the first point decides before the whole block
-            if float(points[b + 1][0]) == first + (rel_step * abs(first) or rel_step):
-                block = np.array([points[b + 1 + j] for j in range(n)])
-                steps = rel_step * np.abs(base)
-                steps[steps == 0.0] = rel_step
-                if (block.diagonal() == base + steps).all() \
-                        and np.count_nonzero(block - base) == n:
-                    found.append(b)
-                    b -= n + 1
-                    continue
-            b -= 1
+            if points[b + 1][0] == first + (rel_step * abs(first) or rel_step) \
+                    and self._is_block(base, b):
+                found.append(b)
+                b -= n + 1
+            else:
+                b -= 1
+        self._bases = (self.count, found)
         return found
+
+    def _is_block(self, base: List[float], b: int) -> bool:
+        points = self._points
+        assert points is not None
+        rel_step = self.rel_step
+        for j in range(self.nvarys):
+            expected = list(base)
+            value = base[j]
+            expected[j] = value + (rel_step * abs(value) or rel_step)
+            if points[b + 1 + j].tolist() != expected:
+                return False
+        return True
 
     def accurate_jacobian(self, v: np.ndarray, r0: np.ndarray) -> np.ndarray:
         """The analytic Jacobian, else central differences; shape (ndata, nvarys)."""
@@ -473,12 +490,29 @@ _MINPACK_MESSAGES = {
 }
 
 
-def minpack_message(ier: int, **tolerances: Any) -> str:
-    """MINPACK's own verdict for ``ier`` (the result's ``lmdif_message``)."""
+@lru_cache(maxsize=512)
+def minpack_message(ier: int, ftol: Optional[float] = None, xtol: Optional[float] = None,
+                    gtol: Optional[float] = None, maxfev: Optional[int] = None) -> str:
+    """MINPACK's own verdict for ``ier`` (the result's ``lmdif_message``).
+
+    The tolerances fill in the values the verdict names; one not given
+    stays a name.
+
+    >>> minpack_message(2, xtol=1e-7)
+    'The relative error between two consecutive iterates is at most xtol=1e-07.'
+    """
     text = _MINPACK_MESSAGES.get(ier)
     if text is None:
         return f"MINPACK returned the unknown code {ier}."
-    return text.format(**tolerances)
+    given = {"ftol": ftol, "xtol": xtol, "gtol": gtol, "maxfev": maxfev}
+    for name, value in given.items():
+        if value is None:  # "at most xtol" rather than "at most xtol=xtol"
+            text = text.replace("%s={%s:g}" % (name, name), name)
+            text = text.replace("%s = {%s}" % (name, name), name)
+        else:
+            text = text.replace("{%s:g}" % name, f"{value:g}").replace("{%s}" % name,
+                                                                        str(value))
+    return text
 
 
 _UNCHECKED: Any = object()
@@ -556,19 +590,31 @@ _VERDICTS = {
 
 def _message(ier: int, settings: Mapping[str, Any], codes: Mapping[str, Any]) -> str:
     """The result's message: MINPACK's verdict (with its tolerances) and the check's."""
+    return _compose_message(ier, str(codes.get("polish_status")), int(codes.get("polish_steps", 0)),
+                            settings["ftol"], settings["xtol"], settings["gtol"],
+                            settings["maxfev"])
+
+
+@lru_cache(maxsize=512)
+def _compose_message(ier: int, status: str, steps: int, ftol: float, xtol: float, gtol: float,
+                     maxfev: int) -> str:
     if ier in _MINPACK_SUCCESS:
         head = "Fit succeeded"
     elif ier == 5:
         head = "Fit stopped"
     else:
         head = "Fit did not converge"
-    verdict = _VERDICTS.get(ier, f"MINPACK returned the unknown code {ier}").format(**settings)
-    status = codes.get("polish_status")
+    verdict = _VERDICTS.get(ier, f"MINPACK returned the unknown code {ier}").format(
+        ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
     if status == "passed":
-        tail = " A Gauss-Newton step from the result moves no parameter beyond xtol/10."
+        tail = (" MINPACK's last steps shrank fast enough to place the result within xtol/2 of "
+                "the minimum.")
+    elif status == "refined" and steps == 0:
+        tail = (" A Gauss-Newton step with an accurate Jacobian moves no parameter beyond "
+                "xtol.")
     elif status == "refined":
-        tail = (f" {codes['polish_steps']} Gauss-Newton step(s) refined the result until no "
-                f"parameter moves beyond xtol.")
+        tail = (f" {steps} Gauss-Newton step(s) refined the result until no parameter moves "
+                f"beyond xtol.")
     elif status == "stalled":
         tail = (" Gauss-Newton steps could not lower the sum of squares further; the result "
                 "may be less precise than xtol asks.")

@@ -201,13 +201,23 @@ class Polisher:
         ``jac`` is MINPACK's last Jacobian carried to ``point``; ``iterates``
         are the points of its last two Jacobians (oldest first), its last
         accepted iterates before ``point``. With the steps ``d = point -
-        iterates[-1]`` and ``d0 = iterates[-1] - iterates[-2]`` measured in
-        tolerances (largest over the parameters), ``rho = |d| / |d0|``; the
-        distance left is estimated as the Gauss-Newton step with ``jac`` plus
-        ``rho / (1 - rho) * |d|``, and must stay below half a tolerance, with
-        ``rho`` below one half. Fewer than two iterates: not accepted.
+        iterates[-1]`` and ``d0 = iterates[-1] - iterates[-2]``, the rate is
+        ``rho = max_j |d_j| / |d0_j|`` (the slowest parameter's); the distance
+        left is estimated, in tolerances, as the largest Gauss-Newton move
+        with ``jac`` plus ``rho / (1 - rho)`` times the largest move of ``d``.
+        Accepted when ``rho < 1/2`` and the estimate is at most half a
+        tolerance. Fewer than two iterates: not accepted.
         """
         if len(iterates) < 2:
+            return False
+        last = np.abs(point - iterates[-1])
+        before = np.abs(iterates[-1] - iterates[-2])
+        if not before.min() > 0.0:
+            return False
+        # near a minimum each parameter shrinks at its own pace; a ratio per parameter
+        # needs no units, so it decides before any algebra
+        rho = float((last / before).max())
+        if not rho < _CONTRACTION_LIMIT:
             return False
         chisqr = float(residual.dot(residual))
         step, variance, _ = gauss_newton(jac, residual)
@@ -215,16 +225,9 @@ class Polisher:
         per_unit = 1.0 / np.maximum(allowed, _TINY)
         if scale is not None:
             per_unit *= scale
-
-        last = np.abs(point - iterates[-1]) * per_unit
-        before = np.abs(iterates[-1] - iterates[-2]) * per_unit
-        if not (before > 0.0).all():
-            return False
-        # the slowest parameter sets the rate: near a minimum each shrinks at its own pace
-        rho = float((last / before).max())
-        return rho < _CONTRACTION_LIMIT and \
-            float((np.abs(step) * per_unit).max()) + rho / (1.0 - rho) * float(last.max()) \
-            <= _ACCEPT_LIMIT
+        estimate = float((np.abs(step) * per_unit).max()) + \
+            rho / (1.0 - rho) * float((last * per_unit).max())
+        return estimate <= _ACCEPT_LIMIT
 
     def _converged(self, point: Vector, residual: Vector, chisqr: float, jac: np.ndarray,
                    rtol: float) -> Tuple[bool, Vector, float]:
