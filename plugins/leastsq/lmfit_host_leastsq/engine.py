@@ -282,13 +282,18 @@ class _Search:
                 return False
         return True
 
-    def accurate_jacobian(self, v: np.ndarray, r0: np.ndarray) -> np.ndarray:
-        """The analytic Jacobian, else central differences; shape (ndata, nvarys)."""
+    def accurate_jacobian(self, v: np.ndarray, r0: np.ndarray,
+                          typical: Optional[np.ndarray] = None) -> np.ndarray:
+        """The analytic Jacobian, else central differences; shape (ndata, nvarys).
+
+        Each parameter moves by ``eps**(1/3)`` times its ``typical`` size
+        (``|v|`` when not given; see ``Polisher.typical``).
+        """
         if self._analytic is not None:
             return np.asarray(self._analytic(v), dtype=float)
         jac_t = np.empty((v.size, r0.size))
-        steps = _CENTRAL_STEP * np.abs(v)
-        steps[steps == 0.0] = _CENTRAL_STEP
+        steps = _CENTRAL_STEP * (np.abs(v) if typical is None else typical)
+        steps[~(steps > 0.0)] = _CENTRAL_STEP
         for j in range(v.size):
             plus = v.copy()
             plus[j] += steps[j]
@@ -404,7 +409,7 @@ class LeastsqEngine:
             if jac is not None and polisher.accepts(point, residual, jac, search.iterates()):
                 codes["polish_status"] = "passed"
             else:
-                outcome = polisher.polish(point, residual)
+                outcome = polisher.polish(point, residual, guide=jac)
                 steps = outcome.steps
                 if not outcome.passed:
                     # MINPACK stopped where the linear model fails: typically its trust

@@ -149,14 +149,15 @@ class PolishOutcome:
 class Polisher:
     """Gauss-Newton check and polish of a least-squares point.
 
-    ``residual(v)`` evaluates the residual at a trial point, ``jacobian(v, r)``
-    gives an accurate Jacobian at ``v`` (central differences or analytic);
+    ``residual(v)`` evaluates the residual at a trial point, ``jacobian(v, r,
+    typical)`` gives an accurate Jacobian at ``v`` (central differences with
+    steps relative to ``typical``, or analytic);
     ``to_user(v)`` and ``derivative(v)`` (None for the identity) map the
     search space to user units, where tolerances are judged.
     """
 
     def __init__(self, residual: Callable[[Vector], Vector],
-                 jacobian: Callable[[Vector, Vector], np.ndarray],
+                 jacobian: Callable[[Vector, Vector, Vector], np.ndarray],
                  to_user: Callable[[Vector], Vector],
                  derivative: Optional[Callable[[Vector], Vector]],
                  rtol: float, max_steps: int = 20) -> None:
@@ -232,30 +233,38 @@ class Polisher:
     def _converged(self, point: Vector, residual: Vector, chisqr: float, jac: np.ndarray,
                    rtol: float) -> Tuple[bool, Vector, float]:
         step, variance, decrease = gauss_newton(jac, residual)
+        return self._done(point, residual, chisqr, step, variance, decrease, rtol), step, \
+            decrease
+
+    def _done(self, point: Vector, residual: Vector, chisqr: float, step: Vector,
+              variance: Vector, decrease: float, rtol: float) -> bool:
         # within tolerance, or promising a decrease that no evaluation of the sum of
         # squares could confirm (its rounding floor): nothing left to gain
-        done = decrease <= _EPS * chisqr or self.is_small(point, residual, step, variance,
-                                                           rtol, chisqr)
-        return done, step, decrease
+        return decrease <= _EPS * chisqr or self.is_small(point, residual, step, variance,
+                                                          rtol, chisqr)
 
     def check(self, point: Vector, residual: Vector, jac: np.ndarray, rtol: float) -> bool:
         """Does a Gauss-Newton step with ``jac`` from ``point`` stay within ``rtol``?"""
         return self._converged(point, residual, float(residual.dot(residual)), jac, rtol)[0]
 
-    def polish(self, point: Vector, residual: Vector) -> PolishOutcome:
+    def polish(self, point: Vector, residual: Vector,
+               guide: Optional[np.ndarray] = None) -> PolishOutcome:
         """Gauss-Newton steps with a line search until the step is within tolerance.
 
         Each step starts from an accurate Jacobian. After a step, that
         Jacobian, carried to the new point by a secant update, answers
         whether another step is needed, so a converged point costs no
         second Jacobian. Stops when no trial lowers the sum of squares, or
-        after ``max_steps``.
+        after ``max_steps``. ``guide``, a rougher Jacobian at ``point``
+        (MINPACK's, carried), sizes the first differences (see
+        :meth:`typical`).
         """
         chisqr = float(residual.dot(residual))
-        jac = self.jacobian(point, residual)
+        variance = None if guide is None else gauss_newton(guide, residual)[1]
+        jac = self.jacobian(point, residual, self.typical(point, residual, variance, chisqr))
         for taken in range(self.max_steps + 1):
-            done, step, decrease = self._converged(point, residual, chisqr, jac, self.rtol)
-            if done:
+            step, variance, decrease = gauss_newton(jac, residual)
+            if self._done(point, residual, chisqr, step, variance, decrease, self.rtol):
                 return PolishOutcome(point, residual, jac, taken, True)
             if taken == self.max_steps:
                 break
@@ -270,8 +279,25 @@ class Polisher:
             point, residual = new_point, new_residual
             if self._converged(point, residual, chisqr, carried, self.rtol)[0]:
                 return PolishOutcome(point, residual, carried, taken + 1, True)
-            jac = self.jacobian(point, residual)
+            jac = self.jacobian(point, residual, self.typical(point, residual, variance, chisqr))
         return PolishOutcome(point, residual, jac, taken, False)
+
+    @staticmethod
+    def typical(point: Vector, residual: Vector, variance: Optional[Vector],
+                chisqr: float) -> Vector:
+        """The size of each parameter that its differences should resolve: ``|v| + stderr``.
+
+        A step relative to ``|v|`` alone is lost in the residual's rounding
+        for a parameter near zero (a peak centre at 5e-5, say), and the
+        Jacobian column then misleads the Gauss-Newton step by several
+        tolerances; its standard error is the scale at which it matters.
+        """
+        typical = np.abs(point)
+        nfree = residual.size - point.size
+        if variance is not None and nfree > 0:
+            spread = variance * (chisqr / nfree)
+            typical += np.sqrt(np.where(np.isfinite(spread), spread, 0.0))
+        return typical
 
     def _line_search(self, point: Vector, residual: Vector, chisqr: float,
                      jac: np.ndarray, step: Vector) -> Optional[Tuple[Vector, Vector, float]]:
