@@ -511,13 +511,57 @@ def test_many_small_fits_end_within_a_few_tolerances_of_their_minimum() -> None:
         def gaussian(p: np.ndarray) -> np.ndarray:
             return p[0] * np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2])) - data
 
+        def jacobian(p: np.ndarray) -> np.ndarray:
+            bell = np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2]))
+            return np.column_stack([bell, p[0] * bell * (x - p[1]) / p[2] ** 2,
+                                    p[0] * bell * (x - p[1]) ** 2 / p[2] ** 3])
+
         problem = FitProblem(("amp", "cen", "wid"), (5.0, 0.0, 1.0), (-INF,) * 3, (INF,) * 3,
                              gaussian, x.size)
         result = LeastsqEngine().run(problem)
-        best = scipy_leastsq(gaussian, result.x, xtol=1e-15, ftol=1e-15, full_output=1)
-        best = scipy_leastsq(gaussian, best[0], xtol=1e-15, ftol=1e-15, full_output=1)
+        best = scipy_leastsq(gaussian, result.x, Dfun=jacobian, xtol=1e-15, ftol=1e-15,
+                             full_output=1)
+        best = scipy_leastsq(gaussian, best[0], Dfun=jacobian, xtol=1e-15, ftol=1e-15,
+                             full_output=1)
         r = gaussian(best[0])
         stderr = np.sqrt(np.diag(best[1]) * r.dot(r) / (x.size - 3))
         tolerance = 1e-7 * (np.abs(best[0]) + stderr)
         worst = max(worst, float(np.max(np.abs(result.x - best[0]) / tolerance)))
     assert worst < 5.0
+
+
+def test_the_polish_resolves_a_parameter_near_zero() -> None:
+    # a peak centred at -5e-5 (its standard error is 3e-3): differences relative to
+    # the value alone are lost in rounding, and MINPACK's point is 10 tolerances off
+    rng = np.random.default_rng(3)
+    x = np.linspace(-5.0, 5.0, 64)
+    truths = np.column_stack([rng.uniform(2, 8, 1000), rng.uniform(-1, 1, 1000),
+                              rng.uniform(0.6, 1.6, 1000)])
+    noise = [rng.normal(scale=0.05, size=x.size) for _ in range(1000)]
+    amp, cen, wid = truths[997]
+    data = amp * np.exp(-((x - cen) ** 2) / (2 * wid**2)) + noise[997]
+
+    def gaussian(p: np.ndarray) -> np.ndarray:
+        return p[0] * np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2])) - data
+
+    def jacobian(p: np.ndarray) -> np.ndarray:
+        bell = np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2]))
+        return np.column_stack([bell, p[0] * bell * (x - p[1]) / p[2] ** 2,
+                                p[0] * bell * (x - p[1]) ** 2 / p[2] ** 3])
+
+    # the reference needs the exact Jacobian: differences are the very problem here
+    best = scipy_leastsq(gaussian, (5.0, 0.0, 1.0), Dfun=jacobian, xtol=1e-15, ftol=1e-15,
+                         full_output=1)
+    best = scipy_leastsq(gaussian, best[0], Dfun=jacobian, xtol=1e-15, ftol=1e-15,
+                         full_output=1)
+    assert abs(best[0][1]) < 1e-4
+    r = gaussian(best[0])
+    tolerance = 1e-7 * (np.abs(best[0]) + np.sqrt(np.diag(best[1]) * r.dot(r) / (x.size - 3)))
+    minpack = LeastsqEngine().run(FitProblem(("amp", "cen", "wid"), (5.0, 0.0, 1.0),
+                                             (-INF,) * 3, (INF,) * 3, gaussian, x.size),
+                                  polish=False)
+    assert np.max(np.abs(minpack.x - best[0]) / tolerance) > 5.0
+    result = LeastsqEngine().run(FitProblem(("amp", "cen", "wid"), (5.0, 0.0, 1.0),
+                                            (-INF,) * 3, (INF,) * 3, gaussian, x.size))
+    assert result.codes["polish_status"] == "refined"
+    assert np.max(np.abs(result.x - best[0]) / tolerance) < 2.0
