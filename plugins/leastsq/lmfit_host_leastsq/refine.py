@@ -45,6 +45,9 @@ _TINY = float(np.finfo(float).tiny)
 _CONTRACTION_LIMIT = 0.5
 #: The estimated distance to the minimum accepted without evaluating, in tolerances.
 _ACCEPT_LIMIT = 0.5
+#: MINPACK's difference of a parameter is trusted when its value is at least this
+#: many standard errors away from zero (search space).
+_RESOLVED = 10.0
 
 Vector = np.ndarray
 
@@ -223,6 +226,14 @@ class Polisher:
         chisqr = float(residual.dot(residual))
         step, variance, _ = gauss_newton(jac, residual)
         scale, allowed = self._tolerance(point, residual, variance, self.rtol, chisqr)
+        # MINPACK differences each parameter by a step relative to its value; for a
+        # value within a few of its standard errors of zero that step is too small to
+        # rise above the residual's rounding, and the Jacobian column, noise, cannot
+        # vouch for the point (a peak centred near zero: several tolerances off)
+        magnitude = np.abs(point)
+        stderr = self.typical(point, residual, variance, chisqr) - magnitude
+        if (stderr * _RESOLVED > magnitude).any():
+            return False
         per_unit = 1.0 / np.maximum(allowed, _TINY)
         if scale is not None:
             per_unit *= scale

@@ -445,11 +445,11 @@ def polisher(rtol: float = 1e-7) -> Any:
     return refine_module.Polisher(lambda v: v, lambda v, r: r, lambda v: v, None, rtol=rtol)
 
 
-def linear_case(offset: float) -> Any:
-    """A linear residual whose minimum is at (1, 2); the point sits ``offset`` (relative) away."""
+def linear_case(offset: float, best: Sequence[float] = (1.0, 2.0)) -> Any:
+    """A linear residual whose minimum is at ``best``; the point sits ``offset`` (relative) away."""
     jac = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]])
-    noise = np.array([0.5, -0.5, -0.5, 0.5])  # orthogonal to the columns: stderr ~ 0.3-0.6
-    best = np.array([1.0, 2.0])
+    noise = np.array([0.05, -0.05, -0.05, 0.05])  # orthogonal to the columns: stderr ~ 0.04
+    best = np.array(best)
     point = best * (1.0 + offset)
     residual = jac.dot(point - best) + noise
     return jac, residual, point, best
@@ -474,6 +474,16 @@ def test_a_point_the_carried_jacobian_would_still_move_is_not_accepted() -> None
     last = best * 1e-9
     iterates = [point - last - 100.0 * last, point - last]
     assert not polisher().accepts(point, residual, jac, iterates)
+
+
+def test_a_parameter_within_ten_standard_errors_of_zero_is_not_vouched_for() -> None:
+    # MINPACK's difference step, relative to the value, drowns in rounding there
+    jac, residual, point, best = linear_case(0.0, best=(1.0, 0.2))   # stderr of b: 0.03
+    last = np.abs(best) * 1e-9
+    iterates = [point - last - 100.0 * last, point - last]
+    assert not polisher().accepts(point, residual, jac, iterates)
+    jac, residual, point, best = linear_case(0.0, best=(1.0, 2.0))
+    assert polisher().accepts(point, residual, jac, [point - last - 100.0 * last, point - last])
 
 
 def test_without_two_iterates_nothing_is_accepted() -> None:
