@@ -294,14 +294,16 @@ class _Search:
         jac_t = np.empty((v.size, r0.size))
         steps = _CENTRAL_STEP * (np.abs(v) if typical is None else typical)
         steps[~(steps > 0.0)] = _CENTRAL_STEP
-        for j in range(v.size):
+        evaluate = self.evaluate
+        for j, (value, step) in enumerate(zip(v.tolist(), steps.tolist())):
+            up, down = value + step, value - step
             plus = v.copy()
-            plus[j] += steps[j]
+            plus[j] = up
             minus = v.copy()
-            minus[j] -= steps[j]
+            minus[j] = down
             row = jac_t[j]
-            np.subtract(self.evaluate(plus), self.evaluate(minus), out=row)
-            row /= plus[j] - minus[j]
+            np.subtract(evaluate(plus), evaluate(minus), out=row)
+            row *= 1.0 / (up - down)
         return jac_t.T
 
     def user_jacobian(self, jac: np.ndarray, v: np.ndarray) -> Optional[np.ndarray]:

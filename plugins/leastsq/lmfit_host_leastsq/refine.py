@@ -170,6 +170,7 @@ class Polisher:
         self.derivative = derivative
         self.rtol = rtol
         self.max_steps = max_steps
+        self._guide: Optional[Tuple[np.ndarray, Vector]] = None
 
     def _tolerance(self, point: Vector, residual: Vector, variance: Vector, rtol: float,
                    chisqr: float) -> Tuple[Optional[Vector], Vector]:
@@ -225,6 +226,7 @@ class Polisher:
             return False
         chisqr = float(residual.dot(residual))
         step, variance, _ = gauss_newton(jac, residual)
+        self._guide = (jac, variance)  # polish() sizes its differences with it
         scale, allowed = self._tolerance(point, residual, variance, self.rtol, chisqr)
         # MINPACK differences each parameter by a step relative to its value; for a
         # value within a few of its standard errors of zero that step is too small to
@@ -271,7 +273,11 @@ class Polisher:
         :meth:`typical`).
         """
         chisqr = float(residual.dot(residual))
-        variance = None if guide is None else gauss_newton(guide, residual)[1]
+        variance = None
+        if guide is not None:
+            known = self._guide
+            variance = known[1] if known is not None and known[0] is guide \
+                else gauss_newton(guide, residual)[1]
         jac = self.jacobian(point, residual, self.typical(point, residual, variance, chisqr))
         for taken in range(self.max_steps + 1):
             step, variance, decrease = gauss_newton(jac, residual)
