@@ -435,6 +435,31 @@ def test_expression_stderr_matches_analytic_propagation(expr, derivative):
     assert params["c"].stderr == pytest.approx(expected, rel=1e-5)
 
 
+def test_expression_stderr_follows_a_changed_expression_and_bounds_between_fits():
+    x = np.linspace(0, 1, 40)
+    y = 2.0 * x + 0.5 + np.random.default_rng(5).normal(0, 0.05, 40)
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", value=0.1)
+    params.add("c", expr="3 * a")
+    params.add("d", expr="c + b")
+
+    def residual(p):
+        return p["a"].value * x + p["b"].value - y
+
+    result = minimize(residual, params)
+    assert params["d"].stderr == pytest.approx(
+        np.sqrt(np.array([3.0, 1.0]) @ result.covar @ np.array([3.0, 1.0])), rel=1e-5)
+    params["c"].expr = "-2 * b"           # d now reads b only, through c
+    result = minimize(residual, params)
+    assert params["d"].stderr == pytest.approx(np.sqrt(result.covar[1, 1]), rel=1e-5)
+    assert params["c"].stderr == pytest.approx(2 * np.sqrt(result.covar[1, 1]), rel=1e-5)
+    params["c"].set(min=-0.5, max=-0.5)   # c pinned by its bounds: d follows b alone
+    result = minimize(residual, params)
+    assert params["c"].stderr == 0.0
+    assert params["d"].stderr == pytest.approx(np.sqrt(result.covar[1, 1]), rel=1e-5)
+
+
 def test_parameters_acting_as_one_give_no_errorbars_naming_them():
     x = np.linspace(0, 1, 30)
     y = 2 * x + np.random.default_rng(0).normal(0, 0.01, 30)
