@@ -62,8 +62,9 @@ OPTIONS: Dict[str, str] = {
     "factor": "initial step bound, times the scaled parameter vector, 0.1 to 100 (100)",
     "diag": "positive scale factor per varied parameter, in the engine's search space "
             "(automatic)",
-    "polish": "check MINPACK's point with a Gauss-Newton step and refine it until no "
-              "parameter would move by more than xtol*(|value|+stderr) (True)",
+    "polish": "judge MINPACK's point by its last steps and Jacobian, and refine it with "
+              "accurate Gauss-Newton steps until no parameter would move by more than "
+              "xtol*(|value|+stderr) (True)",
 }
 
 _MINPACK_SUCCESS = (1, 2, 3, 4)

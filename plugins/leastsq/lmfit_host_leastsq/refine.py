@@ -3,23 +3,28 @@
 MINPACK stops when one step changes the sum of squares by less than
 ``ftol`` or the parameters by less than ``xtol``. On problems that converge
 slowly (large residuals, long curved valleys) one small step is no proof of
-a minimum: the parameters can still be several digits away. So the engine
-asks the question directly: from the returned point, how far would one
-Gauss-Newton step move each parameter?
+a minimum: the parameters can still be several tolerances away, where a
+tolerance is ``rtol * (|value| + stderr)`` in user units.
 
-The first judgement costs no evaluation: MINPACK converges linearly near
-a minimum, each step shrinking by about the same factor ``rho``, so the
-distance left after its last step ``d`` is about ``rho / (1 - rho) * |d|``
-(the classical a-posteriori bound of a contraction), with ``rho`` read off
-the ratio of its last two steps; MINPACK's last Jacobian, carried to the
-final point, adds what it still sees, the Gauss-Newton step from there.
-The point passes when that estimate keeps every parameter within half
-of ``rtol * (|value| + stderr)`` (user units) and the steps did shrink
-(``rho < 1/2``). Otherwise the point is polished: Gauss-Newton steps with a central-difference (or the user's
-analytic) Jacobian, each followed by a one-dimensional search along the
-step, which undoes the slow, linear convergence of Gauss-Newton on
-large-residual problems. The Jacobian of the final point then serves the
-host's error bars.
+The first judgement costs no evaluation (:meth:`Polisher.accepts`). Near a
+minimum MINPACK converges linearly, each step shrinking by about a factor
+``rho``, so the distance left after its last step ``d`` is about
+``rho / (1 - rho) * |d|``, the classical a-posteriori bound of a
+contraction; ``rho`` is read off MINPACK's last two steps, parameter by
+parameter (the slowest counts). To that comes what MINPACK's last
+Jacobian, carried to the final point, still sees: the Gauss-Newton step
+from there. The point passes when the steps did shrink (``rho < 1/2``) and
+the estimate is at most half a tolerance. It does not pass while a
+parameter lies within ten standard errors of zero: MINPACK's difference
+step, relative to the value, then drowns in the residual's rounding and
+its Jacobian column cannot vouch for anything.
+
+Otherwise the point is polished: Gauss-Newton steps with a
+central-difference (or the user's analytic) Jacobian, each parameter
+moved by ``eps**(1/3) * (|value| + stderr)``, each step followed by a
+one-dimensional search along it, which undoes the slow, linear
+convergence of Gauss-Newton on large-residual problems. The Jacobian of
+the final point then serves the host's error bars.
 """
 
 from __future__ import annotations
