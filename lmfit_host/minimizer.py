@@ -33,7 +33,7 @@ from . import plugins
 from .covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
 from .errors import FitAborted, FitError, LmfitHostError, ParameterError
 from .expr import Interpreter, _default_table
-from .parameter import _STATE_KEYS, Parameters, _noop
+from .parameter import _STATE_KEYS, CorrelationRow, Parameters, _noop
 from .problem import EngineResult, FitProblem
 
 __all__ = ["Minimizer", "MinimizerResult", "minimize"]
@@ -418,7 +418,7 @@ class _Fit:
         self.set_values(names, x.tolist())
 
         stderr: Dict[str, float] = {}
-        correl: Dict[str, Dict[str, float]] = {}
+        correl: Dict[str, Mapping[str, float]] = {}
         if covar is not None:
             errors = np.sqrt(np.abs(covar.diagonal()))
             if errors.min() > 0.0:
@@ -426,12 +426,12 @@ class _Fit:
             else:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     corr = covar / errors[:, None] / errors
-            rows = corr.tolist()
-            for i, (name, error) in enumerate(zip(names, errors.tolist())):
-                stderr[name] = error
-                row = dict(zip(names, rows[i]))
-                del row[name]
-                correl[name] = row
+            # each parameter's row becomes a dict when first read: loops of many fits
+            # mostly never read them
+            shared = tuple(names)
+            stderr.update(zip(names, errors.tolist()))
+            for i, name in enumerate(names):
+                correl[name] = CorrelationRow(shared, corr, i)
             if self.expr_names:
                 stderr.update(self._expression_errors(x, covar))
 
@@ -519,8 +519,8 @@ class _Fit:
         source._set_values_from_fit(self.work.valuesdict())
         for name, param in source.items():
             param.stderr = stderr.get(name)
-            found = correl.get(name)
-            param.correl = dict(found) if found is not None else None
+            # a CorrelationRow: each Parameter makes its own dict of it when read
+            param.correl = correl.get(name)
 
 
 _Plan = List[List[Tuple[str, Any, float, float]]]

@@ -31,7 +31,7 @@ import textwrap
 import warnings
 import weakref
 from types import CodeType, FunctionType
-from typing import (IO, Any, Callable, Dict, Iterable, List, Mapping,
+from typing import (IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping,
                     Optional, Sequence, Tuple, Union, cast, overload)
 
 import numpy as np
@@ -216,6 +216,43 @@ def _cycle_error(cycle: List[str], sources: Mapping[str, str]) -> ExpressionCycl
     return ExpressionCycleError(
         f"constraint expressions form a cycle: {chain} ({exprs}); "
         f"clear or change one of these expressions", tuple(cycle))
+
+
+class CorrelationRow(Mapping[str, float]):
+    """One parameter's correlations after a fit, read from the fit's correlation matrix.
+
+    A read-only mapping name -> correlation; :attr:`Parameter.correl` turns
+    it into a plain dict the first time it is read, so that a loop of many
+    fits does not build dicts nobody reads.
+    """
+
+    __slots__ = ("_names", "_matrix", "_index")
+
+    def __init__(self, names: Sequence[str], matrix: Any, index: int) -> None:
+        self._names = names
+        self._matrix = matrix
+        self._index = index
+
+    def __getitem__(self, name: str) -> float:
+        if name == self._names[self._index] or name not in self._names:
+            raise KeyError(name)
+        return float(self._matrix[self._index, list(self._names).index(name)])
+
+    def as_dict(self) -> Dict[str, float]:
+        """The correlations as a plain dict, in the order of the fit's varied parameters."""
+        row = dict(zip(self._names, self._matrix[self._index].tolist()))
+        del row[self._names[self._index]]
+        return row
+
+    def __iter__(self) -> Iterator[str]:
+        mine = self._names[self._index]
+        return (name for name in self._names if name != mine)
+
+    def __len__(self) -> int:
+        return len(self._names) - 1
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 #: The keys of a Parameter's pickled state, in the order of ``Parameter._state_tuple``.
@@ -467,7 +504,7 @@ class Parameter:
         self._val = self._clamp(number)
         self.init_value: Optional[float] = self._val
         self.stderr: Optional[float] = None
-        self.correl: Optional[Dict[str, float]] = None
+        self._correl: Any = None  # a dict, None, or a row a fit has not made into a dict yet
         self.brute_step = brute_step
         self.user_data = user_data
         self._warn_moved(number, self._val)
@@ -728,13 +765,29 @@ class Parameter:
 
     def _state(self) -> Dict[str, Any]:
         """:meth:`__getstate__` with the values as they are now (the caller refreshed them)."""
-        return dict(zip(_STATE_KEYS, self._state_tuple()))
+        state = dict(zip(_STATE_KEYS, self._state_tuple()))
+        if type(state["correl"]) is CorrelationRow:
+            state["correl"] = state["correl"].as_dict()
+        return state
 
     def _state_tuple(self) -> Tuple[Any, ...]:
-        """:meth:`_state` as a tuple in the order of ``_STATE_KEYS`` (cheaper to take)."""
+        """:meth:`_state` as a tuple in the order of ``_STATE_KEYS`` (cheaper to take; the
+        correlations may still be a :class:`CorrelationRow`)."""
         return (1, self._name, self._raw_value(), self._vary, self._min_given, self._max_given,
-                self._expr, self.brute_step, self.stderr, self.correl, self.init_value,
+                self._expr, self.brute_step, self.stderr, self._correl, self.init_value,
                 self.user_data)
+
+    @property
+    def correl(self) -> Optional[Dict[str, float]]:
+        """Correlation with each other varied parameter after a fit (dict name -> value)."""
+        found = self._correl
+        if type(found) is CorrelationRow:
+            found = self._correl = found.as_dict()
+        return found  # type: ignore[no-any-return]
+
+    @correl.setter
+    def correl(self, value: Optional[Mapping[str, float]]) -> None:
+        self._correl = value
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
         """Restore from :meth:`__getstate__` (the Parameter is not in any set afterwards)."""
@@ -1620,8 +1673,10 @@ class Parameters(Dict[str, Parameter]):
         for name, par in dict.items(self):
             clone = Parameter.__new__(Parameter)
             state = par.__dict__.copy()
-            if state["correl"] is not None:
-                state["correl"] = dict(state["correl"])
+            found = state["_correl"]
+            if found is not None:
+                state["_correl"] = found.as_dict() if type(found) is CorrelationRow \
+                    else dict(found)
             if state["user_data"] is not None:
                 state["user_data"] = _copy.deepcopy(state["user_data"], memo)
             state["_owner"] = new

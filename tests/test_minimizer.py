@@ -98,6 +98,27 @@ def test_stderr_of_a_straight_line_matches_closed_form():
         cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]), rel=1e-4)
 
 
+def test_correl_reads_as_a_plain_dict_of_its_own_in_params_and_result():
+    x = np.linspace(0, 1, 30)
+    y = 2 * x + 1 + np.random.default_rng(1).normal(0, 0.05, 30)
+    params = Parameters()
+    params.add("slope", value=1.0)
+    params.add("offset", value=0.0)
+    params.add("curve", value=0.0)
+    result = minimize(lambda p: p["slope"].value * x + p["offset"].value
+                      + p["curve"].value * x * x - y, params)
+    mine = params["slope"].correl
+    assert type(mine) is dict and list(mine) == ["offset", "curve"]
+    expected = result.covar[0, 1] / np.sqrt(result.covar[0, 0] * result.covar[1, 1])
+    assert mine["offset"] == pytest.approx(expected, rel=1e-12)
+    mine["offset"] = 99.0                         # the user's dict, not the result's
+    assert result.params["slope"].correl["offset"] == pytest.approx(expected, rel=1e-12)
+    assert type(result.params["slope"].correl) is dict
+    copied = params.copy()
+    assert copied["curve"].correl == params["curve"].correl
+    assert copied["curve"].correl is not params["curve"].correl
+
+
 def test_expression_constraint_and_propagated_stderr():
     # seed section: two curves whose fractions add to one
     x = np.linspace(-5, 5, 201)
