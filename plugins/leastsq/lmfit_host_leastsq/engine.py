@@ -275,7 +275,16 @@ class _Search:
         points = self._points
         assert points is not None
         rel_step = self.rel_step
-        for j in range(self.nvarys):
+        n = self.nvarys
+        if n > 8:  # one array comparison beats n list comparisons
+            origin = points[b]
+            block = np.array([points[b + 1 + j] for j in range(n)])
+            steps = rel_step * np.abs(origin)
+            steps[steps == 0.0] = rel_step
+            expected = np.repeat(origin[None, :], n, axis=0)
+            expected.flat[::n + 1] = origin + steps
+            return bool(np.array_equal(block, expected))
+        for j in range(n):
             expected = list(base)
             value = base[j]
             expected[j] = value + (rel_step * abs(value) or rel_step)

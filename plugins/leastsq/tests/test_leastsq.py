@@ -575,3 +575,24 @@ def test_the_polish_resolves_a_parameter_near_zero() -> None:
                                             (-INF,) * 3, (INF,) * 3, gaussian, x.size))
     assert result.codes["polish_status"] == "refined"
     assert np.max(np.abs(result.x - best[0]) / tolerance) < 2.0
+
+
+@pytest.mark.parametrize("nvarys", [3, 12])
+def test_minpacks_last_jacobian_is_read_back_for_few_and_many_parameters(nvarys: int) -> None:
+    rng = np.random.default_rng(nvarys)
+    design = rng.standard_normal((60, nvarys))
+    data = design.dot(rng.standard_normal(nvarys)) + 0.01 * rng.standard_normal(60)
+
+    def residual(p: np.ndarray) -> np.ndarray:
+        # mildly nonlinear, so that MINPACK takes a few iterations
+        return design.dot(p) + 0.1 * np.sin(p).sum() - data
+
+    problem = FitProblem(tuple(f"p{k}" for k in range(nvarys)), np.ones(nvarys),
+                         (-INF,) * nvarys, (INF,) * nvarys, residual, 60)
+    search = engine_module._Search(problem, math.sqrt(engine_module._EPS), 10_000)
+    point, r, _, _ = engine_module._minpack(search, problem.x0.copy(), None,
+                                            LeastsqEngine().settings(problem, {}), 1e-7, 1e-7)
+    assert len(search.iterates()) == 2
+    jac = search.last_jacobian(point, r)
+    exact = design + 0.1 * np.cos(point)[None, :]
+    assert jac is not None and np.max(np.abs(jac - exact)) < 1e-5 * np.abs(exact).max()
