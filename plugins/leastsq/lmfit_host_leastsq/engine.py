@@ -68,6 +68,8 @@ OPTIONS: Dict[str, str] = {
 }
 
 _MINPACK_SUCCESS = (1, 2, 3, 4)
+#: Validated settings by (nvarys, options with their types), for loops of small fits.
+_SETTINGS: Dict[Any, Dict[str, Any]] = {}
 #: Evaluations kept after lmdif's last Jacobian: trial steps it may refuse before stopping.
 _TRIALS_KEPT = 12
 _NEEDS_NO_POLISH = (0, 5)
@@ -346,6 +348,26 @@ class LeastsqEngine:
 
     def settings(self, problem: FitProblem, options: Mapping[str, Any]) -> Dict[str, Any]:
         """Validate ``options`` and fill in defaults; EngineOptionError on anything wrong."""
+        # loops of small fits pass the same options every time: remember valid ones
+        # (keyed with the value types, so that polish=1 is not taken for polish=True)
+        key: Any = None
+        if options.get("diag") is None:
+            try:
+                key = (problem.nvarys,) + tuple(
+                    (name, type(value), value) for name, value in sorted(options.items()))
+                known = _SETTINGS.get(key)
+            except TypeError:  # an unhashable value: validated every time
+                key = known = None
+            if known is not None:
+                return dict(known)
+        merged = self._validate(problem, options)
+        if key is not None:
+            if len(_SETTINGS) >= 256:
+                _SETTINGS.pop(next(iter(_SETTINGS)))
+            _SETTINGS[key] = dict(merged)
+        return merged
+
+    def _validate(self, problem: FitProblem, options: Mapping[str, Any]) -> Dict[str, Any]:
         unknown = sorted(set(options) - set(DEFAULTS))
         if unknown:
             raise EngineOptionError(

@@ -596,3 +596,14 @@ def test_minpacks_last_jacobian_is_read_back_for_few_and_many_parameters(nvarys:
     jac = search.last_jacobian(point, r)
     exact = design + 0.1 * np.cos(point)[None, :]
     assert jac is not None and np.max(np.abs(jac - exact)) < 1e-5 * np.abs(exact).max()
+
+
+def test_remembered_settings_still_refuse_a_bad_value_of_an_equal_number() -> None:
+    engine = LeastsqEngine()
+    good = engine.settings(sine_problem(), {"polish": True, "maxfev": 50})
+    good["maxfev"] = -1                        # the caller's copy, not the remembered one
+    assert engine.settings(sine_problem(), {"polish": True, "maxfev": 50})["maxfev"] == 50
+    with pytest.raises(EngineOptionError, match="polish"):
+        engine.settings(sine_problem(), {"polish": 1, "maxfev": 50})   # 1 == True
+    with pytest.raises(EngineOptionError, match="maxfev"):
+        engine.settings(sine_problem(), {"polish": True, "maxfev": 50.0})
