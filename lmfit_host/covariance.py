@@ -20,6 +20,9 @@ import numpy as np
 from scipy.linalg import lapack
 
 _TINY = float(np.finfo(float).tiny)
+#: Squared column norms outside these bounds are rescaled before inverting (so that
+#: the scale factors and their products stay far from underflow and overflow).
+_SQUARE_MIN, _SQUARE_MAX = 1e-150, 1e150
 #: Relative size below which a singular value of the column-scaled Jacobian counts as zero.
 SINGULAR_TOLERANCE = 1e-7
 #: Largest condition number of the scaled normal matrix inverted by Cholesky (cond(J) < 1e5).
@@ -119,26 +122,28 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
                                 "residuals divided by their uncertainties")
     jac = np.asarray(jacobian, dtype=float)
     # One pass over J forms the small normal matrix; column scaling (to unit
-    # length) then happens on it, and makes the rank test unit-free. A NaN or
-    # infinity in J shows in the normal matrix, so only that is checked.
+    # length) then happens on it, and makes the rank test unit-free. Its
+    # diagonal holds the squared column norms: a NaN or infinity in J shows
+    # there (off the diagonal |N_ij| <= sqrt(N_ii N_jj)), and so do columns too
+    # small or too large to square safely.
     normal = jac.T.dot(jac)
     diagonal = normal.diagonal()
-    if not (diagonal.min() > 0.0 and math.isfinite(float(normal.sum()))):
+    column_scale = None
+    if not (diagonal.min() > _SQUARE_MIN and diagonal.max() < _SQUARE_MAX):
         bad = [names[j] for j in range(nvarys) if not np.all(np.isfinite(jac[:, j]))]
         if bad:
             return Covariance(None, "the Jacobian is not finite with respect to " +
                                     ", ".join(bad))
-        dead = [names[j] for j in range(nvarys) if not np.any(jac[:, j])]
+        sizes = np.abs(jac).max(axis=0)
+        dead = [names[j] for j in range(nvarys) if not sizes[j] >= _TINY]
         if dead:
             return Covariance(None, "the residual does not change with " + ", ".join(dead) +
                                     ": fix these parameters or check the model")
-        # finite entries whose squares overflow or underflow: scale the columns first
-        column_scale = 1.0 / np.abs(jac).max(axis=0)
+        # finite columns whose squares overflow or underflow: scale them first
+        column_scale = 1.0 / sizes
         jac = jac * column_scale
         normal = jac.T.dot(jac)
         diagonal = normal.diagonal()
-    else:
-        column_scale = None
     unit = 1.0 / np.sqrt(diagonal)  # scales the columns of jac to unit length
     scaled = normal * (unit[:, None] * unit)
     # Well-conditioned problems (most) invert the scaled normal matrix by
@@ -167,11 +172,18 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
                                     ", ".join(involved) + " cannot be told apart by the data")
         inv_scaled = (vt.T / singular**2).dot(vt)
     if column_scale is not None:
-        unit *= column_scale  # for the columns as given
-    scale = unit[:, None] * unit
+        unit *= column_scale  # for the columns as given; the products may overflow
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            inv_scaled *= unit[:, None] * unit
+    else:
+        inv_scaled *= unit[:, None] * unit
     if scale_covar:
-        scale *= stats.redchi
-    inv_scaled *= scale
+        inv_scaled *= stats.redchi
+    variances = inv_scaled.diagonal()
+    if not (variances.min() >= _TINY and variances.max() < math.inf):
+        return Covariance(None, "the variances are beyond double precision (the residual "
+                                "changes by orders of magnitude too much or too little with "
+                                "some parameter); rescale the parameters")
     return Covariance(inv_scaled)
 
 

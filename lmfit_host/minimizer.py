@@ -303,6 +303,7 @@ class _Fit:
 
         store = work._symtable.update
         no_constraints = _noop
+        recent: List[Any] = [first, None, False]  # the last two outputs; reuse seen
 
         def residual(x: np.ndarray) -> np.ndarray:
             # the hot path: set_values, call_user and convert inlined, a float vector
@@ -322,6 +323,14 @@ class _Fit:
                 r = out
             else:
                 r = convert(out)
+            # Engines may keep residual vectors (to read a Jacobian back, say). A
+            # function that fills and returns the same array each time would change
+            # them under the engine: once seen, every output is copied.
+            if out is recent[0] or out is recent[1] or recent[2]:
+                recent[2] = True
+                r = np.array(r)
+            else:
+                recent[0], recent[1] = out, recent[0]
             if omit:
                 r = r[np.isfinite(r)]
             if r.shape[0] != ndata:

@@ -52,7 +52,9 @@ class BoundsTransform:
     def __init__(self, lower: ArrayLike, upper: ArrayLike) -> None:
         self.lower = np.array(lower, dtype=float)
         self.upper = np.array(upper, dtype=float)
-        if self.lower.size == 0 or (self.lower.max() == -_INF and self.upper.min() == _INF):
+        # plain Python over the few bounds a fit has: cheaper than two array reductions
+        if max(self.lower.tolist(), default=-_INF) == -_INF \
+                and min(self.upper.tolist(), default=_INF) == _INF:
             # no bounds at all (common): nothing else is needed, and a small fit
             # should not pay for the bookkeeping below
             self.is_identity = True

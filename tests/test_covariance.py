@@ -85,3 +85,28 @@ def test_ill_conditioned_jacobian_takes_the_svd_path_and_stays_accurate():
     u, s, vt = np.linalg.svd(jac, full_matrices=False)
     expected = (vt.T / s**2) @ vt * stats.redchi
     assert cov.matrix == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("size, outcome", [
+    (1e150, "ok"),                   # squares overflow: columns rescaled first, same answer
+    (1e-100, "ok"),
+    (1e160, "beyond double precision"),    # a variance of 1e-320 keeps too few digits
+    (1e-156, "beyond double precision"),   # a variance of 1e312 cannot be held
+    (1e180, "beyond double precision"),    # a variance of 1e-360 neither
+    (1e-310, "does not change"),     # below the smallest normal number: no effect
+])
+def test_columns_of_extreme_size_give_the_right_errors_or_a_reason(size, outcome):
+    rng = np.random.default_rng(1)
+    jac = rng.standard_normal((50, 2))
+    stats = fit_statistics(rng.standard_normal(50), 2)
+    reference = np.linalg.inv(jac.T @ jac) * stats.redchi
+    estimate = estimate_covariance(jac * np.array([size, 1.0]), ["a", "b"], stats)
+    if outcome == "ok":
+        assert estimate.matrix is not None
+        assert np.sqrt(estimate.matrix[1, 1]) == pytest.approx(np.sqrt(reference[1, 1]),
+                                                               rel=1e-9)
+        assert np.sqrt(estimate.matrix[0, 0]) * size == pytest.approx(
+            np.sqrt(reference[0, 0]), rel=1e-6)
+    else:
+        assert estimate.matrix is None and outcome in estimate.reason

@@ -119,6 +119,32 @@ def test_correl_reads_as_a_plain_dict_of_its_own_in_params_and_result():
     assert copied["curve"].correl is not params["curve"].correl
 
 
+@pytest.mark.parametrize("engine", ["leastsq", "lbfgsb"])
+def test_a_residual_that_refills_one_array_fits_like_one_that_returns_new_arrays(engine):
+    x = np.linspace(-5, 5, 64)
+    y = 4 * np.exp(-((x - 0.3) ** 2) / 1.62) + np.random.default_rng(1).normal(0, 0.05, 64)
+    buffer = np.empty(64)
+
+    def fresh(p):
+        return p["amp"].value * np.exp(-((x - p["cen"].value) ** 2)
+                                       / (2 * p["wid"].value ** 2)) - y
+
+    def refilled(p):
+        np.subtract(fresh(p), 0.0, out=buffer)
+        return buffer
+
+    results = []
+    for function in (fresh, refilled):
+        params = Parameters()
+        params.add("amp", value=5.0)
+        params.add("cen", value=0.0)
+        params.add("wid", value=1.0)
+        result = minimize(function, params, engine=engine)
+        assert result.errorbars, result.errorbars_reason
+        results.append([(params[n].value, params[n].stderr) for n in ("amp", "cen", "wid")])
+    assert np.allclose(results[0], results[1], rtol=1e-9, atol=0.0)
+
+
 def test_expression_constraint_and_propagated_stderr():
     # seed section: two curves whose fractions add to one
     x = np.linspace(-5, 5, 201)

@@ -106,6 +106,7 @@ class _Search:
         if problem.has_jacobian:
             self._analytic = problem.jacobian_internal if self.bounded else problem.jacobian
         self.nvarys = problem.nvarys
+        self.ndata = problem.ndata
         self.rel_step = rel_step
         self.maxfev = maxfev
         self.count = 0
@@ -200,7 +201,7 @@ class _Search:
         """MINPACK's Jacobian, the user's (lmder); shape (ndata, nvarys)."""
         if self._jac_x is not None and (v == self._jac_x).all():
             return self._jac  # type: ignore[return-value]
-        jac = np.asarray(self._analytic(v), dtype=float)  # type: ignore[misc]
+        jac = self._checked(self._analytic(v))  # type: ignore[misc]
         self._jac_x, self._jac = v.copy(), jac
         self._jac_points.append(self._jac_x)
         # MINPACK asks at the point it evaluated last: the residual there is known
@@ -302,7 +303,7 @@ class _Search:
         (``|v|`` when not given; see ``Polisher.typical``).
         """
         if self._analytic is not None:
-            return np.asarray(self._analytic(v), dtype=float)
+            return self._checked(self._analytic(v))
         jac_t = np.empty((v.size, r0.size))
         steps = _CENTRAL_STEP * (np.abs(v) if typical is None else typical)
         steps[~(steps > 0.0)] = _CENTRAL_STEP
@@ -317,6 +318,15 @@ class _Search:
             np.subtract(evaluate(plus), evaluate(minus), out=row)
             row *= 1.0 / (up - down)
         return jac_t.T
+
+    def _checked(self, jac: Any) -> np.ndarray:
+        """The problem's analytic Jacobian as floats, of shape (ndata, nvarys), or an error."""
+        jac = np.asarray(jac, dtype=float)
+        if jac.shape != (self.ndata, self.nvarys):
+            raise ProblemError(f"the problem's Jacobian has shape {jac.shape}; engine 'leastsq' "
+                               f"needs ({self.ndata}, {self.nvarys}): one row per residual, "
+                               f"one column per varied parameter")
+        return jac
 
     def user_jacobian(self, jac: np.ndarray, v: np.ndarray) -> Optional[np.ndarray]:
         """A search-space Jacobian at ``v`` in user units (chain rule); None at a bound."""
@@ -453,7 +463,8 @@ class LeastsqEngine:
                     point, residual, ier, lmdif_message = _minpack(
                         search, outcome.point, outcome.residual, settings, _EPS, _EPS)
                     codes.update(ier=ier, lmdif_message=lmdif_message, restarted=True)
-                    outcome = polisher.polish(point, residual)
+                    outcome = polisher.polish(point, residual,
+                                              guide=search.last_jacobian(point, residual))
                     steps += outcome.steps
                 point, residual, jac = outcome.point, outcome.residual, outcome.jacobian
                 codes["polish_steps"] = steps
@@ -491,11 +502,12 @@ def _minpack(search: _Search, v0: np.ndarray, r0: Optional[np.ndarray],
     binding = _binding()
     if binding is not None:
         lmdif, lmder = binding
+        start = np.array(v0, dtype=float)  # the binding works in this array, in place
         if search.differences:
-            point, info, ier = lmdif(fcn, v0, (), 1, ftol, xtol, gtol, maxfev,
+            point, info, ier = lmdif(fcn, start, (), 1, ftol, xtol, gtol, maxfev,
                                      settings["epsfcn"], factor, diag)
         else:
-            point, info, ier = lmder(fcn, search.jacobian, v0, (), 1, 0, ftol, xtol, gtol,
+            point, info, ier = lmder(fcn, search.jacobian, start, (), 1, 0, ftol, xtol, gtol,
                                      maxfev, factor, diag)
     else:
         common = dict(full_output=1, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev,
@@ -646,8 +658,8 @@ def _compose_message(ier: int, status: str, steps: int, ftol: float, xtol: float
     verdict = _VERDICTS.get(ier, f"MINPACK returned the unknown code {ier}").format(
         ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
     if status == "passed":
-        tail = (" MINPACK's last steps shrank fast enough to place the result within xtol/2 of "
-                "the minimum.")
+        tail = (" MINPACK's last steps shrank fast enough to place the result within about "
+                "xtol of the minimum (judged without further evaluations).")
     elif status == "refined" and steps == 0:
         tail = (" A Gauss-Newton step with an accurate Jacobian moves no parameter beyond "
                 "xtol.")

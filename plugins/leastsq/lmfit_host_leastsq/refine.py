@@ -176,6 +176,7 @@ class Polisher:
         self.rtol = rtol
         self.max_steps = max_steps
         self._guide: Optional[Tuple[np.ndarray, Vector]] = None
+        self._rate: Optional[float] = None
 
     def _tolerance(self, point: Vector, residual: Vector, variance: Vector, rtol: float,
                    chisqr: float) -> Tuple[Optional[Vector], Vector]:
@@ -227,6 +228,7 @@ class Polisher:
         # near a minimum each parameter shrinks at its own pace; a ratio per parameter
         # needs no units, so it decides before any algebra
         rho = float((last / before).max())
+        self._rate = rho  # polish() uses it to judge its own steps
         if not rho < _CONTRACTION_LIMIT:
             return False
         chisqr = float(residual.dot(residual))
@@ -261,10 +263,6 @@ class Polisher:
         return decrease <= _EPS * chisqr or self.is_small(point, residual, step, variance,
                                                           rtol, chisqr)
 
-    def check(self, point: Vector, residual: Vector, jac: np.ndarray, rtol: float) -> bool:
-        """Does a Gauss-Newton step with ``jac`` from ``point`` stay within ``rtol``?"""
-        return self._converged(point, residual, float(residual.dot(residual)), jac, rtol)[0]
-
     def polish(self, point: Vector, residual: Vector,
                guide: Optional[np.ndarray] = None) -> PolishOutcome:
         """Gauss-Newton steps with a line search until the step is within tolerance.
@@ -284,6 +282,8 @@ class Polisher:
             variance = known[1] if known is not None and known[0] is guide \
                 else gauss_newton(guide, residual)[1]
         jac = self.jacobian(point, residual, self.typical(point, residual, variance, chisqr))
+        # MINPACK's observed rate of convergence (see accepts); unknown: assume the worst
+        rate = 1.0 if self._rate is None else self._rate
         for taken in range(self.max_steps + 1):
             step, variance, decrease = gauss_newton(jac, residual)
             if self._done(point, residual, chisqr, step, variance, decrease, self.rtol):
@@ -296,10 +296,19 @@ class Polisher:
                 # in the residual; a larger one means the linear model fails here
                 noise = decrease <= _NOISE_DECREASE * chisqr
                 return PolishOutcome(point, residual, jac, taken, bool(noise))
-            new_point, new_residual, chisqr = found
+            new_point, new_residual, new_chisqr = found
+            # Gauss-Newton converges linearly on large residuals: after a move of m
+            # tolerances about rate * m are left, which the carried Jacobian does not
+            # see (it learns only along the move). It may judge the new point while
+            # that is within a tolerance; else an accurate Jacobian does.
+            scale, allowed = self._tolerance(point, residual, variance, self.rtol, chisqr)
+            moved = np.abs(new_point - point) / np.maximum(allowed, _TINY)
+            if scale is not None:
+                moved *= scale
+            trusted = min(rate, 1.0) * float(moved.max()) <= 1.0
             carried = secant_update(jac, point, residual, new_point, new_residual)
-            point, residual = new_point, new_residual
-            if self._converged(point, residual, chisqr, carried, self.rtol)[0]:
+            point, residual, chisqr = new_point, new_residual, new_chisqr
+            if trusted and self._converged(point, residual, chisqr, carried, self.rtol)[0]:
                 return PolishOutcome(point, residual, carried, taken + 1, True)
             jac = self.jacobian(point, residual, self.typical(point, residual, variance, chisqr))
         return PolishOutcome(point, residual, jac, taken, False)

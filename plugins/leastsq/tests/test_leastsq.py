@@ -426,8 +426,15 @@ def test_a_binding_that_fails_the_probe_falls_back_to_public_leastsq(
         monkeypatch.setattr(engine_module, "_BINDING", engine_module._UNCHECKED)
         assert engine_module._binding() is None
     # SciPy's own leastsq works again (it calls the restored binding); the engine uses it
+    public: List[int] = []
+
+    def spy(*args: Any, **kws: Any) -> Any:
+        public.append(1)
+        return scipy_leastsq(*args, **kws)
+
+    monkeypatch.setattr(engine_module, "leastsq", spy)
     result = LeastsqEngine().run(sine_problem())
-    assert result.success and relative_error(result.x) < PROMISED
+    assert public and result.success and relative_error(result.x) < PROMISED
 
 
 def test_lmdif_message_is_minpacks_verdict_with_the_tolerances() -> None:
@@ -442,7 +449,8 @@ def test_lmdif_message_is_minpacks_verdict_with_the_tolerances() -> None:
 # -- accepting MINPACK's point without evaluating --------------------------------------------------
 
 def polisher(rtol: float = 1e-7) -> Any:
-    return refine_module.Polisher(lambda v: v, lambda v, r: r, lambda v: v, None, rtol=rtol)
+    return refine_module.Polisher(lambda v: v, lambda v, r, typical: r, lambda v: v, None,
+                                  rtol=rtol)
 
 
 def linear_case(offset: float, best: Sequence[float] = (1.0, 2.0)) -> Any:
@@ -607,3 +615,51 @@ def test_remembered_settings_still_refuse_a_bad_value_of_an_equal_number() -> No
         engine.settings(sine_problem(), {"polish": 1, "maxfev": 50})   # 1 == True
     with pytest.raises(EngineOptionError, match="maxfev"):
         engine.settings(sine_problem(), {"polish": True, "maxfev": 50.0})
+
+
+def test_an_analytic_jacobian_of_the_wrong_shape_is_a_clear_problem_error() -> None:
+    problem = FitProblem(NAMES, START, (-INF,) * 4, (INF,) * 4,
+                         lambda p: sine_model(p, X) - DATA, X.size,
+                         jacobian=lambda p: sine_jacobian(p, X).T)
+    with pytest.raises(ProblemError, match=r"shape \(4, 1001\).*\(1001, 4\)"):
+        LeastsqEngine().run(problem)
+
+
+def test_the_callers_start_vector_is_left_alone() -> None:
+    problem = sine_problem()
+    start = problem.x0.copy()
+    search = engine_module._Search(problem, math.sqrt(engine_module._EPS), 10_000)
+    v0 = problem.x0.copy()
+    engine_module._minpack(search, v0, None, LeastsqEngine().settings(problem, {}), 1e-7, 1e-7)
+    assert np.array_equal(v0, start)
+
+
+def test_a_bounded_large_residual_fit_is_polished_to_its_minimum() -> None:
+    # noise 0.5 on a peak of height ~7: Gauss-Newton converges linearly, and after a
+    # polish step the carried Jacobian alone would call a point 100 tolerances off done
+    x = np.linspace(-5.0, 5.0, 64)
+    rng = np.random.default_rng(11)
+    for _ in range(55):
+        amp, cen, wid = rng.uniform(2, 8), rng.uniform(-1, 1), rng.uniform(0.6, 1.6)
+        noise = rng.choice([0.005, 0.05, 0.5])
+        data = amp * np.exp(-((x - cen) ** 2) / (2 * wid**2)) + rng.normal(scale=noise,
+                                                                        size=x.size)
+
+    def gaussian(p: np.ndarray) -> np.ndarray:
+        return p[0] * np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2])) - data
+
+    def jacobian(p: np.ndarray) -> np.ndarray:
+        bell = np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2]))
+        return np.column_stack([bell, p[0] * bell * (x - p[1]) / p[2] ** 2,
+                                p[0] * bell * (x - p[1]) ** 2 / p[2] ** 3])
+
+    best = scipy_leastsq(gaussian, (5.0, 0.0, 1.0), Dfun=jacobian, xtol=1e-15, ftol=1e-15,
+                         full_output=1)
+    best = scipy_leastsq(gaussian, best[0], Dfun=jacobian, xtol=1e-15, ftol=1e-15,
+                         full_output=1)
+    r = gaussian(best[0])
+    tolerance = 1e-7 * (np.abs(best[0]) + np.sqrt(np.diag(best[1]) * r.dot(r) / (x.size - 3)))
+    result = LeastsqEngine().run(FitProblem(("amp", "cen", "wid"), (5.0, 0.0, 1.0),
+                                            (0.0, -3.0, 0.1), (20.0, 3.0, 5.0), gaussian,
+                                            x.size))
+    assert np.max(np.abs(result.x - best[0]) / tolerance) < 1.5
