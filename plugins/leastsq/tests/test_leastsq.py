@@ -517,34 +517,54 @@ def test_the_iterates_are_minpacks_last_two_jacobian_points() -> None:
         assert moved == [[0], [1], [2], [3]]
 
 
+class Peak:
+    """A Gaussian peak fit (64 points): residual, exact Jacobian, and the exact minimum."""
+
+    x = np.linspace(-5.0, 5.0, 64)
+
+    def __init__(self, data: np.ndarray) -> None:
+        self.data = data
+
+    def residual(self, p: np.ndarray) -> np.ndarray:
+        return p[0] * np.exp(-((self.x - p[1]) ** 2) / (2.0 * p[2] * p[2])) - self.data
+
+    def jacobian(self, p: np.ndarray) -> np.ndarray:
+        x = self.x
+        bell = np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2]))
+        return np.column_stack([bell, p[0] * bell * (x - p[1]) / p[2] ** 2,
+                                p[0] * bell * (x - p[1]) ** 2 / p[2] ** 3])
+
+    def problem(self, lower: Sequence[float] = (-INF,) * 3,
+                upper: Sequence[float] = (INF,) * 3) -> FitProblem:
+        return FitProblem(("amp", "cen", "wid"), (5.0, 0.0, 1.0), lower, upper,
+                          self.residual, self.x.size)
+
+    def minimum(self, start: Sequence[float] = (5.0, 0.0, 1.0)) -> Any:
+        """(best, tolerance): MINPACK at the tightest settings with the exact Jacobian (the
+        reference must not depend on differences), and xtol * (|value| + stderr) there."""
+        best = scipy_leastsq(self.residual, start, Dfun=self.jacobian, xtol=1e-15,
+                             ftol=1e-15, full_output=1)
+        best = scipy_leastsq(self.residual, best[0], Dfun=self.jacobian, xtol=1e-15,
+                             ftol=1e-15, full_output=1)
+        r = self.residual(best[0])
+        stderr = np.sqrt(np.diag(best[1]) * r.dot(r) / (self.x.size - 3))
+        return best[0], 1e-7 * (np.abs(best[0]) + stderr)
+
+    @classmethod
+    def drawn(cls, rng: np.random.Generator, noise: float) -> "Peak":
+        amp, cen, wid = rng.uniform(2, 8), rng.uniform(-1, 1), rng.uniform(0.6, 1.6)
+        return cls(amp * np.exp(-((cls.x - cen) ** 2) / (2 * wid**2))
+                   + rng.normal(scale=noise, size=cls.x.size))
+
+
 def test_many_small_fits_end_within_a_few_tolerances_of_their_minimum() -> None:
     rng = np.random.default_rng(3)
-    x = np.linspace(-5.0, 5.0, 64)
     worst = 0.0
     for _ in range(60):
-        amp, cen, wid = rng.uniform(2, 8), rng.uniform(-1, 1), rng.uniform(0.6, 1.6)
-        data = amp * np.exp(-((x - cen) ** 2) / (2 * wid**2)) + rng.normal(scale=0.05,
-                                                                        size=x.size)
-
-        def gaussian(p: np.ndarray) -> np.ndarray:
-            return p[0] * np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2])) - data
-
-        def jacobian(p: np.ndarray) -> np.ndarray:
-            bell = np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2]))
-            return np.column_stack([bell, p[0] * bell * (x - p[1]) / p[2] ** 2,
-                                    p[0] * bell * (x - p[1]) ** 2 / p[2] ** 3])
-
-        problem = FitProblem(("amp", "cen", "wid"), (5.0, 0.0, 1.0), (-INF,) * 3, (INF,) * 3,
-                             gaussian, x.size)
-        result = LeastsqEngine().run(problem)
-        best = scipy_leastsq(gaussian, result.x, Dfun=jacobian, xtol=1e-15, ftol=1e-15,
-                             full_output=1)
-        best = scipy_leastsq(gaussian, best[0], Dfun=jacobian, xtol=1e-15, ftol=1e-15,
-                             full_output=1)
-        r = gaussian(best[0])
-        stderr = np.sqrt(np.diag(best[1]) * r.dot(r) / (x.size - 3))
-        tolerance = 1e-7 * (np.abs(best[0]) + stderr)
-        worst = max(worst, float(np.max(np.abs(result.x - best[0]) / tolerance)))
+        peak = Peak.drawn(rng, 0.05)
+        result = LeastsqEngine().run(peak.problem())
+        best, tolerance = peak.minimum(result.x)
+        worst = max(worst, float(np.max(np.abs(result.x - best) / tolerance)))
     assert worst < 5.0
 
 
@@ -552,37 +572,19 @@ def test_the_polish_resolves_a_parameter_near_zero() -> None:
     # a peak centred at -5e-5 (its standard error is 3e-3): differences relative to
     # the value alone are lost in rounding, and MINPACK's point is 10 tolerances off
     rng = np.random.default_rng(3)
-    x = np.linspace(-5.0, 5.0, 64)
+    x = Peak.x
     truths = np.column_stack([rng.uniform(2, 8, 1000), rng.uniform(-1, 1, 1000),
                               rng.uniform(0.6, 1.6, 1000)])
     noise = [rng.normal(scale=0.05, size=x.size) for _ in range(1000)]
     amp, cen, wid = truths[997]
-    data = amp * np.exp(-((x - cen) ** 2) / (2 * wid**2)) + noise[997]
-
-    def gaussian(p: np.ndarray) -> np.ndarray:
-        return p[0] * np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2])) - data
-
-    def jacobian(p: np.ndarray) -> np.ndarray:
-        bell = np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2]))
-        return np.column_stack([bell, p[0] * bell * (x - p[1]) / p[2] ** 2,
-                                p[0] * bell * (x - p[1]) ** 2 / p[2] ** 3])
-
-    # the reference needs the exact Jacobian: differences are the very problem here
-    best = scipy_leastsq(gaussian, (5.0, 0.0, 1.0), Dfun=jacobian, xtol=1e-15, ftol=1e-15,
-                         full_output=1)
-    best = scipy_leastsq(gaussian, best[0], Dfun=jacobian, xtol=1e-15, ftol=1e-15,
-                         full_output=1)
-    assert abs(best[0][1]) < 1e-4
-    r = gaussian(best[0])
-    tolerance = 1e-7 * (np.abs(best[0]) + np.sqrt(np.diag(best[1]) * r.dot(r) / (x.size - 3)))
-    minpack = LeastsqEngine().run(FitProblem(("amp", "cen", "wid"), (5.0, 0.0, 1.0),
-                                             (-INF,) * 3, (INF,) * 3, gaussian, x.size),
-                                  polish=False)
-    assert np.max(np.abs(minpack.x - best[0]) / tolerance) > 5.0
-    result = LeastsqEngine().run(FitProblem(("amp", "cen", "wid"), (5.0, 0.0, 1.0),
-                                            (-INF,) * 3, (INF,) * 3, gaussian, x.size))
+    peak = Peak(amp * np.exp(-((x - cen) ** 2) / (2 * wid**2)) + noise[997])
+    best, tolerance = peak.minimum()
+    assert abs(best[1]) < 1e-4
+    minpack = LeastsqEngine().run(peak.problem(), polish=False)
+    assert np.max(np.abs(minpack.x - best) / tolerance) > 5.0
+    result = LeastsqEngine().run(peak.problem())
     assert result.codes["polish_status"] == "refined"
-    assert np.max(np.abs(result.x - best[0]) / tolerance) < 2.0
+    assert np.max(np.abs(result.x - best) / tolerance) < 2.0
 
 
 @pytest.mark.parametrize("nvarys", [3, 12])
@@ -637,29 +639,9 @@ def test_the_callers_start_vector_is_left_alone() -> None:
 def test_a_bounded_large_residual_fit_is_polished_to_its_minimum() -> None:
     # noise 0.5 on a peak of height ~7: Gauss-Newton converges linearly, and after a
     # polish step the carried Jacobian alone would call a point 100 tolerances off done
-    x = np.linspace(-5.0, 5.0, 64)
     rng = np.random.default_rng(11)
     for _ in range(55):
-        amp, cen, wid = rng.uniform(2, 8), rng.uniform(-1, 1), rng.uniform(0.6, 1.6)
-        noise = rng.choice([0.005, 0.05, 0.5])
-        data = amp * np.exp(-((x - cen) ** 2) / (2 * wid**2)) + rng.normal(scale=noise,
-                                                                        size=x.size)
-
-    def gaussian(p: np.ndarray) -> np.ndarray:
-        return p[0] * np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2])) - data
-
-    def jacobian(p: np.ndarray) -> np.ndarray:
-        bell = np.exp(-((x - p[1]) ** 2) / (2.0 * p[2] * p[2]))
-        return np.column_stack([bell, p[0] * bell * (x - p[1]) / p[2] ** 2,
-                                p[0] * bell * (x - p[1]) ** 2 / p[2] ** 3])
-
-    best = scipy_leastsq(gaussian, (5.0, 0.0, 1.0), Dfun=jacobian, xtol=1e-15, ftol=1e-15,
-                         full_output=1)
-    best = scipy_leastsq(gaussian, best[0], Dfun=jacobian, xtol=1e-15, ftol=1e-15,
-                         full_output=1)
-    r = gaussian(best[0])
-    tolerance = 1e-7 * (np.abs(best[0]) + np.sqrt(np.diag(best[1]) * r.dot(r) / (x.size - 3)))
-    result = LeastsqEngine().run(FitProblem(("amp", "cen", "wid"), (5.0, 0.0, 1.0),
-                                            (0.0, -3.0, 0.1), (20.0, 3.0, 5.0), gaussian,
-                                            x.size))
-    assert np.max(np.abs(result.x - best[0]) / tolerance) < 1.5
+        peak = Peak.drawn(rng, rng.choice([0.005, 0.05, 0.5]))
+    best, tolerance = peak.minimum()
+    result = LeastsqEngine().run(peak.problem((0.0, -3.0, 0.1), (20.0, 3.0, 5.0)))
+    assert np.max(np.abs(result.x - best) / tolerance) < 1.5
