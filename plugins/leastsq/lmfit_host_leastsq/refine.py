@@ -78,9 +78,12 @@ def gauss_newton(jac: np.ndarray, residual: Vector) -> Tuple[Vector, Vector, flo
     """
     normal = jac.T.dot(jac)
     gradient = jac.T.dot(residual)
-    # a zero or NaN column fails here; an infinite one fails the factorization
-    if normal.diagonal().min() > 0.0:
-        inv_norms = 1.0 / np.sqrt(normal.diagonal())
+    squares = normal.diagonal()
+    # a zero or NaN column fails here; an infinite one fails the factorization (the
+    # checks run on Python floats: a handful of numbers, where numpy's reductions
+    # cost more than the work)
+    if all((squares > 0.0).tolist()):
+        inv_norms = 1.0 / np.sqrt(squares)
         # scaling the small matrix rather than J: the same rounding, no copy of J
         scaled = normal * (inv_norms[:, None] * inv_norms)
         factor, info = _potrf(scaled, overwrite_a=1)
@@ -91,7 +94,7 @@ def gauss_newton(jac: np.ndarray, residual: Vector) -> Tuple[Vector, Vector, flo
             # the scaled matrix has a unit diagonal, so cond <= n * trace(inverse):
             # solve it as such while eps * cond stays below about 1e-6
             if info == 0 and info_inverse == 0 and \
-                    diagonal.size * diagonal.sum() < _NORMAL_EQUATIONS_COND:
+                    diagonal.size * sum(diagonal.tolist()) < _NORMAL_EQUATIONS_COND:
                 step = scaled_step * -inv_norms
                 # |J step|^2 = -step . J^T r for the exact solution of the normal equations
                 return step, diagonal * (inv_norms * inv_norms), float(-step.dot(gradient))
@@ -115,7 +118,10 @@ def gauss_newton_step(jac: np.ndarray, residual: Vector) -> Tuple[Vector, Vector
 
 
 def _svd_step(jac: np.ndarray, residual: Vector) -> Tuple[Vector, Vector]:
-    u, s, vt = np.linalg.svd(jac, full_matrices=False)
+    try:
+        u, s, vt = np.linalg.svd(jac, full_matrices=False)
+    except np.linalg.LinAlgError:  # a NaN or infinity in the Jacobian: no step to trust
+        return np.full(jac.shape[1], np.nan), np.full(jac.shape[1], np.inf)
     if s.size == 0 or not s[0] > 0.0:
         return np.zeros(jac.shape[1]), np.full(jac.shape[1], np.inf)
     keep = s > s[0] * _EPS * max(jac.shape)
@@ -228,31 +234,32 @@ class Polisher:
             return False
         last = np.abs(point - iterates[-1])
         before = np.abs(iterates[-1] - iterates[-2])
-        if not before.min() > 0.0:
+        if not all((before > 0.0).tolist()):
             return False
         # near a minimum each parameter shrinks at its own pace; a ratio per parameter
         # needs no units, so it decides before any algebra
-        rho = float((last / before).max())
+        rho = max((last / before).tolist())
         self._rate = rho  # polish() uses it to judge its own steps
         if not rho < _CONTRACTION_LIMIT:
             return False
         chisqr = float(residual.dot(residual))
         step, variance, _ = gauss_newton(jac, residual)
         self._guide = (jac, variance)  # polish() sizes its differences with it
-        scale, allowed = self._tolerance(point, residual, variance, self.rtol, chisqr)
         # MINPACK differences each parameter by a step relative to its value; for a
         # value within a few of its standard errors of zero that step is too small to
         # rise above the residual's rounding, and the Jacobian column, noise, cannot
         # vouch for the point (a peak centred near zero: several tolerances off)
         magnitude = np.abs(point)
         stderr = self.typical(point, residual, variance, chisqr) - magnitude
-        if (stderr * _RESOLVED > magnitude).any():
+        if not all((stderr * _RESOLVED <= magnitude).tolist()):
             return False
+        scale, allowed = self._tolerance(point, residual, variance, self.rtol, chisqr)
         per_unit = 1.0 / np.maximum(allowed, _TINY)
         if scale is not None:
             per_unit *= scale
+        # numpy's max: a NaN in the step must fail the test, not be skipped
         estimate = float((np.abs(step) * per_unit).max()) + \
-            rho / (1.0 - rho) * float((last * per_unit).max())
+            rho / (1.0 - rho) * max((last * per_unit).tolist())
         return estimate <= _ACCEPT_LIMIT
 
     def _converged(self, point: Vector, residual: Vector, chisqr: float, jac: np.ndarray,

@@ -648,3 +648,12 @@ def test_a_bounded_large_residual_fit_is_polished_to_its_minimum() -> None:
     best, tolerance = peak.minimum()
     result = LeastsqEngine().run(peak.problem((0.0, -3.0, 0.1), (20.0, 3.0, 5.0)))
     assert np.max(np.abs(result.x - best) / tolerance) < 1.5
+
+
+def test_a_jacobian_holding_nan_gives_no_step_and_is_not_accepted() -> None:
+    jac = np.ones((5, 2))
+    jac[0, 0] = np.nan
+    step, variance, decrease = refine_module.gauss_newton(jac, np.ones(5))
+    assert np.isnan(step).all() and np.isinf(variance).all() and math.isnan(decrease)
+    point = np.array([1.0, 2.0])
+    assert not polisher().accepts(point, np.ones(5), jac, [point - 0.1, point - 0.01])
