@@ -14,7 +14,7 @@ contraction; ``rho`` is read off MINPACK's last two steps, parameter by
 parameter (the slowest counts). To that comes what MINPACK's last
 Jacobian, carried to the final point, still sees: the Gauss-Newton step
 from there. The point passes when the steps did shrink (``rho < 1/2``) and
-the estimate is at most half a tolerance. It does not pass while a
+the estimate is at most a tolerance. It does not pass while a
 parameter lies within ten standard errors of zero: MINPACK's difference
 step, relative to the value, then drowns in the residual's rounding and
 its Jacobian column cannot vouch for anything.
@@ -54,7 +54,7 @@ _TINY = float(np.finfo(float).tiny)
 #: MINPACK's steps must shrink at least this fast for the contraction estimate to be used.
 _CONTRACTION_LIMIT = 0.5
 #: The estimated distance to the minimum accepted without evaluating, in tolerances.
-_ACCEPT_LIMIT = 0.5
+_ACCEPT_LIMIT = 1.0
 #: MINPACK's difference of a parameter is trusted when its value is at least this
 #: many standard errors away from zero (search space).
 _RESOLVED = 10.0
@@ -227,8 +227,9 @@ class Polisher:
         ``rho = max_j |d_j| / |d0_j|`` (the slowest parameter's); the distance
         left is estimated, in tolerances, as the largest Gauss-Newton move
         with ``jac`` plus ``rho / (1 - rho)`` times the largest move of ``d``.
-        Accepted when ``rho < 1/2`` and the estimate is at most half a
-        tolerance. Fewer than two iterates: not accepted.
+        Accepted when ``rho < 1/2`` and the estimate is at most a tolerance,
+        and every parameter lies at least ten standard errors from zero.
+        Fewer than two iterates: not accepted.
         """
         if len(iterates) < 2:
             return False
