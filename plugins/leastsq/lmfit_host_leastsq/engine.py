@@ -284,9 +284,9 @@ class _Search:
             block = np.array([points[b + 1 + j] for j in range(n)])
             steps = rel_step * np.abs(origin)
             steps[steps == 0.0] = rel_step
-            expected = np.repeat(origin[None, :], n, axis=0)
-            expected.flat[::n + 1] = origin + steps
-            return bool(np.array_equal(block, expected))
+            moved = np.repeat(origin[None, :], n, axis=0)
+            moved.flat[::n + 1] = origin + steps
+            return bool(np.array_equal(block, moved))
         for j in range(n):
             expected = list(base)
             value = base[j]
