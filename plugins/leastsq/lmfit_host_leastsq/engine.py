@@ -262,11 +262,10 @@ class _Search:
         found: List[int] = []
         b = len(points) - n - 1
         while b >= 0 and len(found) < wanted:
-            base = points[b].tolist()
-            first = base[0]
+            first = points[b].item(0)
             # the first parameter of the first point decides before the whole block
-            if points[b + 1][0] == first + (rel_step * abs(first) or rel_step) \
-                    and self._is_block(base, b):
+            if points[b + 1].item(0) == first + (rel_step * abs(first) or rel_step) \
+                    and self._is_block(points[b].tolist(), b):
                 found.append(b)
                 b -= n + 1
             else:
