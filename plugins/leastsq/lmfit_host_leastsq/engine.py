@@ -521,22 +521,25 @@ def _minpack(search: _Search, v0: np.ndarray, r0: Optional[np.ndarray],
                                                      maxfev=maxfev)
 
 
-#: MINPACK's verdict per ``ier``, as ``lmdif``/``lmder`` document their ``info``.
+#: MINPACK's verdict per ``ier`` (its ``info``), in words.
 _MINPACK_MESSAGES = {
-    0: "Improper input parameters.",
-    1: "Both actual and predicted relative reductions in the sum of squares are at most "
-       "ftol={ftol:g}.",
-    2: "The relative error between two consecutive iterates is at most xtol={xtol:g}.",
-    3: "Both actual and predicted relative reductions in the sum of squares are at most "
-       "ftol={ftol:g}, and the relative error between two consecutive iterates is at most "
-       "xtol={xtol:g}.",
-    4: "The cosine of the angle between the residual and any column of the Jacobian is at "
-       "most gtol={gtol:g} in absolute value.",
-    5: "Number of calls to function has reached maxfev = {maxfev}.",
-    6: "ftol={ftol:g} is too small: no further reduction in the sum of squares is possible.",
-    7: "xtol={xtol:g} is too small: no further improvement in the parameters is possible.",
-    8: "gtol={gtol:g} is too small: the residual is orthogonal to the columns of the "
-       "Jacobian to machine precision.",
+    0: "MINPACK refused its input (a negative tolerance, or fewer residuals than "
+       "parameters).",
+    1: "MINPACK converged in the sum of squares: a step reduced it, and the linear model "
+       "predicted it would reduce it, by a relative amount of at most ftol={ftol:g}.",
+    2: "MINPACK converged in the parameters: its last step changed them by a relative "
+       "amount of at most xtol={xtol:g}.",
+    3: "MINPACK converged in the sum of squares (relative reductions, actual and predicted, "
+       "at most ftol={ftol:g}) and in the parameters (relative change at most xtol={xtol:g}).",
+    4: "MINPACK converged in the gradient: the residual is orthogonal to every column of the "
+       "Jacobian to within gtol={gtol:g} (cosine of the angle).",
+    5: "MINPACK stopped: the residual was evaluated maxfev = {maxfev} times.",
+    6: "MINPACK stopped: ftol={ftol:g} asks for more than rounding allows; the sum of "
+       "squares cannot decrease further.",
+    7: "MINPACK stopped: xtol={xtol:g} asks for more than rounding allows; the parameters "
+       "cannot improve further.",
+    8: "MINPACK stopped: gtol={gtol:g} asks for more than rounding allows; the residual is "
+       "already orthogonal to the Jacobian's columns to machine precision.",
 }
 
 
@@ -548,8 +551,8 @@ def minpack_message(ier: int, ftol: Optional[float] = None, xtol: Optional[float
     The tolerances fill in the values the verdict names; one not given
     stays a name.
 
-    >>> minpack_message(2, xtol=1e-7)
-    'The relative error between two consecutive iterates is at most xtol=1e-07.'
+    >>> minpack_message(5, maxfev=500)
+    'MINPACK stopped: the residual was evaluated maxfev = 500 times.'
     """
     text = _MINPACK_MESSAGES.get(ier)
     if text is None:
