@@ -263,7 +263,11 @@ class FitProblem:
 
     # -- user units ---------------------------------------------------------
     def residual(self, x: np.ndarray) -> np.ndarray:
-        """Residual vector (length ``ndata``) at ``x`` in user units."""
+        """Residual vector (length ``ndata``) at ``x`` in user units.
+
+        An engine may keep the vectors it receives: the host does not change
+        them afterwards.
+        """
         return self._evaluate(x, self._raise_nonfinite)
 
     def _evaluate(self, x: np.ndarray, strict: bool) -> np.ndarray:
