@@ -154,6 +154,16 @@ def secant_update(jac: np.ndarray, start: Vector, start_residual: Vector,
     return _ger(1.0 / norm2, mismatch, step, a=jac)
 
 
+def _spread(residual: Vector, variance: Vector, chisqr: float) -> Vector:
+    """Standard errors from unscaled variances, scaled by reduced chi-square (0 where
+    they are not finite, or with no degree of freedom)."""
+    nfree = residual.size - variance.size
+    if nfree <= 0:
+        return np.zeros(variance.shape)
+    spread = variance * (chisqr / nfree)
+    return np.sqrt(np.where(np.isfinite(spread), spread, 0.0))
+
+
 @dataclass
 class PolishOutcome:
     """Where the polish ended, in the search space of the engine."""
@@ -207,6 +217,15 @@ class Polisher:
         allowed *= rtol
         return scale, allowed
 
+    def _per_tolerance(self, point: Vector, residual: Vector, variance: Vector,
+                       chisqr: float) -> Vector:
+        """Tolerances per unit of search-space move, per parameter (see :meth:`_tolerance`)."""
+        scale, allowed = self._tolerance(point, residual, variance, self.rtol, chisqr)
+        per_unit = 1.0 / np.maximum(allowed, _TINY)
+        if scale is not None:
+            per_unit *= scale
+        return per_unit
+
     def is_small(self, point: Vector, residual: Vector, step: Vector, variance: Vector,
                  rtol: float, chisqr: Optional[float] = None) -> bool:
         """True when ``step`` moves no parameter by more than rtol * (|value| + stderr)."""
@@ -250,14 +269,10 @@ class Polisher:
         # value within a few of its standard errors of zero that step is too small to
         # rise above the residual's rounding, and the Jacobian column, noise, cannot
         # vouch for the point (a peak centred near zero: several tolerances off)
-        magnitude = np.abs(point)
-        stderr = self.typical(point, residual, variance, chisqr) - magnitude
-        if not all((stderr * _RESOLVED <= magnitude).tolist()):
+        if not all((_spread(residual, variance, chisqr) * _RESOLVED
+                    <= np.abs(point)).tolist()):
             return False
-        scale, allowed = self._tolerance(point, residual, variance, self.rtol, chisqr)
-        per_unit = 1.0 / np.maximum(allowed, _TINY)
-        if scale is not None:
-            per_unit *= scale
+        per_unit = self._per_tolerance(point, residual, variance, chisqr)
         # numpy's max: a NaN in the step must fail the test, not be skipped
         estimate = float((np.abs(step) * per_unit).max()) + \
             rho / (1.0 - rho) * max((last * per_unit).tolist())
@@ -314,10 +329,8 @@ class Polisher:
             # tolerances about rate * m are left, which the carried Jacobian does not
             # see (it learns only along the move). It may judge the new point while
             # that is within a tolerance; else an accurate Jacobian does.
-            scale, allowed = self._tolerance(point, residual, variance, self.rtol, chisqr)
-            moved = np.abs(new_point - point) / np.maximum(allowed, _TINY)
-            if scale is not None:
-                moved *= scale
+            moved = np.abs(new_point - point) * self._per_tolerance(point, residual, variance,
+                                                                    chisqr)
             trusted = min(rate, 1.0) * float(moved.max()) <= 1.0
             carried = secant_update(jac, point, residual, new_point, new_residual)
             point, residual, chisqr = new_point, new_residual, new_chisqr
@@ -337,11 +350,10 @@ class Polisher:
         tolerances; its standard error is the scale at which it matters.
         """
         typical = np.abs(point)
-        nfree = residual.size - point.size
-        if variance is not None and nfree > 0:
-            spread = variance * (chisqr / nfree)
-            typical += np.sqrt(np.where(np.isfinite(spread), spread, 0.0))
+        if variance is not None:
+            typical += _spread(residual, variance, chisqr)
         return typical
+
 
     def _line_search(self, point: Vector, residual: Vector, chisqr: float,
                      jac: np.ndarray, step: Vector) -> Optional[Tuple[Vector, Vector, float]]:
