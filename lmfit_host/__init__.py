@@ -42,6 +42,7 @@ from .expr import Interpreter
 from .hookspecs import Engine, hookimpl
 from .parameter import Parameter, Parameters
 from .problem import BoundsTransform, EngineResult, FitProblem
+from .covariance import normal_inverse
 from .plugins import PluginWarning, engine_names, list_plugins, register_plugin, unregister_plugin
 from .minimizer import Minimizer, MinimizerResult, minimize
 from .report import fit_report, report_fit
@@ -60,5 +61,5 @@ __all__ = [
     "LmfitHostError", "Minimizer", "MinimizerResult", "Model", "ModelError", "ModelResult", "Parameter", "ParameterError",
     "Parameters", "PluginError", "PluginWarning", "ProblemError", "UnknownNameError",
     "UnsafeExpressionError", "__version__", "engine_names", "fit_report", "hookimpl",
-    "list_plugins", "minimize", "register_plugin", "report_fit", "unregister_plugin",
+    "list_plugins", "minimize", "normal_inverse", "register_plugin", "report_fit", "unregister_plugin",
 ]

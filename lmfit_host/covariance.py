@@ -29,7 +29,7 @@ SINGULAR_TOLERANCE = 1e-7
 _CHOLESKY_CONDITION = 1e10
 
 __all__ = ["Covariance", "FitStatistics", "estimate_covariance", "fit_statistics",
-           "propagate"]
+           "normal_inverse", "propagate"]
 
 
 @dataclass(frozen=True)
@@ -98,17 +98,64 @@ class Covariance:
         return corr
 
 
+def normal_inverse(jacobian: np.ndarray) -> Optional[np.ndarray]:
+    """``(J^T J)^-1``, unscaled, when the quick route of :func:`estimate_covariance` applies.
+
+    That route: every column of ``J`` finite with a squared norm in
+    [1e-150, 1e150], and the normal matrix, its columns scaled to unit
+    length, positive definite with a condition number below 1e10, inverted
+    from its Cholesky factor. Anything else gives None, and
+    :func:`estimate_covariance` then takes its careful route (rescaled
+    columns, the singular value decomposition, a reason for a refusal).
+
+    An engine that has this inverse anyway (for a Gauss-Newton step, say)
+    may hand it back as ``EngineResult.normal_inverse`` together with the
+    same ``jacobian``; the host then scales it instead of factorizing again.
+
+    >>> normal_inverse(np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 1.0]])).tolist()
+    [[0.25, 0.0], [0.0, 0.5]]
+    """
+    jac = np.asarray(jacobian, dtype=float)
+    normal = jac.T.dot(jac)
+    diagonal = normal.diagonal()
+    # Python comparisons on the handful of squared column norms: a NaN fails them
+    # (off the diagonal |N_ij| <= sqrt(N_ii N_jj), so a bad entry of J shows here)
+    if not all([_SQUARE_MIN < square < _SQUARE_MAX for square in diagonal.tolist()]):
+        return None
+    unit = 1.0 / np.sqrt(diagonal)  # scales the columns of J to unit length
+    outer = unit[:, None] * unit
+    # Forming the normal matrix squares the condition number of J, harmless
+    # while that stays below 1e5 (relative error about 1e-6, far below the
+    # digits a standard error has). The scaled matrix has a unit diagonal, so
+    # its largest eigenvalue is at most n and its condition number at most
+    # n * trace(inverse): that bound decides. LAPACK is called directly:
+    # numpy's wrappers cost more in checks than the work on a small matrix.
+    factor, info = lapack.dpotrf(normal * outer, overwrite_a=1)
+    if info != 0:
+        return None
+    upper, info = lapack.dpotri(factor, overwrite_c=1)  # the upper triangle; zeros below
+    size = unit.size
+    if info != 0 or not size * sum(upper.diagonal().tolist()) < _CHOLESKY_CONDITION:
+        return None
+    inverse = upper + upper.T
+    inverse.flat[::size + 1] *= 0.5
+    inverse *= outer
+    return inverse
+
+
 def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitStatistics,
-                        scale_covar: bool = True) -> Covariance:
+                        scale_covar: bool = True,
+                        inverse: Optional[np.ndarray] = None) -> Covariance:
     """Covariance of the varied parameters from the Jacobian at the solution.
 
     With the columns scaled to unit length, ``C = (J^T J)^-1`` from the
     Cholesky factor of the small normal matrix when its condition number
-    is below 1e10, else from the singular value decomposition ``J = U S V^T``
-    as ``C = V S^-2 V^T``, which does not square the condition number. A
-    Jacobian of lower rank than the number of parameters (a parameter with
-    no effect, or two that act as one) gives no covariance, with the
-    parameters involved named in ``reason``.
+    is below 1e10 (:func:`normal_inverse`; ``inverse``, when given, is its
+    result for this ``jacobian``), else from the singular value
+    decomposition ``J = U S V^T`` as ``C = V S^-2 V^T``, which does not
+    square the condition number. A Jacobian of lower rank than the number
+    of parameters (a parameter with no effect, or two that act as one)
+    gives no covariance, with the parameters involved named in ``reason``.
     """
     nvarys = len(names)
     if nvarys == 0:
@@ -120,43 +167,56 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
         return Covariance(None, "the fit is exact (chi-square is 0), so scaling by reduced "
                                 "chi-square leaves no uncertainty; pass scale_covar=False with "
                                 "residuals divided by their uncertainties")
-    jac = np.asarray(jacobian, dtype=float)
-    # One pass over J forms the small normal matrix; column scaling (to unit
-    # length) then happens on it, and makes the rank test unit-free. Its
-    # diagonal holds the squared column norms: a NaN or infinity in J shows
-    # there (off the diagonal |N_ij| <= sqrt(N_ii N_jj)), and so do columns too
-    # small or too large to square safely.
+    if inverse is None:
+        inverse = normal_inverse(jacobian)
+    if inverse is None:
+        inverse, reason = _careful_inverse(np.asarray(jacobian, dtype=float), names)
+        if inverse is None:
+            return Covariance(None, reason)
+    elif scale_covar:
+        inverse = inverse * stats.redchi  # the caller's array stays as it was
+        scale_covar = False
+    if scale_covar:
+        inverse *= stats.redchi
+    variances = inverse.diagonal().tolist()
+    if not all([_TINY <= variance < math.inf for variance in variances]):
+        return Covariance(None, "the variances are beyond double precision (the residual "
+                                "changes by orders of magnitude too much or too little with "
+                                "some parameter); rescale the parameters")
+    return Covariance(inverse)
+
+
+def _careful_inverse(jac: np.ndarray, names: Sequence[str]
+                     ) -> Tuple[Optional[np.ndarray], str]:
+    """``(J^T J)^-1`` where :func:`normal_inverse` declines: (inverse, "") or (None, reason).
+
+    Columns whose squares would underflow or overflow are rescaled first; a
+    NaN, infinite or constant column is refused by name; a normal matrix too
+    ill-conditioned for Cholesky is inverted through the SVD of ``J``.
+    """
+    nvarys = len(names)
     normal = jac.T.dot(jac)
     diagonal = normal.diagonal()
     column_scale = None
     if not (diagonal.min() > _SQUARE_MIN and diagonal.max() < _SQUARE_MAX):
         bad = [names[j] for j in range(nvarys) if not np.all(np.isfinite(jac[:, j]))]
         if bad:
-            return Covariance(None, "the Jacobian is not finite with respect to " +
-                                    ", ".join(bad))
+            return None, "the Jacobian is not finite with respect to " + ", ".join(bad)
         sizes = np.abs(jac).max(axis=0)
         dead = [names[j] for j in range(nvarys) if not sizes[j] >= _TINY]
         if dead:
-            return Covariance(None, "the residual does not change with " + ", ".join(dead) +
-                                    ": fix these parameters or check the model")
-        # finite columns whose squares overflow or underflow: scale them first
+            return None, ("the residual does not change with " + ", ".join(dead) +
+                          ": fix these parameters or check the model")
+        # finite columns whose squared norms overflow or underflow: scale them first
         column_scale = 1.0 / sizes
         jac = jac * column_scale
         normal = jac.T.dot(jac)
         diagonal = normal.diagonal()
-    unit = 1.0 / np.sqrt(diagonal)  # scales the columns of jac to unit length
-    scaled = normal * (unit[:, None] * unit)
-    # Well-conditioned problems (most) invert the scaled normal matrix by
-    # Cholesky. Forming it squares the condition number of J, harmless while
-    # that stays below 1e5 (relative error about 1e-6, far below the digits
-    # a standard error has). The scaled matrix has a unit diagonal, so its
-    # largest eigenvalue is at most nvarys and its condition number at most
-    # nvarys * trace(inverse): that bound decides. LAPACK is called directly:
-    # numpy's wrappers cost more in checks than the work on a small matrix.
-    factor, info = lapack.dpotrf(scaled)
+    unit = 1.0 / np.sqrt(diagonal)
     inv_scaled = None
+    factor, info = lapack.dpotrf(normal * (unit[:, None] * unit))
     if info == 0:
-        upper, info = lapack.dpotri(factor, overwrite_c=1)  # the upper triangle; zeros below
+        upper, info = lapack.dpotri(factor, overwrite_c=1)
         if info == 0 and nvarys * float(upper.diagonal().sum()) < _CHOLESKY_CONDITION:
             inv_scaled = upper + upper.T
             inv_scaled.flat[::nvarys + 1] *= 0.5
@@ -168,23 +228,14 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
         if singular[-1] <= tolerance:
             null = np.abs(vt[-1])
             involved = [names[j] for j in np.argsort(null)[::-1] if null[j] > 0.1]
-            return Covariance(None, "the Jacobian is singular: the parameters " +
-                                    ", ".join(involved) + " cannot be told apart by the data")
+            return None, ("the Jacobian is singular: the parameters " + ", ".join(involved) +
+                          " cannot be told apart by the data")
         inv_scaled = (vt.T / singular**2).dot(vt)
     if column_scale is not None:
         unit *= column_scale  # for the columns as given; the products may overflow
-        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            inv_scaled *= unit[:, None] * unit
-    else:
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         inv_scaled *= unit[:, None] * unit
-    if scale_covar:
-        inv_scaled *= stats.redchi
-    variances = inv_scaled.diagonal()
-    if not (variances.min() >= _TINY and variances.max() < math.inf):
-        return Covariance(None, "the variances are beyond double precision (the residual "
-                                "changes by orders of magnitude too much or too little with "
-                                "some parameter); rescale the parameters")
-    return Covariance(inv_scaled)
+    return inv_scaled, ""
 
 
 def propagate(gradients: np.ndarray, covariance: np.ndarray) -> np.ndarray:

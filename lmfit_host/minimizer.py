@@ -411,11 +411,14 @@ class _Fit:
                       "covariance does not describe the uncertainty; widen the bound or fix "
                       "the parameter")
         else:
-            jac = None if outcome is None else outcome.jacobian
+            jac = inverse = None
+            if outcome is not None:
+                jac, inverse = outcome.jacobian, outcome.normal_inverse
             if jac is None:
                 # not counted in nfev: the fit's budget (max_nfev) is about the search
                 jac = problem.difference_jacobian(x, central=True, residual=self.residual)
-            estimate = estimate_covariance(jac, names, stats, minimizer.scale_covar)
+                inverse = None
+            estimate = estimate_covariance(jac, names, stats, minimizer.scale_covar, inverse)
             covar, reason = estimate.matrix, estimate.reason
             # an engine working through the bounds transform sees no slope at a bound
             near = covar is None and problem.has_bounds and \

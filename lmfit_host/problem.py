@@ -161,6 +161,11 @@ class EngineResult:
         Optional Jacobian of the residual at ``x``, shape ``(ndata, nvarys)``,
         in native units, accurate enough for error bars. When None the host
         estimates it by central differences.
+    normal_inverse:
+        Optional ``lmfit_host.normal_inverse(jacobian)`` for the ``jacobian``
+        above, for an engine that computed it anyway (a Gauss-Newton step
+        needs it): the host then scales it rather than factorizing again.
+        Ignored without ``jacobian``.
     """
 
     x: np.ndarray
@@ -168,6 +173,7 @@ class EngineResult:
     message: str
     codes: Dict[str, Any] = field(default_factory=dict)
     jacobian: Optional[np.ndarray] = None
+    normal_inverse: Optional[np.ndarray] = None
 
 
 class FitProblem:

@@ -443,6 +443,7 @@ class LeastsqEngine:
         success = ier in _MINPACK_SUCCESS
         minpack_nfev = search.count
         jac = search.last_jacobian(point, residual)
+        polisher = None
         if settings["polish"] and ier not in _NEEDS_NO_POLISH:
             polisher = Polisher(search.evaluate_trial, search.accurate_jacobian, search.to_user,
                                 search.transform.derivative if search.bounded else None,
@@ -471,10 +472,16 @@ class LeastsqEngine:
                 codes["polish_status"] = "refined" if outcome.passed else "stalled"
                 success = ier in _MINPACK_SUCCESS or outcome.passed
         x = search.to_user(point)
-        user_jac = None if jac is None else search.user_jacobian(jac, point)
+        user_jac = inverse = None
+        if jac is not None:
+            user_jac = search.user_jacobian(jac, point)
+            # the check solved with this Jacobian already: the host's error bars reuse
+            # that factorization (same units only: no bounds)
+            if polisher is not None and user_jac is jac:
+                inverse = polisher.normal_inverse(jac)
         message = _message(ier, settings, codes)
         return EngineResult(x=x, success=bool(success), message=message, codes=codes,
-                            jacobian=user_jac)
+                            jacobian=user_jac, normal_inverse=inverse)
 
     def _spent(self, problem: FitProblem, maxfev: int) -> EngineResult:
         text = minpack_message(5, maxfev=maxfev)

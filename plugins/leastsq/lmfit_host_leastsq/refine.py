@@ -38,7 +38,9 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Sequence, Tuple
 
 import numpy as np
-from scipy.linalg import get_blas_funcs, get_lapack_funcs
+from scipy.linalg import get_blas_funcs
+
+from lmfit_host import normal_inverse
 
 __all__ = ["Polisher", "PolishOutcome", "gauss_newton", "gauss_newton_step", "secant_update"]
 
@@ -46,9 +48,6 @@ _EPS = float(np.finfo(float).eps)
 #: A Gauss-Newton decrease below this fraction of the sum of squares that no
 #: trial point confirms is taken for rounding noise of the residual.
 _NOISE_DECREASE = 1e-10
-#: Largest condition number of the scaled normal equations solved as such (cond(J) < 2e5).
-_NORMAL_EQUATIONS_COND = 4e10
-_potrf, _potrs, _potri = get_lapack_funcs(("potrf", "potrs", "potri"), (np.zeros((1, 1)),))
 _ger, = get_blas_funcs(("ger",), (np.zeros((1, 1)),))
 _TINY = float(np.finfo(float).tiny)
 #: MINPACK's steps must shrink at least this fast for the contraction estimate to be used.
@@ -66,41 +65,33 @@ def gauss_newton(jac: np.ndarray, residual: Vector) -> Tuple[Vector, Vector, flo
     """The Gauss-Newton step ``-J^+ r``, the unscaled variances ``diag((J^T J)^+)`` and
     the decrease of the sum of squares the linear model promises, ``|J step|^2``.
 
-    Solved through the normal equations, column-scaled to a unit diagonal (a
-    Cholesky factorization of an n-by-n matrix: cheap for long residuals)
-    while they keep about six digits, otherwise through the SVD of ``J``.
-    Directions the Jacobian does not resolve are left out of all three.
+    Solved through the inverse of the normal equations the host's error
+    bars use (:func:`lmfit_host.normal_inverse`: column-scaled, Cholesky,
+    cheap for long residuals) while their condition number stays below
+    1e10, otherwise through the SVD of ``J``. Directions the Jacobian does
+    not resolve are left out of all three.
 
     >>> step, var, decrease = gauss_newton(np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.0]]),
     ...                                    np.array([1.0, 1.0, 5.0]))
     >>> np.round(step, 12).tolist(), np.round(var, 12).tolist(), round(decrease, 12)
     ([-0.5, -1.0], [0.25, 1.0], 2.0)
     """
-    normal = jac.T.dot(jac)
-    gradient = jac.T.dot(residual)
-    squares = normal.diagonal()
-    # a zero or NaN column fails here; an infinite one fails the factorization (the
-    # checks run on Python floats: a handful of numbers, where numpy's reductions
-    # cost more than the work)
-    if all((squares > 0.0).tolist()):
-        inv_norms = 1.0 / np.sqrt(squares)
-        # scaling the small matrix rather than J: the same rounding, no copy of J
-        scaled = normal * (inv_norms[:, None] * inv_norms)
-        factor, info = _potrf(scaled, overwrite_a=1)
-        if info == 0:
-            scaled_step, info = _potrs(factor, gradient * inv_norms)
-            inverse, info_inverse = _potri(factor, overwrite_c=1)
-            diagonal = inverse.diagonal()
-            # the scaled matrix has a unit diagonal, so cond <= n * trace(inverse):
-            # solve it as such while eps * cond stays below about 1e-6
-            if info == 0 and info_inverse == 0 and \
-                    diagonal.size * sum(diagonal.tolist()) < _NORMAL_EQUATIONS_COND:
-                step = scaled_step * -inv_norms
-                # |J step|^2 = -step . J^T r for the exact solution of the normal equations
-                return step, diagonal * (inv_norms * inv_norms), float(-step.dot(gradient))
+    return _solve(jac, residual)[:3]
+
+
+def _solve(jac: np.ndarray, residual: Vector
+           ) -> Tuple[Vector, Vector, float, Optional[np.ndarray]]:
+    """:func:`gauss_newton`, and ``normal_inverse(jac)`` when that route solved it."""
+    inverse = normal_inverse(jac)
+    if inverse is not None:
+        gradient = jac.T.dot(residual)
+        step = inverse.dot(gradient)
+        step *= -1.0
+        # |J step|^2 = -step . J^T r for the solution of the normal equations
+        return step, inverse.diagonal(), float(-step.dot(gradient)), inverse
     step, variance = _svd_step(jac, residual)
     predicted = jac.dot(step)
-    return step, variance, float(predicted.dot(predicted))
+    return step, variance, float(predicted.dot(predicted)), None
 
 
 def gauss_newton_step(jac: np.ndarray, residual: Vector) -> Tuple[Vector, Vector]:
@@ -198,6 +189,19 @@ class Polisher:
         self.max_steps = max_steps
         self._guide: Optional[Tuple[np.ndarray, Vector]] = None
         self._rate: Optional[float] = None
+        self._inverse: Optional[Tuple[np.ndarray, Optional[np.ndarray]]] = None
+
+    def _gauss_newton(self, jac: np.ndarray, residual: Vector) -> Tuple[Vector, Vector, float]:
+        """:func:`gauss_newton`, remembering the normal inverse for :meth:`normal_inverse`."""
+        step, variance, decrease, inverse = _solve(jac, residual)
+        self._inverse = (jac, inverse)
+        return step, variance, decrease
+
+    def normal_inverse(self, jac: np.ndarray) -> Optional[np.ndarray]:
+        """``lmfit_host.normal_inverse(jac)`` when the latest Gauss-Newton step was solved
+        with this very ``jac`` by that route, else None: the host's error bars need it."""
+        known = self._inverse
+        return known[1] if known is not None and known[0] is jac else None
 
     def _tolerance(self, point: Vector, residual: Vector, variance: Vector, rtol: float,
                    chisqr: float) -> Tuple[Optional[Vector], Vector]:
@@ -263,7 +267,7 @@ class Polisher:
         if not rho < _CONTRACTION_LIMIT:
             return False
         chisqr = float(residual.dot(residual))
-        step, variance, _ = gauss_newton(jac, residual)
+        step, variance, _ = self._gauss_newton(jac, residual)
         self._guide = (jac, variance)  # polish() sizes its differences with it
         # MINPACK differences each parameter by a step relative to its value; for a
         # value within a few of its standard errors of zero that step is too small to
@@ -280,7 +284,7 @@ class Polisher:
 
     def _converged(self, point: Vector, residual: Vector, chisqr: float, jac: np.ndarray,
                    rtol: float) -> Tuple[bool, Vector, float]:
-        step, variance, decrease = gauss_newton(jac, residual)
+        step, variance, decrease = self._gauss_newton(jac, residual)
         return self._done(point, residual, chisqr, step, variance, decrease, rtol), step, \
             decrease
 
@@ -313,7 +317,7 @@ class Polisher:
         # MINPACK's observed rate of convergence (see accepts); unknown: assume the worst
         rate = 1.0 if self._rate is None else self._rate
         for taken in range(self.max_steps + 1):
-            step, variance, decrease = gauss_newton(jac, residual)
+            step, variance, decrease = self._gauss_newton(jac, residual)
             if self._done(point, residual, chisqr, step, variance, decrease, self.rtol):
                 return PolishOutcome(point, residual, jac, taken, True)
             if taken == self.max_steps:
