@@ -491,8 +491,8 @@ class _Fit:
         """
         work, names, expr_names = self.work, self.names, self.expr_names
         plan = _gradient_plan(work, names)
-        row_of = {name: i for i, name in enumerate(expr_names)}
-        gradients = np.zeros((len(expr_names), len(names)))
+        # rows as Python lists: one float written per (parameter, expression) pair
+        rows: Dict[str, List[float]] = {name: [0.0] * len(names) for name in expr_names}
         symtable = work._symtable
         evaluate = work._interp.evaluate
         steps = (np.sqrt(np.finfo(float).eps) * np.where(x != 0.0, np.abs(x), 1.0)).tolist()
@@ -500,19 +500,22 @@ class _Fit:
             if not affected:
                 continue
             start = symtable[name]
-            before = [symtable[target] for target, _, _, _ in affected]
             stepped = start + steps[j]
             step = stepped - start  # the step as the floats hold it
             symtable[name] = stepped
+            before: List[Tuple[str, Any]] = []
             try:
                 for target, compiled, lower, upper in affected:
-                    symtable[target] = min(max(evaluate(compiled), lower), upper)
-                for (target, _, _, _), value in zip(affected, before):
-                    gradients[row_of[target], j] = (symtable[target] - value) / step
+                    value = min(max(evaluate(compiled), lower), upper)
+                    old = symtable[target]
+                    before.append((target, old))
+                    symtable[target] = value
+                    rows[target][j] = (value - old) / step
             finally:
                 symtable[name] = start
-                for (target, _, _, _), value in zip(affected, before):
-                    symtable[target] = value
+                for target, old in before:
+                    symtable[target] = old
+        gradients = np.array([rows[name] for name in expr_names])
         errors = propagate(gradients, covar)
         return {name: float(err) for name, err in zip(expr_names, errors)}
 

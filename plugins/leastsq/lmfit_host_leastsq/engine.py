@@ -279,13 +279,14 @@ class _Search:
         rel_step = self.rel_step
         n = self.nvarys
         if n > 8:  # one array comparison beats n list comparisons
-            origin = points[b]
-            block = np.array([points[b + 1 + j] for j in range(n)])
-            steps = rel_step * np.abs(origin)
-            steps[steps == 0.0] = rel_step
-            moved = np.repeat(origin[None, :], n, axis=0)
-            moved.flat[::n + 1] = origin + steps
-            return bool(np.array_equal(block, moved))
+            moved = np.array([points[b + 1 + j] for j in range(n)])
+            moved -= points[b]
+            # each row moved its own parameter alone, by exactly the step lmdif takes
+            expected = [value + (rel_step * abs(value) or rel_step) - value for value in base]
+            if moved.diagonal().tolist() != expected:
+                return False
+            moved.flat[::n + 1] = 0.0
+            return not moved.any()
         for j in range(n):
             expected = list(base)
             value = base[j]

@@ -34,6 +34,7 @@ point then serves the host's error bars.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence, Tuple
 
@@ -256,31 +257,56 @@ class Polisher:
         """
         if len(iterates) < 2:
             return False
-        last = np.abs(point - iterates[-1])
-        before = np.abs(iterates[-1] - iterates[-2])
-        if not all((before > 0.0).tolist()):
-            return False
+        # a handful of numbers per parameter: Python floats, where numpy's per-call cost
+        # would exceed the work
+        values = point.tolist()
+        newest, older = iterates[-1].tolist(), iterates[-2].tolist()
+        last = [abs(a - b) for a, b in zip(values, newest)]
         # near a minimum each parameter shrinks at its own pace; a ratio per parameter
         # needs no units, so it decides before any algebra
-        rho = max((last / before).tolist())
+        rho = 0.0
+        for moved, a, b in zip(last, newest, older):
+            before = abs(a - b)
+            if not before > 0.0:
+                return False
+            if moved / before > rho:
+                rho = moved / before
         self._rate = rho  # polish() uses it to judge its own steps
         if not rho < _CONTRACTION_LIMIT:
             return False
         chisqr = float(residual.dot(residual))
         step, variance, _ = self._gauss_newton(jac, residual)
         self._guide = (jac, variance)  # polish() sizes its differences with it
-        # MINPACK differences each parameter by a step relative to its value; for a
-        # value within a few of its standard errors of zero that step is too small to
-        # rise above the residual's rounding, and the Jacobian column, noise, cannot
-        # vouch for the point (a peak centred near zero: several tolerances off)
-        if not all((_spread(residual, variance, chisqr) * _RESOLVED
-                    <= np.abs(point)).tolist()):
-            return False
-        per_unit = self._per_tolerance(point, residual, variance, chisqr)
-        # numpy's max: a NaN in the step must fail the test, not be skipped
-        estimate = float((np.abs(step) * per_unit).max()) + \
-            rho / (1.0 - rho) * max((last * per_unit).tolist())
-        return estimate <= _ACCEPT_LIMIT
+        nfree = residual.size - point.size
+        spread_factor = chisqr / nfree if nfree > 0 else 0.0
+        if self.derivative is None:
+            scales = [1.0] * len(values)
+            sizes = [abs(value) for value in values]
+        else:
+            scales = np.abs(self.derivative(point)).tolist()
+            sizes = np.abs(self.to_user(point)).tolist()
+        rtol = self.rtol
+        gauss_newton_left = tail = 0.0
+        for value, var, move, moved, scale, size in zip(values, variance.tolist(), step.tolist(),
+                                                        last, scales, sizes):
+            square = var * spread_factor if spread_factor else 0.0
+            spread = math.sqrt(square) if square >= 0.0 else math.nan  # search space
+            # MINPACK differences each parameter by a step relative to its value; for
+            # a value within a few of its standard errors of zero that step is too small
+            # to rise above the residual's rounding, and the Jacobian column, noise,
+            # cannot vouch for the point (a peak centred near zero: several tolerances off)
+            if spread < math.inf and abs(value) < _RESOLVED * spread:
+                return False
+            # tolerances per unit of move (see _tolerance); an unknown spread fails here
+            per_unit = scale / max(rtol * (size + spread * scale), _TINY)
+            left = abs(move) * per_unit
+            if not left <= gauss_newton_left:
+                if left != left:
+                    return False  # a NaN in the step
+                gauss_newton_left = left
+            if moved * per_unit > tail:
+                tail = moved * per_unit
+        return gauss_newton_left + rho / (1.0 - rho) * tail <= _ACCEPT_LIMIT
 
     def _converged(self, point: Vector, residual: Vector, chisqr: float, jac: np.ndarray,
                    rtol: float) -> Tuple[bool, Vector, float]:
