@@ -44,6 +44,30 @@ ResidualFunction = Callable[..., Any]
 IterCallback = Callable[..., Optional[bool]]
 
 
+class _Correlations:
+    """The correlation matrix ``C_ij / (s_i s_j)`` of a covariance, formed on first read.
+
+    Indexed like the matrix (what :class:`CorrelationRow` reads); loops of
+    many fits mostly never read a correlation.
+    """
+
+    __slots__ = ("_covar", "_errors", "_matrix")
+
+    def __init__(self, covar: np.ndarray, errors: np.ndarray) -> None:
+        self._covar = covar.copy()  # result.covar is the user's to change
+        self._errors = errors
+        self._matrix: Optional[np.ndarray] = None
+
+    def __getitem__(self, key: Any) -> Any:
+        matrix = self._matrix
+        if matrix is None:
+            errors = self._errors
+            with np.errstate(divide="ignore", invalid="ignore"):
+                matrix = self._covar / errors[:, None] / errors
+            self._matrix = matrix
+        return matrix[key]
+
+
 class _Snapshot:
     """A fit on the user's own Parameters, frozen at its end and made into Parameters on demand.
 
@@ -249,8 +273,6 @@ class _Fit:
         self.names = names
         self.expr_names = expr_names
         x0 = np.array(start, dtype=float)
-        lower = np.array(low)
-        upper = np.array(high)
         self.init_values = dict(zip(names, x0.tolist()))
 
         fcn = minimizer.userfcn
@@ -376,7 +398,7 @@ class _Fit:
                     raise FitError(f"the iteration callback {cb_name} raised "
                                    f"{type(exc).__name__}: {exc} at evaluation {nfev}") from exc
 
-        self.problem = FitProblem(names, x0, lower, upper, residual, ndata, jacobian=jacobian,
+        self.problem = FitProblem(names, start, low, high, residual, ndata, jacobian=jacobian,
                                   max_nfev=minimizer.max_nfev, callback=callback,
                                   nan_policy=minimizer.nan_policy,
                                   start_residual=start_residual)
@@ -392,7 +414,7 @@ class _Fit:
         else:
             x = np.asarray(outcome.x, dtype=float).reshape(len(names))
         nfev = problem.nfev
-        if problem.best_residual is not None and (x == problem.best_x).all():
+        if problem.best_residual is not None and x.tolist() == problem.best_x.tolist():
             r = problem.best_residual
         else:
             r = self.residual(x)  # the engine's answer, evaluated again: not counted
@@ -433,11 +455,7 @@ class _Fit:
         correl: Dict[str, Mapping[str, float]] = {}
         if covar is not None:
             errors = np.sqrt(np.abs(covar.diagonal()))
-            if errors.min() > 0.0:
-                corr = covar / errors[:, None] / errors
-            else:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    corr = covar / errors[:, None] / errors
+            corr = _Correlations(covar, errors)
             # each parameter's row becomes a dict when first read: loops of many fits
             # mostly never read them
             shared = tuple(names)

@@ -221,11 +221,11 @@ class FitProblem:
                  start_residual: Optional[np.ndarray] = None) -> None:
         self.names: Tuple[str, ...] = tuple(names)
         self.x0 = np.array(x0, dtype=float)
-        self.lower = np.array(lower, dtype=float)
-        self.upper = np.array(upper, dtype=float)
         self.ndata = int(ndata)
         self.max_nfev = None if max_nfev is None else int(max_nfev)
-        self.transform = BoundsTransform(self.lower, self.upper)
+        self.transform = BoundsTransform(lower, upper)  # it keeps its own copies
+        self.lower = self.transform.lower
+        self.upper = self.transform.upper
         self.x0_internal = self.transform.to_internal(self.x0) if self.has_bounds \
             else self.x0.copy()
         self.nfev = 0

@@ -172,6 +172,8 @@ class _Search:
         A closure over what it needs: MINPACK calls it for every evaluation.
         """
         start, start_r = self._start, self._start_r
+        # compared as Python floats: a few numbers, where numpy's call costs more
+        start_values = None if start is None else start.tolist()
         fcn = self._trial_fcn
         maxfev = self.maxfev
         keep = keep_r = None
@@ -179,11 +181,11 @@ class _Search:
             keep, keep_r = self._points.append, self._residuals.append
 
         def residual(v: np.ndarray) -> np.ndarray:
-            nonlocal start
-            if start is not None:
-                if (v == start).all():
+            nonlocal start_values
+            if start_values is not None:
+                if v.tolist() == start_values:
                     return start_r  # type: ignore[return-value]
-                start = None  # MINPACK has moved on: stop comparing
+                start_values = None  # MINPACK has moved on: stop comparing
             if self.count >= maxfev:
                 raise _BudgetSpent()
             self.count += 1
