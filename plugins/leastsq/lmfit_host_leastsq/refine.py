@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy.linalg import get_blas_funcs
@@ -204,41 +204,49 @@ class Polisher:
         known = self._inverse
         return known[1] if known is not None and known[0] is jac else None
 
-    def _tolerance(self, point: Vector, residual: Vector, variance: Vector, rtol: float,
-                   chisqr: float) -> Tuple[Optional[Vector], Vector]:
-        """``(scale, allowed)``: a search-space move ``s`` is within tolerance where
-        ``|s| * scale <= allowed``, ``allowed = rtol * (|value| + stderr)`` in user
-        units and ``scale = |dx/dv|`` (None for the identity)."""
+    def _limits(self, point: Vector, residual: Vector, variance: Vector,
+                chisqr: float) -> Tuple[List[float], List[float], List[float]]:
+        """Per parameter ``(scale, allowed, spread)``: a search-space move ``s`` is within
+        tolerance where ``|s| * scale <= allowed``, ``allowed = rtol * (|value| +
+        stderr)`` in user units, ``scale = |dx/dv|``; ``spread`` is the standard
+        error in the search space (NaN where unknown).
+
+        Python floats: a handful of numbers, where numpy's per-call cost would
+        exceed the work.
+        """
+        values = point.tolist()
+        nfree = residual.size - len(values)
+        factor = chisqr / nfree if nfree > 0 else 0.0
         if self.derivative is None:
-            scale = None
-            allowed = np.abs(point)
+            scales = [1.0] * len(values)
+            sizes = [abs(value) for value in values]
         else:
-            scale = np.abs(self.derivative(point))
-            variance = variance * (scale * scale)
-            allowed = np.abs(self.to_user(point))
-        nfree = residual.size - point.size
-        if nfree > 0:
-            allowed += np.sqrt(variance * (chisqr / nfree))
-        allowed *= rtol
-        return scale, allowed
+            scales = np.abs(self.derivative(point)).tolist()
+            sizes = np.abs(self.to_user(point)).tolist()
+        spreads = []
+        for var in variance.tolist():
+            square = var * factor if factor else 0.0
+            spreads.append(math.sqrt(square) if square >= 0.0 else math.nan)
+        rtol = self.rtol
+        allowed = [rtol * (size + spread * scale)
+                   for size, spread, scale in zip(sizes, spreads, scales)]
+        return scales, allowed, spreads
 
     def _per_tolerance(self, point: Vector, residual: Vector, variance: Vector,
                        chisqr: float) -> Vector:
-        """Tolerances per unit of search-space move, per parameter (see :meth:`_tolerance`)."""
-        scale, allowed = self._tolerance(point, residual, variance, self.rtol, chisqr)
-        per_unit = 1.0 / np.maximum(allowed, _TINY)
-        if scale is not None:
-            per_unit *= scale
-        return per_unit
+        """Tolerances per unit of search-space move, per parameter (see :meth:`_limits`)."""
+        scales, allowed, _ = self._limits(point, residual, variance, chisqr)
+        return np.array([scale / max(limit, _TINY) for scale, limit in zip(scales, allowed)])
 
     def is_small(self, point: Vector, residual: Vector, step: Vector, variance: Vector,
-                 rtol: float, chisqr: Optional[float] = None) -> bool:
+                 chisqr: Optional[float] = None) -> bool:
         """True when ``step`` moves no parameter by more than rtol * (|value| + stderr)."""
         if chisqr is None:
             chisqr = float(residual.dot(residual))
-        scale, allowed = self._tolerance(point, residual, variance, rtol, chisqr)
-        moved = np.abs(step) if scale is None else np.abs(step) * scale
-        return bool((moved <= allowed).all())
+        scales, allowed, _ = self._limits(point, residual, variance, chisqr)
+        # a NaN move fails the comparison
+        return all([abs(move) * scale <= limit
+                    for move, scale, limit in zip(step.tolist(), scales, allowed)])
 
     def accepts(self, point: Vector, residual: Vector, jac: np.ndarray,
                 iterates: Sequence[Vector]) -> bool:
@@ -277,28 +285,17 @@ class Polisher:
         chisqr = float(residual.dot(residual))
         step, variance, _ = self._gauss_newton(jac, residual)
         self._guide = (jac, variance)  # polish() sizes its differences with it
-        nfree = residual.size - point.size
-        spread_factor = chisqr / nfree if nfree > 0 else 0.0
-        if self.derivative is None:
-            scales = [1.0] * len(values)
-            sizes = [abs(value) for value in values]
-        else:
-            scales = np.abs(self.derivative(point)).tolist()
-            sizes = np.abs(self.to_user(point)).tolist()
-        rtol = self.rtol
+        scales, allowed, spreads = self._limits(point, residual, variance, chisqr)
         gauss_newton_left = tail = 0.0
-        for value, var, move, moved, scale, size in zip(values, variance.tolist(), step.tolist(),
-                                                        last, scales, sizes):
-            square = var * spread_factor if spread_factor else 0.0
-            spread = math.sqrt(square) if square >= 0.0 else math.nan  # search space
+        for value, spread, move, moved, scale, limit in zip(values, spreads, step.tolist(), last,
+                                                             scales, allowed):
             # MINPACK differences each parameter by a step relative to its value; for
             # a value within a few of its standard errors of zero that step is too small
             # to rise above the residual's rounding, and the Jacobian column, noise,
             # cannot vouch for the point (a peak centred near zero: several tolerances off)
             if spread < math.inf and abs(value) < _RESOLVED * spread:
                 return False
-            # tolerances per unit of move (see _tolerance); an unknown spread fails here
-            per_unit = scale / max(rtol * (size + spread * scale), _TINY)
+            per_unit = scale / max(limit, _TINY)  # an unknown spread fails below
             left = abs(move) * per_unit
             if not left <= gauss_newton_left:
                 if left != left:
@@ -308,18 +305,17 @@ class Polisher:
                 tail = moved * per_unit
         return gauss_newton_left + rho / (1.0 - rho) * tail <= _ACCEPT_LIMIT
 
-    def _converged(self, point: Vector, residual: Vector, chisqr: float, jac: np.ndarray,
-                   rtol: float) -> Tuple[bool, Vector, float]:
+    def _converged(self, point: Vector, residual: Vector, chisqr: float,
+                   jac: np.ndarray) -> bool:
         step, variance, decrease = self._gauss_newton(jac, residual)
-        return self._done(point, residual, chisqr, step, variance, decrease, rtol), step, \
-            decrease
+        return self._done(point, residual, chisqr, step, variance, decrease)
 
     def _done(self, point: Vector, residual: Vector, chisqr: float, step: Vector,
-              variance: Vector, decrease: float, rtol: float) -> bool:
+              variance: Vector, decrease: float) -> bool:
         # within tolerance, or promising a decrease that no evaluation of the sum of
         # squares could confirm (its rounding floor): nothing left to gain
         return decrease <= _EPS * chisqr or self.is_small(point, residual, step, variance,
-                                                          rtol, chisqr)
+                                                          chisqr)
 
     def polish(self, point: Vector, residual: Vector,
                guide: Optional[np.ndarray] = None) -> PolishOutcome:
@@ -344,7 +340,7 @@ class Polisher:
         rate = 1.0 if self._rate is None else self._rate
         for taken in range(self.max_steps + 1):
             step, variance, decrease = self._gauss_newton(jac, residual)
-            if self._done(point, residual, chisqr, step, variance, decrease, self.rtol):
+            if self._done(point, residual, chisqr, step, variance, decrease):
                 return PolishOutcome(point, residual, jac, taken, True)
             if taken == self.max_steps:
                 break
@@ -364,7 +360,7 @@ class Polisher:
             trusted = min(rate, 1.0) * float(moved.max()) <= 1.0
             carried = secant_update(jac, point, residual, new_point, new_residual)
             point, residual, chisqr = new_point, new_residual, new_chisqr
-            if trusted and self._converged(point, residual, chisqr, carried, self.rtol)[0]:
+            if trusted and self._converged(point, residual, chisqr, carried):
                 return PolishOutcome(point, residual, carried, taken + 1, True)
             jac = self.jacobian(point, residual, self.typical(point, residual, variance, chisqr))
         return PolishOutcome(point, residual, jac, taken, False)
