@@ -110,3 +110,61 @@ def test_columns_of_extreme_size_give_the_right_errors_or_a_reason(size, outcome
             np.sqrt(reference[0, 0]), rel=1e-6)
     else:
         assert estimate.matrix is None and outcome in estimate.reason
+
+
+# -- normal_inverse: the quick route, and an engine's inverse handed back -------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from lmfit_host import normal_inverse  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), nvarys=st.integers(1, 8),
+       scales=st.lists(st.floats(1e-6, 1e6), min_size=8, max_size=8))
+def test_normal_inverse_is_the_inverse_of_the_normal_matrix(seed, nvarys, scales):
+    rng = np.random.default_rng(seed)
+    jac = rng.standard_normal((3 * nvarys + 5, nvarys)) * np.array(scales[:nvarys])
+    inverse = normal_inverse(jac)
+    if inverse is None:  # declined: only for normal matrices too ill-conditioned for it
+        unit = 1.0 / np.linalg.norm(jac, axis=0)
+        assert np.linalg.cond(jac * unit) ** 2 > 1e9
+        return
+    assert np.array_equal(inverse, inverse.T)  # exactly symmetric
+    expected = np.linalg.inv(jac.T @ jac)
+    spread = np.sqrt(np.outer(np.diag(expected), np.diag(expected)))
+    assert np.max(np.abs(inverse - expected) / spread) < 1e-8
+
+
+def test_normal_inverse_declines_what_needs_the_careful_route():
+    good = np.column_stack([np.linspace(0.0, 1.0, 6), np.ones(6)])
+    assert normal_inverse(good) is not None
+    assert normal_inverse(np.column_stack([good, np.zeros(6)])) is None      # dead column
+    assert normal_inverse(np.column_stack([good[:, 0], [np.nan] * 6])) is None
+    assert normal_inverse(good * np.array([1e-80, 1.0])) is None             # squares underflow
+    nearly = np.column_stack([good[:, 0], good[:, 0] + 1e-5 * good[:, 1]])
+    assert normal_inverse(nearly) is None                                    # cond(J) ~ 1e6
+    # the careful route then inverts through the SVD, without squaring the condition
+    stats = fit_statistics(np.full(6, 0.1), 2)
+    expected = np.linalg.inv(nearly.T @ nearly) * stats.redchi
+    assert estimate_covariance(nearly, ["a", "b"], stats).matrix == \
+        pytest.approx(expected, rel=1e-4)
+
+
+def test_an_inverse_handed_in_is_scaled_not_recomputed_and_not_changed():
+    jac = np.column_stack([np.linspace(0.0, 1.0, 8), np.ones(8)])
+    stats = fit_statistics(np.linspace(-0.2, 0.2, 8), 2)
+    computed = estimate_covariance(jac, ["a", "b"], stats)
+    given_inverse = normal_inverse(jac)
+    kept = given_inverse.copy()
+    handed = estimate_covariance(jac, ["a", "b"], stats, inverse=given_inverse)
+    assert np.array_equal(handed.matrix, computed.matrix)
+    assert np.array_equal(given_inverse, kept)
+    # the host trusts it: a different matrix shows through (the engine's contract)
+    other = estimate_covariance(jac, ["a", "b"], stats, inverse=2.0 * given_inverse)
+    assert other.matrix == pytest.approx(2.0 * computed.matrix, rel=1e-15)
+    # unscaled, as given
+    absolute = estimate_covariance(jac, ["a", "b"], stats, scale_covar=False,
+                                   inverse=given_inverse)
+    assert np.array_equal(absolute.matrix, given_inverse)

@@ -119,6 +119,19 @@ def test_correl_reads_as_a_plain_dict_of_its_own_in_params_and_result():
     assert copied["curve"].correl is not params["curve"].correl
 
 
+def test_correlations_read_late_are_those_of_the_fit_not_of_a_changed_covar():
+    x = np.linspace(0, 1, 30)
+    y = 2 * x + 1 + np.random.default_rng(2).normal(0, 0.05, 30)
+    params = Parameters()
+    params.add("slope", value=1.0)
+    params.add("offset", value=0.0)
+    result = minimize(lambda p: p["slope"].value * x + p["offset"].value - y, params)
+    expected = result.covar[0, 1] / np.sqrt(result.covar[0, 0] * result.covar[1, 1])
+    result.covar[0, 1] = result.covar[1, 0] = 0.0   # the user's array, changed before any read
+    assert params["slope"].correl["offset"] == pytest.approx(expected, rel=1e-12)
+    assert result.params["offset"].correl["slope"] == pytest.approx(expected, rel=1e-12)
+
+
 @pytest.mark.parametrize("engine", ["leastsq", "lbfgsb"])
 def test_a_residual_that_refills_one_array_fits_like_one_that_returns_new_arrays(engine):
     x = np.linspace(-5, 5, 64)

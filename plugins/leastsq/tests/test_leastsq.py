@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from scipy.optimize import leastsq as scipy_leastsq
 
+import lmfit_host
+import lmfit_host.covariance
 import lmfit_host_leastsq.engine as engine_module
 import lmfit_host_leastsq.refine as refine_module
 from lmfit_host import (EngineOptionError, FitAborted, FitProblem, Minimizer, Parameters,
@@ -663,3 +665,23 @@ def test_a_jacobian_holding_nan_gives_no_step_and_is_not_accepted() -> None:
     assert np.isnan(step).all() and np.isinf(variance).all() and math.isnan(decrease)
     point = np.array([1.0, 2.0])
     assert not polisher().accepts(point, np.ones(5), jac, [point - 0.1, point - 0.01])
+
+
+def test_the_checks_normal_inverse_goes_to_the_host_for_the_error_bars() -> None:
+    problem = FitProblem(NAMES, START, (-INF,) * 4, (INF,) * 4,
+                         lambda p: sine_model(p, X) - DATA, X.size)
+    result = LeastsqEngine().run(problem)
+    assert result.normal_inverse is not None
+    assert np.array_equal(result.normal_inverse, lmfit_host.normal_inverse(result.jacobian))
+    # through minimize: the same error bars as the host computes from the Jacobian alone
+    params = Parameters()
+    for name, value in zip(NAMES, START):
+        params.add(name, value=value)
+    fitted = minimize(lambda p: sine_model([p[n].value for n in NAMES], X) - DATA, params)
+    alone = lmfit_host.covariance.estimate_covariance(
+        result.jacobian, NAMES, lmfit_host.covariance.fit_statistics(fitted.residual, 4))
+    assert fitted.covar == pytest.approx(alone.matrix, rel=1e-6)
+    # bounded: the search space is not the user's, nothing is handed over
+    bounded = FitProblem(NAMES, START, (0.0, -INF, -INF, -INF), (INF,) * 4,
+                         lambda p: sine_model(p, X) - DATA, X.size)
+    assert LeastsqEngine().run(bounded).normal_inverse is None
