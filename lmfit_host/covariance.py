@@ -120,7 +120,8 @@ def normal_inverse(jacobian: np.ndarray) -> Optional[np.ndarray]:
     diagonal = normal.diagonal()
     # Python comparisons on the handful of squared column norms: a NaN fails them
     # (off the diagonal |N_ij| <= sqrt(N_ii N_jj), so a bad entry of J shows here)
-    if not all([_SQUARE_MIN < square < _SQUARE_MAX for square in diagonal.tolist()]):
+    if not diagonal.size or \
+            not all([_SQUARE_MIN < square < _SQUARE_MAX for square in diagonal.tolist()]):
         return None
     unit = 1.0 / np.sqrt(diagonal)  # scales the columns of J to unit length
     outer = unit[:, None] * unit

@@ -280,7 +280,9 @@ class _Search:
         assert points is not None
         rel_step = self.rel_step
         n = self.nvarys
-        if n > 8:  # one array comparison beats n list comparisons
+        # one array comparison beats n list comparisons; differences stand for values
+        # exactly while the step is at most half the value (always, unless epsfcn > 0.25)
+        if n > 8 and rel_step <= 0.5:
             moved = np.array([points[b + 1 + j] for j in range(n)])
             moved -= points[b]
             # each row moved its own parameter alone, by exactly the step lmdif takes

@@ -89,7 +89,7 @@ def _solve(jac: np.ndarray, residual: Vector
         step = inverse.dot(gradient)
         step *= -1.0
         # |J step|^2 = -step . J^T r for the solution of the normal equations
-        return step, inverse.diagonal(), float(-step.dot(gradient)), inverse
+        return step, inverse.diagonal().copy(), float(-step.dot(gradient)), inverse
     step, variance = _svd_step(jac, residual)
     predicted = jac.dot(step)
     return step, variance, float(predicted.dot(predicted)), None
@@ -216,7 +216,7 @@ class Polisher:
         """
         values = point.tolist()
         nfree = residual.size - len(values)
-        factor = chisqr / nfree if nfree > 0 else 0.0
+        factor = chisqr / nfree if nfree > 0 else None  # None: no stderr to add
         if self.derivative is None:
             scales = [1.0] * len(values)
             sizes = [abs(value) for value in values]
@@ -225,7 +225,7 @@ class Polisher:
             sizes = np.abs(self.to_user(point)).tolist()
         spreads = []
         for var in variance.tolist():
-            square = var * factor if factor else 0.0
+            square = 0.0 if factor is None else var * factor  # inf * 0 is unknown: NaN
             spreads.append(math.sqrt(square) if square >= 0.0 else math.nan)
         rtol = self.rtol
         allowed = [rtol * (size + spread * scale)
