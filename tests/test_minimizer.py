@@ -529,3 +529,16 @@ def test_parameters_acting_as_one_give_no_errorbars_naming_them():
     result = minimize(lambda p: p["a"].value * p["b"].value * x - y, params)
     assert not result.errorbars
     assert "singular" in result.errorbars_reason and "a, b" in result.errorbars_reason
+
+
+def test_value_setter_writes_names_as_literals_and_is_shared():
+    from lmfit_host.minimizer import _value_setter
+    names = ("a", "b'c", 'd"\\e', "f\n")
+    table = {"other": 1}
+    store = _value_setter(names)
+    store(table, [1.0, 2.0, 3.0, 4.0])
+    assert table == {"other": 1, "a": 1.0, "b'c": 2.0, 'd"\\e': 3.0, "f\n": 4.0}
+    assert _value_setter(names) is store
+    single = _value_setter(("x",))
+    single(table, [5.0])
+    assert table["x"] == 5.0
