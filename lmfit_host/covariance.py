@@ -123,24 +123,26 @@ def normal_inverse(jacobian: np.ndarray) -> Optional[np.ndarray]:
     if not diagonal.size or \
             not all([_SQUARE_MIN < square < _SQUARE_MAX for square in diagonal.tolist()]):
         return None
-    unit = 1.0 / np.sqrt(diagonal)  # scales the columns of J to unit length
-    outer = unit[:, None] * unit
+    squares = diagonal.tolist()
     # Forming the normal matrix squares the condition number of J, harmless
     # while that stays below 1e5 (relative error about 1e-6, far below the
-    # digits a standard error has). The scaled matrix has a unit diagonal, so
-    # its largest eigenvalue is at most n and its condition number at most
-    # n * trace(inverse): that bound decides. LAPACK is called directly:
-    # numpy's wrappers cost more in checks than the work on a small matrix.
-    factor, info = lapack.dpotrf(normal * outer, overwrite_a=1)
+    # digits a standard error has). Cholesky's accuracy does not depend on
+    # the scaling of the columns, so the matrix is factorized as it is; the
+    # test is on the columns scaled to unit length, whose normal matrix has a
+    # unit diagonal, so that its largest eigenvalue is at most n and its
+    # condition number at most n * trace(its inverse) = n * sum(C_ii N_ii).
+    # LAPACK is called directly: numpy's wrappers cost more in checks than
+    # the work on a small matrix.
+    factor, info = lapack.dpotrf(normal, overwrite_a=1)
     if info != 0:
         return None
     upper, info = lapack.dpotri(factor, overwrite_c=1)  # the upper triangle; zeros below
-    size = unit.size
-    if info != 0 or not size * sum(upper.diagonal().tolist()) < _CHOLESKY_CONDITION:
+    variances = upper.diagonal().tolist()
+    if info != 0 or not len(squares) * sum([variance * square for variance, square
+                                            in zip(variances, squares)]) < _CHOLESKY_CONDITION:
         return None
     inverse = upper + upper.T
-    inverse.flat[::size + 1] *= 0.5
-    inverse *= outer
+    inverse.flat[::len(squares) + 1] = variances
     return inverse
 
 
