@@ -289,8 +289,8 @@ class _Search:
             expected = [value + (rel_step * abs(value) or rel_step) - value for value in base]
             if moved.diagonal().tolist() != expected:
                 return False
-            moved.flat[::n + 1] = 0.0
-            return not moved.any()
+            # the diagonal matches: nothing else may have moved
+            return int(np.count_nonzero(moved)) == len(expected) - expected.count(0.0)
         for j in range(n):
             expected = list(base)
             value = base[j]
