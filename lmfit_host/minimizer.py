@@ -45,6 +45,10 @@ ResidualFunction = Callable[..., Any]
 IterCallback = Callable[..., Optional[bool]]
 
 
+#: Relative step of the forward differences of expression parameters.
+_SQRT_EPS = math.sqrt(float(np.finfo(float).eps))
+
+
 class _Correlations:
     """The correlation matrix ``C_ij / (s_i s_j)`` of a covariance, formed on first read.
 
@@ -514,7 +518,7 @@ class _Fit:
         rows: Dict[str, List[float]] = {name: [0.0] * len(names) for name in expr_names}
         symtable = work._symtable
         evaluate = work._interp.evaluate
-        steps = (np.sqrt(np.finfo(float).eps) * np.where(x != 0.0, np.abs(x), 1.0)).tolist()
+        steps = [_SQRT_EPS * (abs(value) if value != 0.0 else 1.0) for value in x.tolist()]
         for j, (name, affected) in enumerate(zip(names, plan)):
             if not affected:
                 continue
