@@ -117,13 +117,11 @@ def normal_inverse(jacobian: np.ndarray) -> Optional[np.ndarray]:
     """
     jac = np.asarray(jacobian, dtype=float)
     normal = jac.T.dot(jac)
-    diagonal = normal.diagonal()
+    squares = normal.diagonal().tolist()
     # Python comparisons on the handful of squared column norms: a NaN fails them
     # (off the diagonal |N_ij| <= sqrt(N_ii N_jj), so a bad entry of J shows here)
-    if not diagonal.size or \
-            not all([_SQUARE_MIN < square < _SQUARE_MAX for square in diagonal.tolist()]):
+    if not squares or not all([_SQUARE_MIN < square < _SQUARE_MAX for square in squares]):
         return None
-    squares = diagonal.tolist()
     # Forming the normal matrix squares the condition number of J, harmless
     # while that stays below 1e5 (relative error about 1e-6, far below the
     # digits a standard error has). Cholesky's accuracy does not depend on
@@ -176,11 +174,8 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
         inverse, reason = _careful_inverse(np.asarray(jacobian, dtype=float), names)
         if inverse is None:
             return Covariance(None, reason)
-    elif scale_covar:
-        inverse = inverse * stats.redchi  # the caller's array stays as it was
-        scale_covar = False
     if scale_covar:
-        inverse *= stats.redchi
+        inverse = inverse * stats.redchi  # a new array: one handed in stays as it was
     variances = inverse.diagonal().tolist()
     if not all([_TINY <= variance < math.inf for variance in variances]):
         return Covariance(None, "the variances are beyond double precision (the residual "
@@ -193,15 +188,16 @@ def _careful_inverse(jac: np.ndarray, names: Sequence[str]
                      ) -> Tuple[Optional[np.ndarray], str]:
     """``(J^T J)^-1`` where :func:`normal_inverse` declines: (inverse, "") or (None, reason).
 
-    Columns whose squares would underflow or overflow are rescaled first; a
-    NaN, infinite or constant column is refused by name; a normal matrix too
-    ill-conditioned for Cholesky is inverted through the SVD of ``J``.
+    A NaN, infinite or constant column is refused by name; columns whose
+    squares would underflow or overflow are rescaled, and the quick route
+    tried again; a normal matrix too ill-conditioned for Cholesky is inverted
+    through the SVD of ``J``.
     """
     nvarys = len(names)
-    normal = jac.T.dot(jac)
-    diagonal = normal.diagonal()
+    squares = np.einsum("ij,ij->j", jac, jac)
     column_scale = None
-    if not (diagonal.min() > _SQUARE_MIN and diagonal.max() < _SQUARE_MAX):
+    inverse = None
+    if not (squares.min() > _SQUARE_MIN and squares.max() < _SQUARE_MAX):
         bad = [names[j] for j in range(nvarys) if not np.all(np.isfinite(jac[:, j]))]
         if bad:
             return None, "the Jacobian is not finite with respect to " + ", ".join(bad)
@@ -213,17 +209,10 @@ def _careful_inverse(jac: np.ndarray, names: Sequence[str]
         # finite columns whose squared norms overflow or underflow: scale them first
         column_scale = 1.0 / sizes
         jac = jac * column_scale
-        normal = jac.T.dot(jac)
-        diagonal = normal.diagonal()
-    unit = 1.0 / np.sqrt(diagonal)
-    inv_scaled = None
-    factor, info = lapack.dpotrf(normal * (unit[:, None] * unit))
-    if info == 0:
-        upper, info = lapack.dpotri(factor, overwrite_c=1)
-        if info == 0 and nvarys * float(upper.diagonal().sum()) < _CHOLESKY_CONDITION:
-            inv_scaled = upper + upper.T
-            inv_scaled.flat[::nvarys + 1] *= 0.5
-    if inv_scaled is None:
+        squares = np.einsum("ij,ij->j", jac, jac)
+        inverse = normal_inverse(jac)
+    if inverse is None:
+        unit = 1.0 / np.sqrt(squares)
         _, singular, vt = np.linalg.svd(jac * unit, full_matrices=False)
         # Jacobians are usually differenced, good to ~1e-8 relative: a singular
         # value below ~1e-7 of the largest is noise, the direction undetermined
@@ -233,12 +222,13 @@ def _careful_inverse(jac: np.ndarray, names: Sequence[str]
             involved = [names[j] for j in np.argsort(null)[::-1] if null[j] > 0.1]
             return None, ("the Jacobian is singular: the parameters " + ", ".join(involved) +
                           " cannot be told apart by the data")
-        inv_scaled = (vt.T / singular**2).dot(vt)
+        vt *= unit  # C = (V S^-2 V^T) scaled back to the columns of jac
+        inverse = (vt.T / singular**2).dot(vt)
     if column_scale is not None:
-        unit *= column_scale  # for the columns as given; the products may overflow
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        inv_scaled *= unit[:, None] * unit
-    return inv_scaled, ""
+        # for the columns as given; the products may overflow
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            inverse *= column_scale[:, None] * column_scale
+    return inverse, ""
 
 
 def propagate(gradients: np.ndarray, covariance: np.ndarray) -> np.ndarray:

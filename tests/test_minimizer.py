@@ -98,18 +98,24 @@ def test_stderr_of_a_straight_line_matches_closed_form():
         cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]), rel=1e-4)
 
 
-def test_correl_reads_as_a_plain_dict_of_its_own_in_params_and_result():
+def _polynomial_fit(names, seed):
+    """Fit ``sum_k p_k x**k`` (one parameter per name) to a noisy line: (params, result)."""
     x = np.linspace(0, 1, 30)
-    y = 2 * x + 1 + np.random.default_rng(1).normal(0, 0.05, 30)
+    y = 2 * x + 1 + np.random.default_rng(seed).normal(0, 0.05, 30)
     params = Parameters()
-    params.add("slope", value=1.0)
-    params.add("offset", value=0.0)
-    params.add("curve", value=0.0)
-    result = minimize(lambda p: p["slope"].value * x + p["offset"].value
-                      + p["curve"].value * x * x - y, params)
+    for name in names:
+        params.add(name, value=0.0)
+    powers = [x ** k for k in range(len(names))]
+    result = minimize(lambda p: sum(p[name].value * power for name, power in
+                                    zip(names, powers)) - y, params)
+    return params, result
+
+
+def test_correl_reads_as_a_plain_dict_of_its_own_in_params_and_result():
+    params, result = _polynomial_fit(["offset", "slope", "curve"], seed=1)
     mine = params["slope"].correl
     assert type(mine) is dict and list(mine) == ["offset", "curve"]
-    expected = result.covar[0, 1] / np.sqrt(result.covar[0, 0] * result.covar[1, 1])
+    expected = result.covar[1, 0] / np.sqrt(result.covar[0, 0] * result.covar[1, 1])
     assert mine["offset"] == pytest.approx(expected, rel=1e-12)
     mine["offset"] = 99.0                         # the user's dict, not the result's
     assert result.params["slope"].correl["offset"] == pytest.approx(expected, rel=1e-12)
@@ -120,12 +126,7 @@ def test_correl_reads_as_a_plain_dict_of_its_own_in_params_and_result():
 
 
 def test_correlations_read_late_are_those_of_the_fit_not_of_a_changed_covar():
-    x = np.linspace(0, 1, 30)
-    y = 2 * x + 1 + np.random.default_rng(2).normal(0, 0.05, 30)
-    params = Parameters()
-    params.add("slope", value=1.0)
-    params.add("offset", value=0.0)
-    result = minimize(lambda p: p["slope"].value * x + p["offset"].value - y, params)
+    params, result = _polynomial_fit(["slope", "offset"], seed=2)
     expected = result.covar[0, 1] / np.sqrt(result.covar[0, 0] * result.covar[1, 1])
     result.covar[0, 1] = result.covar[1, 0] = 0.0   # the user's array, changed before any read
     assert params["slope"].correl["offset"] == pytest.approx(expected, rel=1e-12)

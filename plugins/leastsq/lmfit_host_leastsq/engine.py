@@ -280,21 +280,22 @@ class _Search:
         assert points is not None
         rel_step = self.rel_step
         n = self.nvarys
+        # where lmdif moves each parameter (see _block_bases)
+        stepped = [value + (rel_step * abs(value) or rel_step) for value in base]
         # one array comparison beats n list comparisons; differences stand for values
         # exactly while the step is at most half the value (always, unless epsfcn > 0.25)
         if n > 8 and rel_step <= 0.5:
             moved = np.array([points[b + 1 + j] for j in range(n)])
             moved -= points[b]
             # each row moved its own parameter alone, by exactly the step lmdif takes
-            expected = [value + (rel_step * abs(value) or rel_step) - value for value in base]
+            expected = [after - value for after, value in zip(stepped, base)]
             if moved.diagonal().tolist() != expected:
                 return False
             # the diagonal matches: nothing else may have moved
-            return int(np.count_nonzero(moved)) == len(expected) - expected.count(0.0)
+            return int(np.count_nonzero(moved)) == n - expected.count(0.0)
         for j in range(n):
             expected = list(base)
-            value = base[j]
-            expected[j] = value + (rel_step * abs(value) or rel_step)
+            expected[j] = stepped[j]
             if points[b + 1 + j].tolist() != expected:
                 return False
         return True

@@ -146,14 +146,17 @@ def secant_update(jac: np.ndarray, start: Vector, start_residual: Vector,
     return _ger(1.0 / norm2, mismatch, step, a=jac)
 
 
-def _spread(residual: Vector, variance: Vector, chisqr: float) -> Vector:
-    """Standard errors from unscaled variances, scaled by reduced chi-square (0 where
-    they are not finite, or with no degree of freedom)."""
+def _spreads(residual: Vector, variance: Vector, chisqr: float) -> List[float]:
+    """Standard errors from unscaled variances, scaled by reduced chi-square: 0 with no
+    degree of freedom, NaN where a variance is unknown (an infinite one times a zero
+    chi-square)."""
     nfree = residual.size - variance.size
-    if nfree <= 0:
-        return np.zeros(variance.shape)
-    spread = variance * (chisqr / nfree)
-    return np.sqrt(np.where(np.isfinite(spread), spread, 0.0))
+    factor = chisqr / nfree if nfree > 0 else None
+    spreads = []
+    for var in variance.tolist():
+        square = 0.0 if factor is None else var * factor
+        spreads.append(math.sqrt(square) if square >= 0.0 else math.nan)
+    return spreads
 
 
 @dataclass
@@ -215,18 +218,13 @@ class Polisher:
         exceed the work.
         """
         values = point.tolist()
-        nfree = residual.size - len(values)
-        factor = chisqr / nfree if nfree > 0 else None  # None: no stderr to add
         if self.derivative is None:
             scales = [1.0] * len(values)
             sizes = [abs(value) for value in values]
         else:
             scales = np.abs(self.derivative(point)).tolist()
             sizes = np.abs(self.to_user(point)).tolist()
-        spreads = []
-        for var in variance.tolist():
-            square = 0.0 if factor is None else var * factor  # inf * 0 is unknown: NaN
-            spreads.append(math.sqrt(square) if square >= 0.0 else math.nan)
+        spreads = _spreads(residual, variance, chisqr)
         rtol = self.rtol
         allowed = [rtol * (size + spread * scale)
                    for size, spread, scale in zip(sizes, spreads, scales)]
@@ -375,10 +373,12 @@ class Polisher:
         Jacobian column then misleads the Gauss-Newton step by several
         tolerances; its standard error is the scale at which it matters.
         """
-        typical = np.abs(point)
-        if variance is not None:
-            typical += _spread(residual, variance, chisqr)
-        return typical
+        if variance is None:
+            return np.abs(point)
+        # an unknown or infinite standard error adds nothing
+        return np.array([abs(value) + (spread if spread < math.inf else 0.0)
+                         for value, spread in zip(point.tolist(),
+                                                  _spreads(residual, variance, chisqr))])
 
 
     def _line_search(self, point: Vector, residual: Vector, chisqr: float,
