@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from functools import lru_cache
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -687,7 +688,31 @@ class Minimizer:
         self._asteval_source = params
         self._asteval_copy: Optional[Interpreter] = None
         self._single_use = False
-        self.result: Optional[MinimizerResult] = None
+        self._result: Any = None
+
+    @property
+    def result(self) -> Optional[MinimizerResult]:
+        """The result of this Minimizer's latest fit (None before the first)."""
+        held = self._result
+        return held() if type(held) is weakref.ref else held  # type: ignore[no-any-return]
+
+    @result.setter
+    def result(self, value: Optional[MinimizerResult]) -> None:
+        # the result refers to its Minimizer (refit); the Minimizer of minimize(),
+        # reachable only through that result, refers back weakly: no reference
+        # cycle, so a loop of fits frees each one at once instead of leaving it to
+        # the cyclic garbage collector (whose full passes cost tens of ms)
+        self._result = weakref.ref(value) if self._single_use and value is not None \
+            else value
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_result"] = self.result  # a weak reference does not pickle; the result does
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.result = state["_result"]
 
     @property
     def asteval(self) -> Interpreter:
@@ -761,13 +786,14 @@ class Minimizer:
             if outcome is not None and not isinstance(outcome, EngineResult):
                 raise FitError(f"engine {engine!r} returned {type(outcome).__name__}, not an "
                                f"EngineResult")
-            self.result = fit.finish(self, engine, outcome, aborted, started, merged)
+            result = fit.finish(self, engine, outcome, aborted, started, merged)
         except BaseException:
             if start_values is not None:
                 # a fit on the user's own Parameters failed: leave them as they were
                 source._set_values_from_fit(start_values)
             raise
-        return self.result
+        self.result = result
+        return result
 
     def leastsq(self, params: Optional[Parameters] = None, **options: Any) -> MinimizerResult:
         """Levenberg-Marquardt (MINPACK) through the ``leastsq`` engine (lmfit-host-leastsq)."""

@@ -1,5 +1,6 @@
 """Minimizer and minimize: the seed's examples end to end with the leastsq engine."""
 
+import gc
 import pickle
 
 import numpy as np
@@ -377,6 +378,42 @@ def test_result_can_refit_and_minimizer_can_rerun(sine_data):
     assert isinstance(again, MinimizerResult)
     assert again.chisqr == pytest.approx(first.chisqr, rel=1e-6)
     assert mini.leastsq().chisqr == pytest.approx(first.chisqr, rel=1e-6)
+
+
+def test_a_fit_leaves_no_reference_cycle(sine_data):
+    # loops of many fits: each result must be freed when dropped, not left to the
+    # cyclic garbage collector, whose full passes stall a loop for tens of ms
+    x, data = sine_data
+    params = sine_params()
+    minimize(damped_sine, params, args=(x, data))  # plugins loaded, caches filled
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        result = minimize(damped_sine, params, args=(x, data))
+        assert result.minimizer.result is result
+        del result
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def test_a_minimizer_keeps_its_latest_result(sine_data):
+    x, data = sine_data
+    mini = Minimizer(damped_sine, sine_params(), fcn_args=(x, data))
+    chisqr = mini.leastsq().chisqr  # the result itself is not kept by the caller
+    gc.collect()
+    assert mini.result is not None and mini.result.chisqr == chisqr
+
+
+def test_a_result_pickles_with_its_minimizer(sine_data):
+    x, data = sine_data
+    result = minimize(damped_sine, sine_params(), args=(x, data))
+    restored = pickle.loads(pickle.dumps(result))
+    assert restored.chisqr == result.chisqr
+    assert restored.minimizer.result is restored
+    assert restored.refit().chisqr == pytest.approx(result.chisqr, rel=1e-6)
 
 
 def test_result_params_pickle(sine_data):
