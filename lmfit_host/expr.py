@@ -1445,8 +1445,12 @@ def _called_names(entries: Sequence[Tuple[str, CompiledExpression]]) -> Tuple[st
     return tuple(sorted(names))
 
 
+#: A compiled block: ``(fast, bounded)``, see :func:`_compile_block`.
+_BlockPair = Tuple[Optional[Callable[[], bool]], Callable[[], None]]
+
+
 def _build_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Mapping[str, Any]
-                 ) -> Tuple[Callable[[Dict[str, Any]], Callable[..., Callable[[], None]]],
+                 ) -> Tuple[Callable[[Dict[str, Any]], Callable[..., _BlockPair]],
                             List[Any]]:
     """A compiled block from the cache, or compiled now (see :func:`_compile_block`).
 
@@ -1469,19 +1473,28 @@ def _build_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Mappi
 
 
 def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Mapping[str, Any]
-                   ) -> Tuple[Callable[[Dict[str, Any]], Callable[..., Callable[[], None]]],
+                   ) -> Tuple[Callable[[Dict[str, Any]], Callable[..., _BlockPair]],
                               List[Any]]:
-    """Compile a block; return (globals -> maker of the block function, guard objects).
+    """Compile a block; return (globals -> maker of the block functions, guard objects).
 
-    The block function assigns line ``i`` for entry ``i`` (so a traceback
-    names the failing entry); with a fast path it reads::
+    The maker returns ``(fast, bounded)``. Both functions assign line ``i``
+    for entry ``i`` (so a traceback names the failing entry). ``bounded``
+    runs the checked version of every assignment; it needs an active run
+    (the limits count its work). With a fast path, ``fast`` reads::
 
-        def block():
+        def fast():
             global <targets>
             try: ok = <guards>
             except NameError: ok = False
-            if ok: <native assignments>
-            else: <bounded assignments>
+            if not ok: return False
+            <native assignments>
+            return True
+
+    It needs no run: native float arithmetic takes constant time. When the
+    checked version is itself plain arithmetic (it calls nothing, neither a
+    function nor a helper that counts work), ``fast`` is that version,
+    unguarded, returning True: nothing in it would consult a run. Otherwise,
+    without a fast path, ``fast`` is None.
     """
     fast = _FastPath(table)
     bounded_body: List[ast.stmt] = []
@@ -1497,26 +1510,42 @@ def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Map
         fast_body.append(_assign(target, fast_value, line))
     targets = list(dict.fromkeys(target for target, _ in entries))
     extra = len(entries) + 1
-    body: List[ast.stmt] = [ast.Global(names=targets)]
     closure: List[str] = []
-    if fast.native:
+    bounded = _function_def("%sbounded" % _HELPER_PREFIX, _no_arguments(),
+                            [ast.Global(names=targets), *bounded_body])
+    functions: List[ast.stmt] = [bounded]
+    fast_result: ast.expr = ast.Constant(value=None)
+    plain = not any(isinstance(node, ast.Call)
+                    or (isinstance(node, ast.Name) and node.id.startswith(_HELPER_PREFIX))
+                    for statement in bounded_body for node in ast.walk(statement))
+    if plain:
+        unguarded = _function_def("%sfast" % _HELPER_PREFIX, _no_arguments(), [
+            ast.Global(names=targets), *_copy.deepcopy(bounded_body),
+            ast.Return(value=ast.Constant(value=True))])
+        functions.append(unguarded)
+        fast_result = ast.Name(id=unguarded.name, ctx=ast.Load())
+    elif fast.native:
         test, closure = fast.guard()
         flag = "%sok" % _HELPER_PREFIX
-        body.append(ast.Try(
-            body=[ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())], value=test)],
-            handlers=[ast.ExceptHandler(type=_helper("NameError"), name=None, body=[
-                ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
-                           value=ast.Constant(value=False))])],
-            orelse=[], finalbody=[]))
-        body.append(ast.If(test=ast.Name(id=flag, ctx=ast.Load()), body=fast_body,
-                           orelse=bounded_body))
-    else:
-        body.extend(bounded_body)
-    inner = _function_def("%sblock" % _HELPER_PREFIX, _no_arguments(), body)
+        fast_function = _function_def("%sfast" % _HELPER_PREFIX, _no_arguments(), [
+            ast.Global(names=targets),
+            ast.Try(
+                body=[ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())], value=test)],
+                handlers=[ast.ExceptHandler(type=_helper("NameError"), name=None, body=[
+                    ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
+                               value=ast.Constant(value=False))])],
+                orelse=[], finalbody=[]),
+            ast.If(test=ast.UnaryOp(op=ast.Not(), operand=ast.Name(id=flag, ctx=ast.Load())),
+                   body=[ast.Return(value=ast.Constant(value=False))], orelse=[]),
+            *fast_body,
+            ast.Return(value=ast.Constant(value=True))])
+        functions.append(fast_function)
+        fast_result = ast.Name(id=fast_function.name, ctx=ast.Load())
     maker = _function_def(
         "%smake" % _HELPER_PREFIX,
         _no_arguments([ast.arg(arg=cell, annotation=None) for cell in closure]),
-        [inner, ast.Return(value=ast.Name(id=inner.name, ctx=ast.Load()))])
+        [*functions, ast.Return(value=ast.Tuple(
+            elts=[fast_result, ast.Name(id=bounded.name, ctx=ast.Load())], ctx=ast.Load()))])
     module = ast.Module(body=[maker], type_ignores=[])
     _place_missing(module, extra)  # the scaffolding goes on a line after the entries
     try:
@@ -1524,9 +1553,10 @@ def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Map
     except _CompileProblem as problem:
         raise problem.kind("compiling the constraint block: %s" % problem.detail) from None
     maker_code = next(const for const in code.co_consts if isinstance(const, CodeType))
-    guard_objects = [fast.functions[name] for name in fast.functions] if fast.native else []
+    guard_objects = [fast.functions[name] for name in fast.functions] \
+        if fast.native and not plain else []
 
-    def make(globals_: Dict[str, Any]) -> Callable[..., Callable[[], None]]:
+    def make(globals_: Dict[str, Any]) -> Callable[..., _BlockPair]:
         return FunctionType(maker_code, globals_)
 
     return make, guard_objects
@@ -1722,27 +1752,31 @@ class Interpreter:
         state = self._state
         table = self.symtable
         table["__builtins__"] = runtime  # functions take their builtins from here when made
-        block = make(table)(*guard_objects)
-        code = block.__code__
+        fast, bounded = make(table)(*guard_objects)
+        codes = (bounded.__code__,) if fast is None else (bounded.__code__, fast.__code__)
 
         def update() -> None:
-            nonlocal table, block
+            nonlocal table, fast, bounded
             current = interp.symtable
             current["__builtins__"] = runtime
             if current is not table:  # the interpreter got a new symtable dict: rebind
-                table, block = current, make(current)(*guard_objects)
-            if state.active:
-                try:
-                    block()
-                except BaseException as exc:
-                    interp._reraise_block(exc, code, entries)
-                    raise
-                return
+                table = current
+                fast, bounded = make(current)(*guard_objects)
+            try:
+                # native floats need no run: the fit's hot path skips its bookkeeping
+                if fast is not None and fast():
+                    return
+                if state.active:
+                    bounded()
+                    return
+            except BaseException as exc:
+                interp._reraise_block(exc, codes, entries)
+                raise
             state.begin()
             try:
-                block()
+                bounded()
             except BaseException as exc:
-                interp._reraise_block(exc, code, entries)
+                interp._reraise_block(exc, codes, entries)
                 raise
             finally:
                 state.end()
@@ -1852,13 +1886,13 @@ class Interpreter:
             raise exc
         raise error from exc
 
-    def _reraise_block(self, exc: BaseException, code: CodeType,
+    def _reraise_block(self, exc: BaseException, codes: Tuple[CodeType, ...],
                        entries: Sequence[Tuple[str, CompiledExpression]]) -> None:
         """Find which assignment of a block failed (from the traceback line) and raise."""
         line = None
         trace: Optional[TracebackType] = exc.__traceback__
         while trace is not None:
-            if trace.tb_frame.f_code is code:
+            if any(trace.tb_frame.f_code is code for code in codes):
                 line = trace.tb_lineno
             trace = trace.tb_next
         if line is not None and 1 <= line <= len(entries):
