@@ -300,6 +300,22 @@ class _Search:
                 return False
         return True
 
+    def forward_jacobian(self, v: np.ndarray, r0: np.ndarray) -> np.ndarray:
+        """The analytic Jacobian, else the one lmdif would build at ``v`` next: forward
+        differences with its own steps (see :meth:`_block_bases`), ``n`` evaluations."""
+        if self._analytic is not None:
+            return self._checked(self._analytic(v))
+        jac_t = np.empty((v.size, r0.size))
+        rel_step = self.rel_step
+        evaluate = self.evaluate
+        for j, value in enumerate(v.tolist()):
+            moved = v.copy()
+            moved[j] = value + (rel_step * abs(value) or rel_step)
+            row = jac_t[j]
+            np.subtract(evaluate(moved), r0, out=row)
+            row *= 1.0 / (moved.item(j) - value)  # the step as the floats hold it
+        return jac_t.T
+
     def accurate_jacobian(self, v: np.ndarray, r0: np.ndarray,
                           typical: Optional[np.ndarray] = None) -> np.ndarray:
         """The analytic Jacobian, else central differences; shape (ndata, nvarys).
@@ -453,7 +469,7 @@ class LeastsqEngine:
         if settings["polish"] and ier not in _NEEDS_NO_POLISH:
             polisher = Polisher(search.evaluate_trial, search.accurate_jacobian, search.to_user,
                                 search.transform.derivative if search.bounded else None,
-                                rtol=settings["xtol"])
+                                rtol=settings["xtol"], forward_jacobian=search.forward_jacobian)
             # MINPACK's own convergence, judged from its last steps and its last
             # Jacobian (see Polisher.accepts): no evaluation
             if jac is not None and polisher.accepts(point, residual, jac, search.iterates()):

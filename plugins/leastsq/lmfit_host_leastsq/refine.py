@@ -21,7 +21,12 @@ its Jacobian column cannot vouch for anything.
 
 Otherwise the point is polished: Gauss-Newton steps with a
 central-difference (or the user's analytic) Jacobian, each parameter
-moved by ``eps**(1/3) * (|value| + stderr)``, each step followed by a
+moved by ``eps**(1/3) * (|value| + stderr)``. When the point failed the
+check only on its distance, every parameter resolved and MINPACK's last
+step accepted, the first step
+uses the forward differences MINPACK would take next instead (half the
+evaluations; the same Jacobian the check trusted), and central differences
+take over if a further step is needed. Each step is followed by a
 one-dimensional search along it, which undoes the slow, linear
 convergence of Gauss-Newton on large-residual problems. After a step the
 accurate Jacobian, carried along it, judges whether another is needed,
@@ -184,9 +189,14 @@ class Polisher:
                  jacobian: Callable[[Vector, Vector, Vector], np.ndarray],
                  to_user: Callable[[Vector], Vector],
                  derivative: Optional[Callable[[Vector], Vector]],
-                 rtol: float, max_steps: int = 20) -> None:
+                 rtol: float, max_steps: int = 20,
+                 forward_jacobian: Optional[Callable[[Vector, Vector], np.ndarray]] = None
+                 ) -> None:
         self.residual = residual
         self.jacobian = jacobian
+        self.forward_jacobian = forward_jacobian
+        # accepts() found every parameter resolved by MINPACK's own differences
+        self._resolved = False
         self.to_user = to_user
         self.derivative = derivative
         self.rtol = rtol
@@ -261,6 +271,7 @@ class Polisher:
         and every parameter lies at least ten standard errors from zero.
         Fewer than two iterates: not accepted.
         """
+        self._resolved = False
         if len(iterates) < 2:
             return False
         # a handful of numbers per parameter: Python floats, where numpy's per-call cost
@@ -301,6 +312,7 @@ class Polisher:
                 gauss_newton_left = left
             if moved * per_unit > tail:
                 tail = moved * per_unit
+        self._resolved = True
         return gauss_newton_left + rho / (1.0 - rho) * tail <= _ACCEPT_LIMIT
 
     def _converged(self, point: Vector, residual: Vector, chisqr: float,
@@ -319,7 +331,9 @@ class Polisher:
                guide: Optional[np.ndarray] = None) -> PolishOutcome:
         """Gauss-Newton steps with a line search until the step is within tolerance.
 
-        Each step starts from an accurate Jacobian. After a step, that
+        Each step starts from an accurate Jacobian (the first one, at a point
+        that failed :meth:`accepts` on its distance alone, from forward
+        differences: see the module doc). After a step, that
         Jacobian, carried to the new point by a secant update, answers
         whether another step is needed, so a converged point costs no
         second Jacobian. Stops when no trial lowers the sum of squares, or
@@ -333,7 +347,19 @@ class Polisher:
             known = self._guide
             variance = known[1] if known is not None and known[0] is guide \
                 else gauss_newton(guide, residual)[1]
-        jac = self.jacobian(point, residual, self.typical(point, residual, variance, chisqr))
+        # MINPACK's point failed only on its distance to the minimum, with every
+        # parameter resolved by MINPACK's differences and its last step accepted
+        # (see accepts): the Jacobian MINPACK would build next (forward differences,
+        # n evaluations) is as good as the one accepts() trusted; an accurate one (2n)
+        # takes over if it falls short. A refused last step (rate 0: MINPACK's point
+        # is its previous iterate) says that MINPACK's own model failed here.
+        forward = self._resolved and bool(self._rate) and self.forward_jacobian is not None
+        self._resolved = False  # once: a restarted MINPACK must be judged again
+        if forward:
+            jac = self.forward_jacobian(point, residual)  # type: ignore[misc]
+        else:
+            jac = self.jacobian(point, residual,
+                                self.typical(point, residual, variance, chisqr))
         # MINPACK's observed rate of convergence (see accepts); unknown: assume the worst
         rate = 1.0 if self._rate is None else self._rate
         for taken in range(self.max_steps + 1):
@@ -343,6 +369,15 @@ class Polisher:
             if taken == self.max_steps:
                 break
             found = self._line_search(point, residual, chisqr, jac, step)
+            if found is None and forward:
+                # no gain along the forward-difference step: judge with an accurate one
+                forward = False
+                jac = self.jacobian(point, residual,
+                                    self.typical(point, residual, variance, chisqr))
+                step, variance, decrease = self._gauss_newton(jac, residual)
+                if self._done(point, residual, chisqr, step, variance, decrease):
+                    return PolishOutcome(point, residual, jac, taken, True)
+                found = self._line_search(point, residual, chisqr, jac, step)
             if found is None:
                 # a promised decrease this small that no trial confirms is rounding noise
                 # in the residual; a larger one means the linear model fails here
@@ -360,6 +395,7 @@ class Polisher:
             point, residual, chisqr = new_point, new_residual, new_chisqr
             if trusted and self._converged(point, residual, chisqr, carried):
                 return PolishOutcome(point, residual, carried, taken + 1, True)
+            forward = False
             jac = self.jacobian(point, residual, self.typical(point, residual, variance, chisqr))
         return PolishOutcome(point, residual, jac, taken, False)
 

@@ -259,6 +259,17 @@ def test_polish_nfev_counts_the_evaluations_spent_after_minpack() -> None:
         assert result.codes["polish_nfev"] == 0
 
 
+def test_a_resolved_point_is_polished_from_forward_differences() -> None:
+    # MINPACK stops a few tolerances short with every parameter resolved by its own
+    # differences: the polish differences as MINPACK would next (n evaluations, not
+    # the 2n of central differences), and one Gauss-Newton step ends within xtol
+    problem = sine_problem()
+    result = LeastsqEngine().run(problem)
+    assert result.codes["polish_status"] == "refined" and result.codes["polish_steps"] == 1
+    assert result.codes["polish_nfev"] <= problem.nvarys + 2
+    assert relative_error(result.x) < PROMISED
+
+
 def test_gauss_newton_solves_the_linear_least_squares_problem() -> None:
     rng = np.random.default_rng(5)
     jac = rng.standard_normal((50, 4)) * np.array([1e-3, 1.0, 1e3, 10.0])
