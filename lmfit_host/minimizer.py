@@ -34,7 +34,7 @@ import numpy as np
 from . import plugins
 from .covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
 from .errors import FitAborted, FitError, LmfitHostError, ParameterError
-from .expr import Interpreter, _default_table
+from .expr import CompiledExpression, Interpreter, _default_table
 from .parameter import _STATE_KEYS, CorrelationRow, Parameters, _noop
 from .problem import EngineResult, FitProblem
 
@@ -510,8 +510,9 @@ class _Fit:
         read it (directly or through other expressions) are evaluated again,
         in dependency order, clamped to their bounds (by one compiled block when
         none of them is bounded). Which expressions those are is worked out once
-        per structure of the set (kept until an expression or a bound changes). Forward differences are accurate to
-        about 1e-8 relative, far below what a standard error needs.
+        per structure of the set (kept until an expression or a bound changes).
+        Forward differences are accurate to about 1e-8 relative, far below what
+        a standard error needs.
         """
         work, names, expr_names = self.work, self.names, self.expr_names
         plan = _gradient_plan(work, names)
@@ -605,17 +606,20 @@ def _gradient_plan(params: Parameters, names: Sequence[str]) -> _Plan:
     plan: _Plan = []
     for name in names:
         steps = []
+        pairs: List[Tuple[str, CompiledExpression]] = []
         for target in params._order:
             if name in depends[target]:
                 param = dict.__getitem__(params, target)
-                steps.append((target, param._compiled, param._min, param._max))
+                compiled = param._compiled
+                assert compiled is not None  # _order holds only expression parameters
+                steps.append((target, compiled, param._min, param._max))
+                pairs.append((target, compiled))
         # unbounded expressions need no clamp between them: one compiled block computes
         # them all (plain arithmetic runs natively, without an interpreter run each)
         block = None
         if steps and all(lower == -math.inf and upper == math.inf
                          for _, _, lower, upper in steps):
-            block = params._interp.compile_block([(target, compiled)
-                                                  for target, compiled, _, _ in steps])
+            block = params._interp.compile_block(pairs)
         plan.append((steps, block))
     params.__dict__["_gradient_plan"] = (runner, key, plan)
     return plan
@@ -724,8 +728,11 @@ class Minimizer:
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
+        state = dict(state)
+        latest = state.pop("_result", state.pop("result", None))  # 0.3.0 kept "result"
         self.__dict__.update(state)
-        self.result = state["_result"]
+        self._result = None
+        self.result = latest
 
     @property
     def asteval(self) -> Interpreter:

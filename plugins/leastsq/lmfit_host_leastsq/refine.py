@@ -23,18 +23,17 @@ Otherwise the point is polished: Gauss-Newton steps with a
 central-difference (or the user's analytic) Jacobian, each parameter
 moved by ``eps**(1/3) * (|value| + stderr)``. When the point failed the
 check only on its distance, every parameter resolved and MINPACK's last
-step accepted, the first step
-uses the forward differences MINPACK would take next instead (half the
-evaluations; the same Jacobian the check trusted), and central differences
-take over if a further step is needed. Each step is followed by a
-one-dimensional search along it, which undoes the slow, linear
-convergence of Gauss-Newton on large-residual problems. After a step the
-accurate Jacobian, carried along it, judges whether another is needed,
-but only while MINPACK's observed rate times the step stays within a
-tolerance: what is left after a Gauss-Newton step on a large-residual
-problem lies off the step, where the carried Jacobian learned nothing;
-otherwise a fresh accurate Jacobian judges. The Jacobian of the final
-point then serves the host's error bars.
+step accepted, the first step uses the forward differences MINPACK would
+take next instead (half the evaluations; the kind of Jacobian the check
+trusted), and central differences take over if a further step is needed.
+Each step is followed by a one-dimensional search along it, which undoes
+the slow, linear convergence of Gauss-Newton on large-residual problems.
+After a step the Jacobian, carried along it, judges whether another is
+needed, but only while MINPACK's observed rate times the step stays
+within a tolerance: what is left after a Gauss-Newton step on a
+large-residual problem lies off the step, where the carried Jacobian
+learned nothing; otherwise a fresh accurate Jacobian judges. The Jacobian
+of the final point then serves the host's error bars.
 """
 
 from __future__ import annotations
