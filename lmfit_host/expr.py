@@ -1445,8 +1445,9 @@ def _called_names(entries: Sequence[Tuple[str, CompiledExpression]]) -> Tuple[st
     return tuple(sorted(names))
 
 
-#: A compiled block: ``(fast, bounded)``, see :func:`_compile_block`.
-_BlockPair = Tuple[Optional[Callable[[], bool]], Callable[[], None]]
+#: A compiled block: ``(runless, fast, bounded)``, see :func:`_compile_block`.
+_BlockPair = Tuple[Optional[Callable[[], None]], Optional[Callable[[], bool]],
+                   Callable[[], None]]
 
 
 def _build_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Mapping[str, Any]
@@ -1477,9 +1478,9 @@ def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Map
                               List[Any]]:
     """Compile a block; return (globals -> maker of the block functions, guard objects).
 
-    The maker returns ``(fast, bounded)``. Both functions assign line ``i``
-    for entry ``i`` (so a traceback names the failing entry). ``bounded``
-    runs the checked version of every assignment; it needs an active run
+    The maker returns ``(runless, fast, bounded)``; each function assigns
+    line ``i`` for entry ``i`` (so a traceback names the failing entry).
+    ``bounded`` runs the checked version of every assignment, inside a run
     (the limits count its work). With a fast path, ``fast`` reads::
 
         def fast():
@@ -1490,11 +1491,12 @@ def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Map
             <native assignments>
             return True
 
-    It needs no run: native float arithmetic takes constant time. When the
-    checked version is itself plain arithmetic (it calls nothing, neither a
-    function nor a helper that counts work), ``fast`` is that version,
-    unguarded, returning True: nothing in it would consult a run. Otherwise,
-    without a fast path, ``fast`` is None.
+    and runs inside a run too (a pack function it calls may charge the
+    run). When the checked version is plain arithmetic, calling nothing
+    (neither a function nor a helper that counts work), nothing in it would
+    consult a run: ``runless`` is that version, to be called without one,
+    and ``fast`` is None. Otherwise ``runless`` is None, and so is ``fast``
+    without a fast path.
     """
     fast = _FastPath(table)
     bounded_body: List[ast.stmt] = []
@@ -1514,16 +1516,16 @@ def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Map
     bounded = _function_def("%sbounded" % _HELPER_PREFIX, _no_arguments(),
                             [ast.Global(names=targets), *bounded_body])
     functions: List[ast.stmt] = [bounded]
+    runless_result: ast.expr = ast.Constant(value=None)
     fast_result: ast.expr = ast.Constant(value=None)
     plain = not any(isinstance(node, ast.Call)
                     or (isinstance(node, ast.Name) and node.id.startswith(_HELPER_PREFIX))
                     for statement in bounded_body for node in ast.walk(statement))
     if plain:
-        unguarded = _function_def("%sfast" % _HELPER_PREFIX, _no_arguments(), [
-            ast.Global(names=targets), *_copy.deepcopy(bounded_body),
-            ast.Return(value=ast.Constant(value=True))])
-        functions.append(unguarded)
-        fast_result = ast.Name(id=unguarded.name, ctx=ast.Load())
+        runless = _function_def("%srunless" % _HELPER_PREFIX, _no_arguments(), [
+            ast.Global(names=targets), *_copy.deepcopy(bounded_body)])
+        functions.append(runless)
+        runless_result = ast.Name(id=runless.name, ctx=ast.Load())
     elif fast.native:
         test, closure = fast.guard()
         flag = "%sok" % _HELPER_PREFIX
@@ -1545,7 +1547,8 @@ def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Map
         "%smake" % _HELPER_PREFIX,
         _no_arguments([ast.arg(arg=cell, annotation=None) for cell in closure]),
         [*functions, ast.Return(value=ast.Tuple(
-            elts=[fast_result, ast.Name(id=bounded.name, ctx=ast.Load())], ctx=ast.Load()))])
+            elts=[runless_result, fast_result, ast.Name(id=bounded.name, ctx=ast.Load())],
+            ctx=ast.Load()))])
     module = ast.Module(body=[maker], type_ignores=[])
     _place_missing(module, extra)  # the scaffolding goes on a line after the entries
     try:
@@ -1752,34 +1755,31 @@ class Interpreter:
         state = self._state
         table = self.symtable
         table["__builtins__"] = runtime  # functions take their builtins from here when made
-        fast, bounded = make(table)(*guard_objects)
-        codes = (bounded.__code__,) if fast is None else (bounded.__code__, fast.__code__)
+        runless, fast, bounded = make(table)(*guard_objects)
+        codes = tuple(function.__code__ for function in (runless, fast, bounded)
+                      if function is not None)
 
         def update() -> None:
-            nonlocal table, fast, bounded
+            nonlocal table, runless, fast, bounded
             current = interp.symtable
             current["__builtins__"] = runtime
             if current is not table:  # the interpreter got a new symtable dict: rebind
                 table = current
-                fast, bounded = make(current)(*guard_objects)
+                runless, fast, bounded = make(current)(*guard_objects)
+            started = False
             try:
-                # native floats need no run: the fit's hot path skips its bookkeeping
-                if fast is not None and fast():
+                if runless is not None:  # plain arithmetic: the run's bookkeeping is skipped
+                    runless()
                     return
-                if state.active:
+                started = state.begin()
+                if fast is None or not fast():
                     bounded()
-                    return
-            except BaseException as exc:
-                interp._reraise_block(exc, codes, entries)
-                raise
-            state.begin()
-            try:
-                bounded()
             except BaseException as exc:
                 interp._reraise_block(exc, codes, entries)
                 raise
             finally:
-                state.end()
+                if started:
+                    state.end()
 
         update.__doc__ = "Recompute %d constrained values: %s" % (
             len(entries), ", ".join(target for target, _ in entries[:10]))
