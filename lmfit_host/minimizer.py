@@ -24,6 +24,7 @@ a fit that fails on bad input leaves them exactly as they were.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import weakref
 from functools import lru_cache
@@ -34,7 +35,7 @@ import numpy as np
 from . import plugins
 from .covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
 from .errors import FitAborted, FitError, LmfitHostError, ParameterError
-from .expr import CompiledExpression, Interpreter, _default_table
+from .expr import Interpreter, _default_table
 from .parameter import _STATE_KEYS, CorrelationRow, Parameters, _noop
 from .problem import EngineResult, FitProblem
 
@@ -534,10 +535,14 @@ class _Fit:
                 if block is not None:
                     block()
                     for target, old in before:
-                        rows[target][j] = (symtable[target] - old) / step
+                        rows[target][j] = (_real(symtable[target]) - old) / step
                 else:
                     for (target, compiled, lower, upper), (_, old) in zip(affected, before):
-                        value = min(max(evaluate(compiled), lower), upper)
+                        # a value that is not real (an expression at the edge of its
+                        # domain) has no derivative here: NaN, and no standard error
+                        value = _real(evaluate(compiled))
+                        if value == value:
+                            value = min(max(value, lower), upper)
                         symtable[target] = value
                         rows[target][j] = (value - old) / step
             finally:
@@ -545,8 +550,9 @@ class _Fit:
                 for target, old in before:
                     symtable[target] = old
         gradients = np.array([rows[name] for name in expr_names])
-        errors = propagate(gradients, covar)
-        return {name: float(err) for name, err in zip(expr_names, errors)}
+        errors = propagate(gradients, covar).tolist()  # NaN rows give NaN, silently
+        # an expression without a derivative somewhere gets no standard error (None)
+        return {name: err for name, err in zip(expr_names, errors) if err == err}
 
     def _write_back(self, x: np.ndarray, stderr: Mapping[str, float],
                     correl: Mapping[str, Mapping[str, float]]) -> None:
@@ -568,7 +574,7 @@ class _Fit:
 
 
 #: Per varied parameter: the expressions that read it (target, compiled code, bounds), in
-#: dependency order, and one compiled block computing them when none is bounded.
+#: dependency order, and one compiled block computing them (see _with_blocks) or None.
 _Plan = List[Tuple[List[Tuple[str, Any, float, float]], Optional[Callable[[], None]]]]
 
 
@@ -594,7 +600,13 @@ def _gradient_plan(params: Parameters, names: Sequence[str]) -> _Plan:
     key = tuple(names)
     cached = params.__dict__.get("_gradient_plan")
     if cached is not None and cached[0] is runner and cached[1] == key:
-        return cached[2]  # type: ignore[no-any-return]
+        plan: _Plan = cached[2]
+        if not cached[3]:
+            # used again: worth compiling blocks (a fit on a fresh copy, as Minimizer and
+            # Model.fit make, uses its plan once: compiling would cost more than it saves)
+            plan = _with_blocks(params, plan)
+            params.__dict__["_gradient_plan"] = (runner, key, plan, True)
+        return plan
     reads = params._expression_names()
     depends: Dict[str, set] = {}
     for target in params._order:  # each after the expressions it reads: one pass
@@ -603,26 +615,42 @@ def _gradient_plan(params: Parameters, names: Sequence[str]) -> _Plan:
             found.add(used)
             found |= depends.get(used, set())
         depends[target] = found
-    plan: _Plan = []
+    plan = []
     for name in names:
         steps = []
-        pairs: List[Tuple[str, CompiledExpression]] = []
         for target in params._order:
             if name in depends[target]:
                 param = dict.__getitem__(params, target)
-                compiled = param._compiled
-                assert compiled is not None  # _order holds only expression parameters
-                steps.append((target, compiled, param._min, param._max))
-                pairs.append((target, compiled))
-        # unbounded expressions need no clamp between them: one compiled block computes
-        # them all (plain arithmetic runs natively, without an interpreter run each)
-        block = None
-        if steps and all(lower == -math.inf and upper == math.inf
-                         for _, _, lower, upper in steps):
-            block = params._interp.compile_block(pairs)
-        plan.append((steps, block))
-    params.__dict__["_gradient_plan"] = (runner, key, plan)
+                steps.append((target, param._compiled, param._min, param._max))
+        plan.append((steps, None))
+    params.__dict__["_gradient_plan"] = (runner, key, plan, False)
     return plan
+
+
+def _real(value: Any) -> float:
+    """``value`` as a float when it is a real number, else NaN (complex, None, arrays)."""
+    if type(value) is float:
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, (numbers.Real, np.bool_)):
+        return float(value)
+    return math.nan
+
+
+#: Most compiled blocks one gradient plan may add to the interpreter's shared cache.
+_PLAN_BLOCKS = 64
+
+
+def _with_blocks(params: Parameters, plan: _Plan) -> _Plan:
+    """``plan`` with one compiled block per varied parameter whose expressions are all
+    unbounded (no clamp between them: one block computes them, plain arithmetic
+    natively, without an interpreter run each); unchanged beyond ``_PLAN_BLOCKS``."""
+    wanted = [bool(steps) and all(lower == -math.inf and upper == math.inf
+                                  for _, _, lower, upper in steps) for steps, _ in plan]
+    if sum(wanted) > _PLAN_BLOCKS:
+        return plan
+    compile_block = params._interp.compile_block
+    return [(steps, compile_block([(target, compiled) for target, compiled, _, _ in steps])
+             if want else None) for (steps, _), want in zip(plan, wanted)]
 
 
 class Minimizer:
@@ -709,18 +737,18 @@ class Minimizer:
 
     @property
     def result(self) -> Optional[MinimizerResult]:
-        """The result of this Minimizer's latest fit (None before the first)."""
+        """The result of this Minimizer's latest fit (None before the first).
+
+        The Minimizer that :func:`minimize` makes holds the result it returns
+        weakly (that result holds the Minimizer): it is there as long as the
+        caller keeps the result.
+        """
         held = self._result
         return held() if type(held) is weakref.ref else held  # type: ignore[no-any-return]
 
     @result.setter
     def result(self, value: Optional[MinimizerResult]) -> None:
-        # the result refers to its Minimizer (refit); the Minimizer of minimize(),
-        # reachable only through that result, refers back weakly: no reference
-        # cycle, so a loop of fits frees each one at once instead of leaving it to
-        # the cyclic garbage collector (whose full passes cost tens of ms)
-        self._result = weakref.ref(value) if self._single_use and value is not None \
-            else value
+        self._result = value
 
     def __getstate__(self) -> Dict[str, Any]:
         state = dict(self.__dict__)
@@ -731,8 +759,7 @@ class Minimizer:
         state = dict(state)
         latest = state.pop("_result", state.pop("result", None))  # 0.3.0 kept "result"
         self.__dict__.update(state)
-        self._result = None
-        self.result = latest
+        self._result = latest
 
     @property
     def asteval(self) -> Interpreter:
@@ -883,4 +910,11 @@ def minimize(fcn: ResidualFunction, params: Parameters,
                           scale_covar=scale_covar, nan_policy=nan_policy, max_nfev=max_nfev,
                           calc_covar=calc_covar)
     minimizer._single_use = True
-    return minimizer.minimize(engine, method=method, **engine_options)
+    result = minimizer.minimize(engine, method=method, **engine_options)
+    # The result refers to its Minimizer (refit); this Minimizer, reachable only
+    # through that result, refers back weakly: no reference cycle, so a loop of
+    # fits frees each one at once instead of leaving it to the cyclic garbage
+    # collector (whose full passes cost tens of ms). Later fits run through the
+    # Minimizer itself are held as any Minimizer holds them.
+    minimizer._result = weakref.ref(result)
+    return result

@@ -1,7 +1,9 @@
 """Minimizer and minimize: the seed's examples end to end with the leastsq engine."""
 
+import copy
 import gc
 import pickle
+import weakref
 
 import numpy as np
 import pytest
@@ -385,15 +387,14 @@ def test_a_fit_leaves_no_reference_cycle(sine_data):
     # cyclic garbage collector, whose full passes stall a loop for tens of ms
     x, data = sine_data
     params = sine_params()
-    minimize(damped_sine, params, args=(x, data))  # plugins loaded, caches filled
-    gc.collect()
     enabled = gc.isenabled()
     gc.disable()
     try:
         result = minimize(damped_sine, params, args=(x, data))
         assert result.minimizer.result is result
+        gone_result, gone_minimizer = weakref.ref(result), weakref.ref(result.minimizer)
         del result
-        assert gc.collect() == 0
+        assert gone_result() is None and gone_minimizer() is None  # freed without gc
     finally:
         if enabled:
             gc.enable()
@@ -405,6 +406,23 @@ def test_a_minimizer_keeps_its_latest_result(sine_data):
     chisqr = mini.leastsq().chisqr  # the result itself is not kept by the caller
     gc.collect()
     assert mini.result is not None and mini.result.chisqr == chisqr
+
+
+def test_fits_run_again_through_the_minimizer_of_minimize_are_kept(sine_data):
+    x, data = sine_data
+    first = minimize(damped_sine, sine_params(), args=(x, data))
+    mini = first.minimizer
+    mini.minimize("leastsq")  # its result is not kept by the caller
+    gc.collect()
+    assert mini.result is not None and mini.result is not first
+    first.refit()
+    gc.collect()
+    assert first.minimizer.result is not None and first.minimizer.result is not first
+    result = minimize(damped_sine, sine_params(), args=(x, data))
+    for copied in (pickle.loads(pickle.dumps(result.minimizer)),
+                   copy.deepcopy(result.minimizer)):
+        gc.collect()
+        assert copied.result is not None and copied.result.chisqr == result.chisqr
 
 
 def test_a_result_pickles_with_its_minimizer(sine_data):
@@ -556,6 +574,39 @@ def test_expression_stderr_follows_a_changed_expression_and_bounds_between_fits(
     result = minimize(residual, params)
     assert params["c"].stderr == 0.0
     assert params["d"].stderr == pytest.approx(np.sqrt(result.covar[1, 1]), rel=1e-5)
+
+
+def test_expression_gradients_by_compiled_blocks_match_the_one_by_one_route():
+    # the first use of a gradient plan evaluates expression by expression; later uses
+    # run one compiled block per parameter whose expressions are all unbounded
+    from lmfit_host.minimizer import _SQRT_EPS
+    params = Parameters()
+    params.add("a", value=2.0)
+    params.add("b", value=1.0)
+    params.add("k", value=4.0)
+    params.interpreter.symtable["K"] = 4.0 + 0.5 * _SQRT_EPS * 4.0
+    params.add("c", expr="3 * a + b")
+    params.add("d", expr="c * c - a")              # reads a through c as well
+    params.add("h", expr="a - b", min=-10, max=10)  # bounded: a and b keep the slow route
+    params.add("f", expr="(K - k) ** 0.5")          # real at k, complex at k + step
+    params.add("g", expr="2 * k")
+    mini = Minimizer(lambda p: np.array([p["a"].value, p["b"].value, p["k"].value, 0.0]),
+                     params)
+    fit = mini._prepare(None, None, False)
+    x = np.array([2.0, 1.0, 4.0])
+    covar = np.array([[1.0, 0.2, 0.0], [0.2, 2.0, 0.1], [0.0, 0.1, 0.5]])
+    first = fit._expression_errors(x, covar)
+    again = fit._expression_errors(x, covar)
+    plan = fit.work.__dict__["_gradient_plan"][2]
+    assert [block is not None for _, block in plan] == [False, False, True]  # k's block
+    assert again.keys() == first.keys() == {"c", "d", "h", "g"}  # f: no derivative, no stderr
+    for name in first:
+        assert again[name] == pytest.approx(first[name], rel=1e-12)
+    gradient = {"c": [3.0, 1.0, 0.0], "d": [2 * 7.0 * 3 - 1, 2 * 7.0, 0.0],
+                "h": [1.0, -1.0, 0.0], "g": [0.0, 0.0, 2.0]}
+    for name, g in gradient.items():
+        g = np.array(g)
+        assert again[name] == pytest.approx(np.sqrt(g @ covar @ g), rel=1e-6)
 
 
 def test_parameters_acting_as_one_give_no_errorbars_naming_them():
