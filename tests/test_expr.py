@@ -594,6 +594,34 @@ def test_block_bounded_path_still_limits_growth(interp):
         update()
 
 
+def test_block_fast_path_still_charges_the_run():
+    # the guarded native path runs inside a run: a pack function it calls charges it
+    interp = Interpreter({"a": 1.5}, limits=Limits(max_work=150))
+    update = _block(interp, [("t", "factorial(200) + a")])
+    with pytest.raises(ExpressionLimitError):
+        update()
+
+
+def test_plain_block_runs_without_a_run_and_still_names_its_failure(interp):
+    # plain arithmetic (no call, no counting helper) skips the run's bookkeeping
+    update = _block(interp, [("c", "a - b"), ("d", "c / (a - 3)")])
+    started = []
+    begin = expr_module._RunState.begin
+
+    def counted(state: Any) -> bool:
+        started.append(1)
+        return begin(state)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(expr_module._RunState, "begin", counted)
+        with pytest.raises(ExpressionRuntimeError) as info:
+            update()
+        assert not started
+        _block(interp, [("e", "sqrt(a)")])()  # a call: inside a run
+        assert started
+    assert info.value.owner == "d" and interp.symtable["c"] == -1.0
+
+
 def test_block_follows_a_replaced_symtable(interp):
     update = _block(interp, [("c", "a + 1")])
     interp.symtable = dict(interp.symtable, a=10.0)
