@@ -467,9 +467,11 @@ class LeastsqEngine:
         jac = search.last_jacobian(point, residual)
         polisher = None
         if settings["polish"] and ier not in _NEEDS_NO_POLISH:
+            # with an analytic Jacobian there is no cheaper one to start from
+            forward = search.forward_jacobian if search.differences else None
             polisher = Polisher(search.evaluate_trial, search.accurate_jacobian, search.to_user,
                                 search.transform.derivative if search.bounded else None,
-                                rtol=settings["xtol"], forward_jacobian=search.forward_jacobian)
+                                rtol=settings["xtol"], forward_jacobian=forward)
             # MINPACK's own convergence, judged from its last steps and its last
             # Jacobian (see Polisher.accepts): no evaluation
             if jac is not None and polisher.accepts(point, residual, jac, search.iterates()):

@@ -270,6 +270,49 @@ def test_a_resolved_point_is_polished_from_forward_differences() -> None:
     assert relative_error(result.x) < PROMISED
 
 
+def _line_fit_polisher(forward_sign: float) -> Any:
+    """A Polisher of a straight-line fit whose check found the point resolved (as
+    accepts() leaves it), with counted forward and accurate Jacobians; the forward one
+    is scaled by ``forward_sign`` (-1: a wrong one, whose step leads nowhere)."""
+    design = np.column_stack([np.ones(6), np.arange(6.0)])
+    data = design.dot([1.0, 2.0]) + np.array([0.1, -0.1, 0.05, 0.0, -0.05, 0.1])
+    calls = {"forward": 0, "accurate": 0}
+
+    def forward(v: np.ndarray, r: np.ndarray) -> np.ndarray:
+        calls["forward"] += 1
+        return forward_sign * design
+
+    def accurate(v: np.ndarray, r: np.ndarray, typical: np.ndarray) -> np.ndarray:
+        calls["accurate"] += 1
+        return design
+
+    pol = refine_module.Polisher(lambda v: design.dot(v) - data, accurate, lambda v: v, None,
+                                 rtol=1e-7, forward_jacobian=forward)
+    pol._resolved, pol._rate = True, 0.1
+    best = np.linalg.lstsq(design, data, rcond=None)[0]
+    return pol, calls, best, lambda v: design.dot(v) - data
+
+
+def test_the_forward_first_step_falls_back_to_an_accurate_jacobian() -> None:
+    pol, calls, best, residual = _line_fit_polisher(-1.0)
+    start = best * (1.0 + 3e-7)  # a few tolerances off
+    outcome = pol.polish(start, residual(start))
+    assert calls == {"forward": 1, "accurate": 1} and outcome.passed
+    assert np.allclose(outcome.point, best, rtol=1e-12)
+    # the forward start is used once: a second polish (after a MINPACK restart) is
+    # judged from accurate differences
+    pol.polish(start, residual(start))
+    assert calls["forward"] == 1 and calls["accurate"] == 2
+
+
+def test_a_forward_step_that_works_needs_no_accurate_jacobian() -> None:
+    pol, calls, best, residual = _line_fit_polisher(1.0)
+    start = best * (1.0 + 3e-7)  # a few tolerances off
+    outcome = pol.polish(start, residual(start))
+    assert calls == {"forward": 1, "accurate": 0} and outcome.passed and outcome.steps == 1
+    assert np.allclose(outcome.point, best, rtol=1e-12)
+
+
 def test_gauss_newton_solves_the_linear_least_squares_problem() -> None:
     rng = np.random.default_rng(5)
     jac = rng.standard_normal((50, 4)) * np.array([1e-3, 1.0, 1e3, 10.0])
