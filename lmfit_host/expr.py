@@ -423,6 +423,16 @@ def _target_names(target: ast.AST) -> FrozenSet[str]:
 _RISKY_OPS: Dict[type, str] = {
     ast.Pow: "pow", ast.Mult: "mul", ast.Add: "add", ast.Mod: "mod", ast.LShift: "lshift",
 }
+#: Operations that grow only by broadcasting arrays against each other: bounded by a
+#: size check, native where a number is on either side (a scalar broadcasts nothing).
+_BROADCAST_OPS: Dict[type, str] = {
+    ast.Sub: "sub", ast.Div: "truediv", ast.FloorDiv: "floordiv", ast.BitAnd: "bitand",
+    ast.BitOr: "bitor", ast.BitXor: "bitxor", ast.RShift: "rshift",
+}
+#: Comparisons that broadcast arrays (a single one; in a chain each operand is weighed).
+_COMPARE_OPS: Dict[type, str] = {
+    ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne",
+}
 
 
 def _helper(name: str) -> ast.Name:
@@ -452,8 +462,11 @@ class _Bounder(ast.NodeTransformer):
         self.generic_visit(node)
         name = _RISKY_OPS.get(type(node.op))
         if name is None:
-            return node
-        if _native_in_bounded(node, name):
+            name = _BROADCAST_OPS.get(type(node.op))
+            if name is None or _is_number_constant(node.left) \
+                    or _is_number_constant(node.right):
+                return node
+        elif _native_in_bounded(node, name):
             return node
         return ast.copy_location(_call_helper(name, node.left, node.right), node)
 
@@ -526,7 +539,7 @@ class _Bounder(ast.NodeTransformer):
             return node
         node.left = _weighed(node.left)
         node.comparators = [_weighed(item) for item in node.comparators]
-        return node
+        return _checked_comparison(node)
 
     def visit_Dict(self, node: ast.Dict) -> ast.AST:
         self.generic_visit(node)
@@ -555,6 +568,16 @@ class _Bounder(ast.NodeTransformer):
         if not any(isinstance(part, ast.Slice) for part in ast.walk(index)):
             node.slice = _weighed(index)
         return node
+
+
+def _checked_comparison(node: ast.Compare) -> ast.expr:
+    """A single comparison of two non-literals as a call of its broadcast-checking helper
+    (its operands already weighed); anything else unchanged."""
+    name = _COMPARE_OPS.get(type(node.ops[0])) if len(node.ops) == 1 else None
+    right = node.comparators[0]
+    if name is None or isinstance(node.left, ast.Constant) or isinstance(right, ast.Constant):
+        return node
+    return ast.copy_location(_call_helper(name, node.left, right), node)
 
 
 def _weighed(node: ast.expr) -> ast.expr:
@@ -1053,6 +1076,14 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         check_add(a, b)
         return a + b
 
+    def broadcasting(operation: Callable[[Any, Any], Any], what: str
+                     ) -> Callable[[Any, Any], Any]:
+        def checked(a: Any, b: Any) -> Any:
+            if type(a) not in fast_types and type(b) not in fast_types and is_array(a, b):
+                check_broadcast(a, b, what)
+            return operation(a, b)
+        return checked
+
     def mod(a: Any, b: Any) -> Any:
         if type(a) in fast_types:
             return a % b
@@ -1208,6 +1239,19 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         "pow": pow_, "mul": mul, "add": add, "mod": mod, "lshift": lshift,
         "ipow": ipow, "imul": imul, "iadd": iadd, "imod": imod, "ilshift": ilshift,
         "augitem": augitem, "sized": sized, "weigh": weigh, "tick": tick, "enter": enter, "leave": leave,
+        "sub": broadcasting(operator.sub, "the difference"),
+        "truediv": broadcasting(operator.truediv, "the quotient"),
+        "floordiv": broadcasting(operator.floordiv, "the quotient"),
+        "bitand": broadcasting(operator.and_, "the bitwise and"),
+        "bitor": broadcasting(operator.or_, "the bitwise or"),
+        "bitxor": broadcasting(operator.xor, "the bitwise xor"),
+        "rshift": broadcasting(operator.rshift, "the shift"),
+        "lt": broadcasting(operator.lt, "the comparison"),
+        "le": broadcasting(operator.le, "the comparison"),
+        "gt": broadcasting(operator.gt, "the comparison"),
+        "ge": broadcasting(operator.ge, "the comparison"),
+        "eq": broadcasting(operator.eq, "the comparison"),
+        "ne": broadcasting(operator.ne, "the comparison"),
         # for the guards of the float fast path of constraint blocks
         "type": type, "floats": _FLOAT_TYPES, "NameError": NameError,
     }
@@ -1308,6 +1352,14 @@ class _FastPath:
         has_float = _FLOAT in (left, right)
         helper = _RISKY_OPS.get(type(node.op))
         if helper is None:
+            broadcast = _BROADCAST_OPS.get(type(node.op))
+            if broadcast is not None and not (_is_number_constant(node.left)
+                                              or _is_number_constant(node.right)):
+                if left not in (_FLOAT, _INT) and right not in (_FLOAT, _INT):
+                    # two operands that may be arrays: checked as in the bounded version
+                    call = _call_helper(broadcast, node.left, node.right)
+                    return ast.copy_location(call, node), _UNKNOWN
+                self.native += 1  # a scalar on one side: native under the guards
             if isinstance(node.op, (ast.Sub, ast.FloorDiv)) and numeric and has_float:
                 return node, _FLOAT
             if isinstance(node.op, ast.Div) and numeric:
@@ -1338,13 +1390,18 @@ class _FastPath:
     def visit_Compare(self, node: ast.Compare) -> Tuple[ast.expr, str]:
         identity = all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops)
 
+        scalars = []
+
         def operand(item: ast.expr) -> ast.expr:
             new, kind = self.visit(item)
+            scalars.append(kind in (_FLOAT, _INT))
             return new if identity or kind in (_FLOAT, _INT) else _weighed(new)
 
         node.left = operand(node.left)
         node.comparators = [operand(item) for item in node.comparators]
-        return node, _UNKNOWN
+        if identity or any(scalars):
+            return node, _UNKNOWN  # a scalar broadcasts nothing
+        return _checked_comparison(node), _UNKNOWN
 
     def visit_Call(self, node: ast.Call) -> Tuple[ast.expr, str]:
         kinds = []

@@ -604,7 +604,7 @@ def test_block_fast_path_still_charges_the_run():
 
 def test_plain_block_runs_without_a_run_and_still_names_its_failure(interp):
     # plain arithmetic (no call, no counting helper) skips the run's bookkeeping
-    update = _block(interp, [("c", "a - b"), ("d", "c / (a - 3)")])
+    update = _block(interp, [("c", "a - 4"), ("d", "2.0 / (a - 3)")])
     started = []
     begin = expr_module._RunState.begin
 

@@ -247,6 +247,13 @@ ARRAY_CASES = [
     ("broadcast-power-bomb", "big = x ** [[v] for v in x]", LIMIT, "max_array_size"),
     ("format-array", "'%999999999d' % x", LIMIT, "numbers and strings only"),
     ("broadcast-sum-bomb", "big = [[v] for v in x] + x", LIMIT, "max_array_size"),
+    ("broadcast-difference-bomb", "big = x - [[v] for v in x]", LIMIT, "max_array_size"),
+    ("broadcast-quotient-bomb", "big = x / [[v] for v in x]", LIMIT, "max_array_size"),
+    ("broadcast-floor-quotient-bomb", "big = x // [[v] for v in x]", LIMIT, "max_array_size"),
+    ("broadcast-comparison-bomb", "big = x < [[v] for v in x]", LIMIT, "max_array_size"),
+    ("broadcast-equality-bomb", "big = x == [[v] for v in x]", LIMIT, "max_array_size"),
+    ("broadcast-bitwise-bomb", "big = (x > 0.5) | [[v > 0.5] for v in x]", LIMIT,
+     "max_array_size"),
 ]
 
 
