@@ -429,9 +429,11 @@ _BROADCAST_OPS: Dict[type, str] = {
     ast.Sub: "sub", ast.Div: "truediv", ast.FloorDiv: "floordiv", ast.BitAnd: "bitand",
     ast.BitOr: "bitor", ast.BitXor: "bitxor", ast.RShift: "rshift",
 }
-#: Comparisons that broadcast arrays (a single one; in a chain each operand is weighed).
+#: Comparisons that broadcast arrays, checked as a single comparison; in a chain (where
+#: numpy's answer cannot be used anyway) array operands are refused.
 _COMPARE_OPS: Dict[type, str] = {
     ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne",
+    ast.In: "isin", ast.NotIn: "notin",
 }
 
 
@@ -571,9 +573,19 @@ class _Bounder(ast.NodeTransformer):
 
 
 def _checked_comparison(node: ast.Compare) -> ast.expr:
-    """A single comparison of two non-literals as a call of its broadcast-checking helper
-    (its operands already weighed); anything else unchanged."""
-    name = _COMPARE_OPS.get(type(node.ops[0])) if len(node.ops) == 1 else None
+    """A single comparison of two non-literals as a call of its broadcast-checking helper;
+    in a chain, each non-literal operand passed through the helper refusing arrays. The
+    operands are weighed already."""
+    if len(node.ops) > 1:
+        def unchained(item: ast.expr) -> ast.expr:
+            if isinstance(item, ast.Constant):
+                return item
+            return ast.copy_location(_call_helper("unchained", item), item)
+
+        node.left = unchained(node.left)
+        node.comparators = [unchained(item) for item in node.comparators]
+        return node
+    name = _COMPARE_OPS.get(type(node.ops[0]))
     right = node.comparators[0]
     if name is None or isinstance(node.left, ast.Constant) or isinstance(right, ast.Constant):
         return node
@@ -1149,6 +1161,13 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
                 charge(size)
         return value
 
+    def unchained(value: Any) -> Any:
+        if isinstance(value, _ndarray):
+            raise TypeError("a chained comparison (a < b < c) cannot take arrays: numpy "
+                            "gives no single truth value for them; compare pairwise and "
+                            "combine with & or |")
+        return value
+
     # --- safe builtins ---
     def range_(*args: Any) -> range:
         """range(stop) / range(start, stop[, step]), at most Limits.max_length long."""
@@ -1252,6 +1271,9 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         "ge": broadcasting(operator.ge, "the comparison"),
         "eq": broadcasting(operator.eq, "the comparison"),
         "ne": broadcasting(operator.ne, "the comparison"),
+        "isin": broadcasting(lambda a, b: a in b, "the membership test"),
+        "notin": broadcasting(lambda a, b: a not in b, "the membership test"),
+        "unchained": unchained,
         # for the guards of the float fast path of constraint blocks
         "type": type, "floats": _FLOAT_TYPES, "NameError": NameError,
     }
@@ -1399,7 +1421,7 @@ class _FastPath:
 
         node.left = operand(node.left)
         node.comparators = [operand(item) for item in node.comparators]
-        if identity or any(scalars):
+        if identity or all(scalars) or (len(scalars) == 2 and any(scalars)):
             return node, _UNKNOWN  # a scalar broadcasts nothing
         return _checked_comparison(node), _UNKNOWN
 

@@ -254,6 +254,8 @@ ARRAY_CASES = [
     ("broadcast-equality-bomb", "big = x == [[v] for v in x]", LIMIT, "max_array_size"),
     ("broadcast-bitwise-bomb", "big = (x > 0.5) | [[v > 0.5] for v in x]", LIMIT,
      "max_array_size"),
+    ("broadcast-membership-bomb", "big = [[v] for v in x] in x", LIMIT, "max_array_size"),
+    ("broadcast-chain-bomb", "big = x < [[v] for v in x] < 2", RUNTIME, "chained comparison"),
 ]
 
 
