@@ -115,7 +115,9 @@ class Limits:
     max_int_bits: int = 100_000
     """Largest integer (in bits) a power, product or shift may build."""
     max_array_size: int = 10_000_000
-    """Largest numpy result (elements) of broadcasting in ``* + ** % <<``."""
+    """Largest numpy result (elements) of broadcasting two arrays against each other: in
+    arithmetic (``+ - * / // % **``), bitwise operators, shifts, single comparisons and
+    ``in`` (a chained comparison refuses arrays)."""
     max_recursion: int = 100
     """Deepest nesting of calls of functions defined in text."""
     max_source_length: int = 100_000
