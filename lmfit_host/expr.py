@@ -439,6 +439,47 @@ _COMPARE_OPS: Dict[type, str] = {
 }
 
 
+def _is_in(a: Any, b: Any) -> bool:
+    return a in b
+
+
+def _is_not_in(a: Any, b: Any) -> bool:
+    return a not in b
+
+
+#: Helper name -> (the operation, what its limit error calls the result): shared by every
+#: interpreter; one per-interpreter helper ("bcast") checks the shapes and applies them.
+_BROADCASTING: Dict[str, Tuple[Callable[[Any, Any], Any], str]] = {
+    "sub": (operator.sub, "the difference"), "truediv": (operator.truediv, "the quotient"),
+    "floordiv": (operator.floordiv, "the quotient"), "bitand": (operator.and_, "the bitwise and"),
+    "bitor": (operator.or_, "the bitwise or"), "bitxor": (operator.xor, "the bitwise xor"),
+    "rshift": (operator.rshift, "the shift"), "lt": (operator.lt, "the comparison"),
+    "le": (operator.le, "the comparison"), "gt": (operator.gt, "the comparison"),
+    "ge": (operator.ge, "the comparison"), "eq": (operator.eq, "the comparison"),
+    "ne": (operator.ne, "the comparison"), "isin": (_is_in, "the membership test"),
+    "notin": (_is_not_in, "the membership test"),
+}
+_BROADCAST_WHAT: Dict[Any, str] = {operation: what for operation, what in _BROADCASTING.values()}
+
+
+_BROADCAST_RUNTIME: Dict[str, Any] = {_HELPER_PREFIX + "op_" + name: operation
+                                      for name, (operation, _) in _BROADCASTING.items()}
+
+
+def _broadcast_call(name: str, left: ast.expr, right: ast.expr) -> ast.Call:
+    """``__lh_bcast(__lh_op_<name>, left, right)``: the operation, shapes checked first."""
+    return _call_helper("bcast", _helper("op_" + name), left, right)
+
+
+def _unchained(value: Any) -> Any:
+    """An operand of a chained comparison: anything but an array."""
+    if isinstance(value, np.ndarray):
+        raise TypeError("a chained comparison (a < b < c) cannot take arrays: numpy gives "
+                        "no single truth value for them; compare pairwise and combine with "
+                        "& or |")
+    return value
+
+
 def _helper(name: str) -> ast.Name:
     """A load of one of the hidden runtime helpers (unreachable from user text)."""
     return ast.Name(id=_HELPER_PREFIX + name, ctx=ast.Load())
@@ -470,7 +511,8 @@ class _Bounder(ast.NodeTransformer):
             if name is None or _is_number_constant(node.left) \
                     or _is_number_constant(node.right):
                 return node
-        elif _native_in_bounded(node, name):
+            return ast.copy_location(_broadcast_call(name, node.left, node.right), node)
+        if _native_in_bounded(node, name):
             return node
         return ast.copy_location(_call_helper(name, node.left, node.right), node)
 
@@ -591,7 +633,7 @@ def _checked_comparison(node: ast.Compare) -> ast.expr:
     right = node.comparators[0]
     if name is None or isinstance(node.left, ast.Constant) or isinstance(right, ast.Constant):
         return node
-    return ast.copy_location(_call_helper(name, node.left, right), node)
+    return ast.copy_location(_broadcast_call(name, node.left, right), node)
 
 
 def _weighed(node: ast.expr) -> ast.expr:
@@ -1090,13 +1132,10 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         check_add(a, b)
         return a + b
 
-    def broadcasting(operation: Callable[[Any, Any], Any], what: str
-                     ) -> Callable[[Any, Any], Any]:
-        def checked(a: Any, b: Any) -> Any:
-            if type(a) not in fast_types and type(b) not in fast_types and is_array(a, b):
-                check_broadcast(a, b, what)
-            return operation(a, b)
-        return checked
+    def bcast(operation: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+        if type(a) not in fast_types and type(b) not in fast_types and is_array(a, b):
+            check_broadcast(a, b, _BROADCAST_WHAT[operation])
+        return operation(a, b)
 
     def mod(a: Any, b: Any) -> Any:
         if type(a) in fast_types:
@@ -1161,13 +1200,6 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
             size = _tree_size(value, state.limits.max_work)
             if size > 64:
                 charge(size)
-        return value
-
-    def unchained(value: Any) -> Any:
-        if isinstance(value, _ndarray):
-            raise TypeError("a chained comparison (a < b < c) cannot take arrays: numpy "
-                            "gives no single truth value for them; compare pairwise and "
-                            "combine with & or |")
         return value
 
     # --- safe builtins ---
@@ -1260,26 +1292,12 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         "pow": pow_, "mul": mul, "add": add, "mod": mod, "lshift": lshift,
         "ipow": ipow, "imul": imul, "iadd": iadd, "imod": imod, "ilshift": ilshift,
         "augitem": augitem, "sized": sized, "weigh": weigh, "tick": tick, "enter": enter, "leave": leave,
-        "sub": broadcasting(operator.sub, "the difference"),
-        "truediv": broadcasting(operator.truediv, "the quotient"),
-        "floordiv": broadcasting(operator.floordiv, "the quotient"),
-        "bitand": broadcasting(operator.and_, "the bitwise and"),
-        "bitor": broadcasting(operator.or_, "the bitwise or"),
-        "bitxor": broadcasting(operator.xor, "the bitwise xor"),
-        "rshift": broadcasting(operator.rshift, "the shift"),
-        "lt": broadcasting(operator.lt, "the comparison"),
-        "le": broadcasting(operator.le, "the comparison"),
-        "gt": broadcasting(operator.gt, "the comparison"),
-        "ge": broadcasting(operator.ge, "the comparison"),
-        "eq": broadcasting(operator.eq, "the comparison"),
-        "ne": broadcasting(operator.ne, "the comparison"),
-        "isin": broadcasting(lambda a, b: a in b, "the membership test"),
-        "notin": broadcasting(lambda a, b: a not in b, "the membership test"),
-        "unchained": unchained,
+        "bcast": bcast, "unchained": _unchained,
         # for the guards of the float fast path of constraint blocks
         "type": type, "floats": _FLOAT_TYPES, "NameError": NameError,
     }
     runtime = {_HELPER_PREFIX + name: value for name, value in hidden.items()}
+    runtime.update(_BROADCAST_RUNTIME)
     safe: Dict[str, Any] = {
         "range": range_, "len": len, "sum": sum_, "round": round_, "int": int, "float": float,
         "complex": complex, "bool": bool, "list": list_, "tuple": tuple_, "dict": dict_,
@@ -1381,7 +1399,7 @@ class _FastPath:
                                               or _is_number_constant(node.right)):
                 if left not in (_FLOAT, _INT) and right not in (_FLOAT, _INT):
                     # two operands that may be arrays: checked as in the bounded version
-                    call = _call_helper(broadcast, node.left, node.right)
+                    call = _broadcast_call(broadcast, node.left, node.right)
                     return ast.copy_location(call, node), _UNKNOWN
                 self.native += 1  # a scalar on one side: native under the guards
             if isinstance(node.op, (ast.Sub, ast.FloorDiv)) and numeric and has_float:
