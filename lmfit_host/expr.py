@@ -8,9 +8,10 @@ they are treated as hostile. Each text goes through four steps, once:
 2. a whitelist check: only the seed's language and simple statements, no
    attribute access at all, no import, no name starting with ``_``;
 3. a transform that routes the operations whose cost can grow (``**``,
-   ``*``, ``+``, ``%``, ``<<``) through bounded helpers with a fast path for
-   floats and arrays, and counts loop iterations, comprehension items and
-   calls of functions defined in text;
+   ``*``, ``+``, ``%``, ``<<``, and the other operators, comparisons and
+   ``in`` where two arrays may broadcast) through bounded helpers with a
+   fast path for floats and arrays, and counts loop iterations,
+   comprehension items and calls of functions defined in text;
 4. ``compile()`` to a code object.
 
 Every run then executes code objects with the interpreter's ``symtable`` as
@@ -117,7 +118,7 @@ class Limits:
     max_array_size: int = 10_000_000
     """Largest numpy result (elements) of broadcasting two arrays against each other: in
     arithmetic (``+ - * / // % **``), bitwise operators, shifts, single comparisons and
-    ``in`` (a chained comparison refuses arrays)."""
+    ``in``, pair by pair in a chained comparison."""
     max_recursion: int = 100
     """Deepest nesting of calls of functions defined in text."""
     max_source_length: int = 100_000
@@ -431,24 +432,16 @@ _BROADCAST_OPS: Dict[type, str] = {
     ast.Sub: "sub", ast.Div: "truediv", ast.FloorDiv: "floordiv", ast.BitAnd: "bitand",
     ast.BitOr: "bitor", ast.BitXor: "bitxor", ast.RShift: "rshift",
 }
-#: Comparisons that broadcast arrays, checked as a single comparison; in a chain (where
-#: numpy's answer cannot be used anyway) array operands are refused.
+#: Comparisons that broadcast arrays, checked as a single comparison (a chain goes to the
+#: "chain" helper, which checks each pair). ``in`` and ``not in`` compare item by item:
+#: see the "contains" helper.
 _COMPARE_OPS: Dict[type, str] = {
     ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne",
-    ast.In: "isin", ast.NotIn: "notin",
 }
-
-
-def _is_in(a: Any, b: Any) -> bool:
-    return a in b
-
-
-def _is_not_in(a: Any, b: Any) -> bool:
-    return a not in b
-
 
 #: Helper name -> (the operation, what its limit error calls the result): shared by every
 #: interpreter; one per-interpreter helper ("bcast") checks the shapes and applies them.
+#: The "i" names are the in-place forms, for augmented assignments.
 _BROADCASTING: Dict[str, Tuple[Callable[[Any, Any], Any], str]] = {
     "sub": (operator.sub, "the difference"), "truediv": (operator.truediv, "the quotient"),
     "floordiv": (operator.floordiv, "the quotient"), "bitand": (operator.and_, "the bitwise and"),
@@ -456,10 +449,28 @@ _BROADCASTING: Dict[str, Tuple[Callable[[Any, Any], Any], str]] = {
     "rshift": (operator.rshift, "the shift"), "lt": (operator.lt, "the comparison"),
     "le": (operator.le, "the comparison"), "gt": (operator.gt, "the comparison"),
     "ge": (operator.ge, "the comparison"), "eq": (operator.eq, "the comparison"),
-    "ne": (operator.ne, "the comparison"), "isin": (_is_in, "the membership test"),
-    "notin": (_is_not_in, "the membership test"),
+    "ne": (operator.ne, "the comparison"),
+    "isub": (operator.isub, "the difference"), "itruediv": (operator.itruediv, "the quotient"),
+    "ifloordiv": (operator.ifloordiv, "the quotient"),
+    "ibitand": (operator.iand, "the bitwise and"), "ibitor": (operator.ior, "the bitwise or"),
+    "ibitxor": (operator.ixor, "the bitwise xor"), "irshift": (operator.irshift, "the shift"),
 }
 _BROADCAST_WHAT: Dict[Any, str] = {operation: what for operation, what in _BROADCASTING.values()}
+#: Helpers that read only the limits, never the run: a block calling nothing else runs
+#: without one (see _compile_block).
+_RUNLESS_HELPERS = frozenset(_HELPER_PREFIX + name for name in ("bcast", "type", "floats",
+                                                                  "NameError"))
+
+
+def _shape(value: Any) -> Tuple[int, ...]:
+    """The shape numpy broadcasts ``value`` with: an array's own, a list's or tuple's as
+    numpy converts it (ValueError when ragged); anything else is left to its own
+    operators and counts as a scalar."""
+    if isinstance(value, np.ndarray):
+        return value.shape  # type: ignore[no-any-return]
+    if isinstance(value, (list, tuple)):
+        return np.shape(value)  # type: ignore[no-any-return]
+    return ()
 
 
 _BROADCAST_RUNTIME: Dict[str, Any] = {_HELPER_PREFIX + "op_" + name: operation
@@ -471,13 +482,19 @@ def _broadcast_call(name: str, left: ast.expr, right: ast.expr) -> ast.Call:
     return _call_helper("bcast", _helper("op_" + name), left, right)
 
 
-def _unchained(value: Any) -> Any:
-    """An operand of a chained comparison: anything but an array."""
-    if isinstance(value, np.ndarray):
-        raise TypeError("a chained comparison (a < b < c) cannot take arrays: numpy gives "
-                        "no single truth value for them; compare pairwise and combine with "
-                        "& or |")
-    return value
+#: Comparison node type -> the name its operation has in a chain (see the "chain" helper).
+_CHAIN_OPS: Dict[type, str] = {
+    ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne",
+    ast.In: "in", ast.NotIn: "notin", ast.Is: "is", ast.IsNot: "isnot",
+}
+#: Markers for membership and identity in a chain (the others are _BROADCASTING's).
+_CHAIN_IN, _CHAIN_NOT_IN = object(), object()
+_CHAIN_RUNTIME: Dict[str, Any] = {
+    _HELPER_PREFIX + "cmp_" + name: (_BROADCASTING[name][0] if name in _BROADCASTING else
+                                     {"in": _CHAIN_IN, "notin": _CHAIN_NOT_IN,
+                                      "is": operator.is_, "isnot": operator.is_not}[name])
+    for name in _CHAIN_OPS.values()
+}
 
 
 def _helper(name: str) -> ast.Name:
@@ -520,7 +537,7 @@ class _Bounder(ast.NodeTransformer):
         self.generic_visit(node)
         name = _RISKY_OPS.get(type(node.op))
         if name is None:
-            return node
+            return self._broadcast_in_place(node)
         target = node.target
         if isinstance(target, ast.Name):
             load = ast.Name(id=target.id, ctx=ast.Load())
@@ -530,6 +547,25 @@ class _Bounder(ast.NodeTransformer):
             assert isinstance(target, ast.Subscript)
             call = _call_helper("augitem", target.value, target.slice, _helper("i" + name),
                                 node.value)
+            new = ast.Expr(value=call)
+        return ast.copy_location(new, node)
+
+    @staticmethod
+    def _broadcast_in_place(node: ast.AugAssign) -> ast.AST:
+        """``x -= y`` and the like, through the broadcast check (an array target keeps
+        its shape, but a list or tuple one takes the broadcast result)."""
+        name = _BROADCAST_OPS.get(type(node.op))
+        if name is None or _is_number_constant(node.value):
+            return node
+        target = node.target
+        if isinstance(target, ast.Name):
+            load = ast.Name(id=target.id, ctx=ast.Load())
+            new: ast.stmt = ast.Assign(targets=[target],
+                                       value=_broadcast_call("i" + name, load, node.value))
+        else:
+            assert isinstance(target, ast.Subscript)
+            call = _call_helper("augbcast", target.value, target.slice,
+                                _helper("op_i" + name), node.value)
             new = ast.Expr(value=call)
         return ast.copy_location(new, node)
 
@@ -617,21 +653,27 @@ class _Bounder(ast.NodeTransformer):
 
 
 def _checked_comparison(node: ast.Compare) -> ast.expr:
-    """A single comparison of two non-literals as a call of its broadcast-checking helper;
-    in a chain, each non-literal operand passed through the helper refusing arrays. The
-    operands are weighed already."""
+    """A single comparison of two non-literals as a call of its checking helper, a chain
+    as a call of the "chain" helper; the operands are weighed already."""
     if len(node.ops) > 1:
-        def unchained(item: ast.expr) -> ast.expr:
-            if isinstance(item, ast.Constant):
-                return item
-            return ast.copy_location(_call_helper("unchained", item), item)
-
-        node.left = unchained(node.left)
-        node.comparators = [unchained(item) for item in node.comparators]
+        # a < b < c as __lh_chain(a, (op, lambda: b), (op, lambda: c)): each pair checked
+        # as a single comparison, each operand evaluated only when Python would
+        pairs = []
+        for op, item in zip(node.ops, node.comparators):
+            thunk = ast.Lambda(args=_no_arguments(), body=item)
+            pairs.append(ast.Tuple(elts=[_helper("cmp_" + _CHAIN_OPS[type(op)]), thunk],
+                                   ctx=ast.Load()))
+        return ast.copy_location(_call_helper("chain", node.left, *pairs), node)
+    op, right = node.ops[0], node.comparators[0]
+    if isinstance(node.left, ast.Constant) or isinstance(right, ast.Constant):
         return node
-    name = _COMPARE_OPS.get(type(node.ops[0]))
-    right = node.comparators[0]
-    if name is None or isinstance(node.left, ast.Constant) or isinstance(right, ast.Constant):
+    if isinstance(op, (ast.In, ast.NotIn)):
+        call: ast.expr = ast.copy_location(_call_helper("contains", node.left, right), node)
+        if isinstance(op, ast.NotIn):
+            call = ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=call), node)
+        return call
+    name = _COMPARE_OPS.get(type(op))
+    if name is None:
         return node
     return ast.copy_location(_broadcast_call(name, node.left, right), node)
 
@@ -1023,13 +1065,19 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
     def check_broadcast(a: Any, b: Any, what: str) -> None:
         try:
-            shape_a = a.shape if type(a) is _ndarray else np.shape(a)
-            shape_b = b.shape if type(b) is _ndarray else np.shape(b)
-            if shape_a == shape_b or not shape_a or not shape_b:
-                return
+            shape_a = a.shape if type(a) is _ndarray else _shape(a)
+            shape_b = b.shape if type(b) is _ndarray else _shape(b)
+        except ValueError:
+            return  # ragged: numpy itself reports the problem
+        check_shapes(shape_a, shape_b, what)
+
+    def check_shapes(shape_a: Tuple[int, ...], shape_b: Tuple[int, ...], what: str) -> None:
+        if shape_a == shape_b or not shape_a or not shape_b:
+            return
+        try:
             shape = np.broadcast_shapes(shape_a, shape_b)
         except ValueError:
-            return  # ragged or mismatched shapes: numpy itself reports the problem
+            return  # mismatched shapes: numpy itself reports the problem
         size = math.prod(shape)
         limit = state.limits.max_array_size
         if size > limit:
@@ -1136,6 +1184,61 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         if type(a) not in fast_types and type(b) not in fast_types and is_array(a, b):
             check_broadcast(a, b, _BROADCAST_WHAT[operation])
         return operation(a, b)
+
+    def augbcast(container: Any, key: Any, operation: Callable[[Any, Any], Any],
+                 value: Any) -> None:
+        container[key] = bcast(operation, container[key], value)
+
+    def chain(first: Any, *pairs: Tuple[Any, Callable[[], Any]]) -> Any:
+        """``first op1 b op2 c ...`` as Python evaluates it: each operand only when the
+        comparison before it was true, each elementwise pair checked as a single
+        comparison, the last result returned untested."""
+        left, last = first, len(pairs) - 1
+        for index, (operation, thunk) in enumerate(pairs):
+            right = thunk()
+            if operation is _CHAIN_IN:
+                result = contains(left, right)
+            elif operation is _CHAIN_NOT_IN:
+                result = not contains(left, right)
+            elif operation is operator.is_ or operation is operator.is_not:
+                result = operation(left, right)
+            else:
+                result = bcast(operation, left, right)
+            if index == last or not result:
+                return result
+            left = right
+        raise AssertionError("a chain has at least two comparisons")  # not reached
+
+    def contains(item: Any, container: Any) -> bool:
+        """``item in container``, where numpy would broadcast ``item`` against the
+        container (an array) or against one of its items (a list or tuple, compared
+        one by one, identity first, as Python does)."""
+        if type(item) in scalar_types:
+            return item in container  # a scalar broadcasts nothing
+        if isinstance(container, _ndarray):
+            check_broadcast(item, container, "the membership test")
+            return item in container
+        if type(container) is not list and type(container) is not tuple:
+            return item in container
+        try:
+            shape_item = _shape(item)
+        except ValueError:
+            shape_item = ()  # ragged: numpy refuses to compare it
+        item_is_array = isinstance(item, _ndarray)
+        for member in container:
+            if member is item:
+                return True
+            charge(1)
+            if shape_item and (item_is_array or isinstance(member, _ndarray)):
+                try:
+                    shape_member = member.shape if type(member) is _ndarray \
+                        else _shape(member)
+                except ValueError:
+                    shape_member = ()
+                check_shapes(shape_item, shape_member, "the membership test")
+            if member == item:
+                return True
+        return False
 
     def mod(a: Any, b: Any) -> Any:
         if type(a) in fast_types:
@@ -1292,12 +1395,13 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         "pow": pow_, "mul": mul, "add": add, "mod": mod, "lshift": lshift,
         "ipow": ipow, "imul": imul, "iadd": iadd, "imod": imod, "ilshift": ilshift,
         "augitem": augitem, "sized": sized, "weigh": weigh, "tick": tick, "enter": enter, "leave": leave,
-        "bcast": bcast, "unchained": _unchained,
+        "bcast": bcast, "augbcast": augbcast, "contains": contains, "chain": chain,
         # for the guards of the float fast path of constraint blocks
         "type": type, "floats": _FLOAT_TYPES, "NameError": NameError,
     }
     runtime = {_HELPER_PREFIX + name: value for name, value in hidden.items()}
     runtime.update(_BROADCAST_RUNTIME)
+    runtime.update(_CHAIN_RUNTIME)
     safe: Dict[str, Any] = {
         "range": range_, "len": len, "sum": sum_, "round": round_, "int": int, "float": float,
         "complex": complex, "bool": bool, "list": list_, "tuple": tuple_, "dict": dict_,
@@ -1544,14 +1648,13 @@ def _called_names(entries: Sequence[Tuple[str, CompiledExpression]]) -> Tuple[st
     return tuple(sorted(names))
 
 
-#: A compiled block: ``(runless, fast, bounded)``, see :func:`_compile_block`.
-_BlockPair = Tuple[Optional[Callable[[], None]], Optional[Callable[[], bool]],
-                   Callable[[], None]]
+#: A compiled block: ``(fast, bounded)``, see :func:`_compile_block`.
+_BlockPair = Tuple[Optional[Callable[[], bool]], Callable[[], None]]
 
 
 def _build_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Mapping[str, Any]
                  ) -> Tuple[Callable[[Dict[str, Any]], Callable[..., _BlockPair]],
-                            List[Any]]:
+                            List[Any], Tuple[bool, bool]]:
     """A compiled block from the cache, or compiled now (see :func:`_compile_block`).
 
     The fast path depends on which function objects the block calls, so the
@@ -1564,23 +1667,24 @@ def _build_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Mappi
            tuple(id(function) for function in functions))
     hit = _BLOCK_CACHE.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[2], functions)):
-        return hit[0], hit[1]
-    make, guard_objects = _compile_block(entries, table)
+        return hit[0], hit[1], hit[3]
+    make, guard_objects, runless = _compile_block(entries, table)
     if len(_BLOCK_CACHE) >= _BLOCK_CACHE_SIZE:
         _BLOCK_CACHE.pop(next(iter(_BLOCK_CACHE)))
-    _BLOCK_CACHE[key] = (make, guard_objects, functions)
-    return make, guard_objects
+    _BLOCK_CACHE[key] = (make, guard_objects, functions, runless)
+    return make, guard_objects, runless
 
 
 def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Mapping[str, Any]
                    ) -> Tuple[Callable[[Dict[str, Any]], Callable[..., _BlockPair]],
-                              List[Any]]:
-    """Compile a block; return (globals -> maker of the block functions, guard objects).
+                              List[Any], Tuple[bool, bool]]:
+    """Compile a block; return (globals -> maker of the block functions, guard objects,
+    which of them need no run).
 
-    The maker returns ``(runless, fast, bounded)``; each function assigns
-    line ``i`` for entry ``i`` (so a traceback names the failing entry).
-    ``bounded`` runs the checked version of every assignment, inside a run
-    (the limits count its work). With a fast path, ``fast`` reads::
+    The maker returns ``(fast, bounded)``; each function assigns line ``i``
+    for entry ``i`` (so a traceback names the failing entry). ``bounded``
+    runs the checked version of every assignment. With a fast path,
+    ``fast`` reads::
 
         def fast():
             global <targets>
@@ -1590,12 +1694,10 @@ def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Map
             <native assignments>
             return True
 
-    and runs inside a run too (a pack function it calls may charge the
-    run). When the checked version is plain arithmetic, calling nothing
-    (neither a function nor a helper that counts work), nothing in it would
-    consult a run: ``runless`` is that version, to be called without one,
-    and ``fast`` is None. Otherwise ``runless`` is None, and so is ``fast``
-    without a fast path.
+    else it is None. Each runs inside an interpreter run (the limits count
+    its work) unless it calls nothing that could consult one, neither a
+    function (a pack function may charge the run) nor a helper that counts
+    work: the flags ``(fast needs no run, bounded needs no run)`` say so.
     """
     fast = _FastPath(table)
     bounded_body: List[ast.stmt] = []
@@ -1615,17 +1717,9 @@ def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Map
     bounded = _function_def("%sbounded" % _HELPER_PREFIX, _no_arguments(),
                             [ast.Global(names=targets), *bounded_body])
     functions: List[ast.stmt] = [bounded]
-    runless_result: ast.expr = ast.Constant(value=None)
     fast_result: ast.expr = ast.Constant(value=None)
-    plain = not any(isinstance(node, ast.Call)
-                    or (isinstance(node, ast.Name) and node.id.startswith(_HELPER_PREFIX))
-                    for statement in bounded_body for node in ast.walk(statement))
-    if plain:
-        runless = _function_def("%srunless" % _HELPER_PREFIX, _no_arguments(), [
-            ast.Global(names=targets), *_copy.deepcopy(bounded_body)])
-        functions.append(runless)
-        runless_result = ast.Name(id=runless.name, ctx=ast.Load())
-    elif fast.native:
+    fast_runless = False
+    if fast.native:
         test, closure = fast.guard()
         flag = "%sok" % _HELPER_PREFIX
         fast_function = _function_def("%sfast" % _HELPER_PREFIX, _no_arguments(), [
@@ -1642,12 +1736,12 @@ def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Map
             ast.Return(value=ast.Constant(value=True))])
         functions.append(fast_function)
         fast_result = ast.Name(id=fast_function.name, ctx=ast.Load())
+        fast_runless = not _any_needs_run(fast_body)
     maker = _function_def(
         "%smake" % _HELPER_PREFIX,
         _no_arguments([ast.arg(arg=cell, annotation=None) for cell in closure]),
         [*functions, ast.Return(value=ast.Tuple(
-            elts=[runless_result, fast_result, ast.Name(id=bounded.name, ctx=ast.Load())],
-            ctx=ast.Load()))])
+            elts=[fast_result, ast.Name(id=bounded.name, ctx=ast.Load())], ctx=ast.Load()))])
     module = ast.Module(body=[maker], type_ignores=[])
     _place_missing(module, extra)  # the scaffolding goes on a line after the entries
     try:
@@ -1655,13 +1749,27 @@ def _compile_block(entries: Sequence[Tuple[str, CompiledExpression]], table: Map
     except _CompileProblem as problem:
         raise problem.kind("compiling the constraint block: %s" % problem.detail) from None
     maker_code = next(const for const in code.co_consts if isinstance(const, CodeType))
-    guard_objects = [fast.functions[name] for name in fast.functions] \
-        if fast.native and not plain else []
+    guard_objects = [fast.functions[name] for name in fast.functions] if fast.native else []
 
     def make(globals_: Dict[str, Any]) -> Callable[..., _BlockPair]:
         return FunctionType(maker_code, globals_)
 
-    return make, guard_objects
+    return make, guard_objects, (fast_runless, not _any_needs_run(bounded_body))
+
+
+def _any_needs_run(body: Sequence[ast.stmt]) -> bool:
+    return any(_needs_run(node) for statement in body for node in ast.walk(statement))
+
+
+def _needs_run(node: ast.AST) -> bool:
+    """Whether a node of a checked expression may consult an interpreter run: a call of
+    anything but a helper that reads only the limits, or a helper name that counts work."""
+    if isinstance(node, ast.Call):
+        return not (isinstance(node.func, ast.Name) and node.func.id in _RUNLESS_HELPERS)
+    if isinstance(node, ast.Name) and node.id.startswith(_HELPER_PREFIX):
+        return node.id not in _RUNLESS_HELPERS and \
+            not node.id.startswith(_HELPER_PREFIX + "op_")
+    return False
 
 
 def _function_def(name: str, args: ast.arguments, body: List[ast.stmt]) -> ast.FunctionDef:
@@ -1845,7 +1953,8 @@ class Interpreter:
                 raise TypeError("compile_block() takes (target, CompiledExpression) pairs, got %r"
                                 % (compiled,))
         try:
-            make, guard_objects = _build_block(entries, self.symtable)
+            make, guard_objects, (fast_runless, bounded_runless) = _build_block(
+                entries, self.symtable)
         except RecursionError:
             raise ExpressionLimitError("the constraint block is nested too deeply to compile; "
                                        "simplify the expressions") from None
@@ -1854,24 +1963,26 @@ class Interpreter:
         state = self._state
         table = self.symtable
         table["__builtins__"] = runtime  # functions take their builtins from here when made
-        runless, fast, bounded = make(table)(*guard_objects)
-        codes = tuple(function.__code__ for function in (runless, fast, bounded)
-                      if function is not None)
+        fast, bounded = make(table)(*guard_objects)
+        codes = tuple(function.__code__ for function in (fast, bounded) if function is not None)
 
         def update() -> None:
-            nonlocal table, runless, fast, bounded
+            nonlocal table, fast, bounded
             current = interp.symtable
             current["__builtins__"] = runtime
             if current is not table:  # the interpreter got a new symtable dict: rebind
                 table = current
-                runless, fast, bounded = make(current)(*guard_objects)
+                fast, bounded = make(current)(*guard_objects)
             started = False
             try:
-                if runless is not None:  # plain arithmetic: the run's bookkeeping is skipped
-                    runless()
+                # what consults no run skips the run's bookkeeping (the fit's hot path)
+                if fast_runless and fast():  # type: ignore[misc]
+                    return
+                if bounded_runless:
+                    bounded()
                     return
                 started = state.begin()
-                if fast is None or not fast():
+                if fast is None or fast_runless or not fast():
                     bounded()
             except BaseException as exc:
                 interp._reraise_block(exc, codes, entries)

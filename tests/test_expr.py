@@ -622,6 +622,40 @@ def test_plain_block_runs_without_a_run_and_still_names_its_failure(interp):
     assert info.value.owner == "d" and interp.symtable["c"] == -1.0
 
 
+def test_array_operations_keep_their_meaning_under_the_broadcast_checks():
+    x = np.array([1.0, 2.0, 3.0])
+    interp = Interpreter({"x": x, "z": np.array(2.0), "one": np.array([2.0])})
+    big = [x] * 100_000  # identity first, as Python's own membership test: no work per item
+    interp.symtable["big"] = big
+    assert interp.eval("x in big") is True
+    assert interp.eval("2.0 in x") and not interp.eval("5.0 in x")
+    assert interp.eval("(1, 2) in [0, (1, 2)]") is True
+    assert interp.eval("(1, 2) not in [(1, 3), 0]") is True
+    np.testing.assert_array_equal(interp.eval("1 < 2 < x"), [False, False, True])
+    assert interp.eval("0 < z < 5") and interp.eval("0 < one < 5")
+    assert interp.eval("x is not None != 3") is True
+    interp("y = [1.0, 2.0, 3.0]\ny -= x\nq = 7\nq //= 2")
+    np.testing.assert_array_equal(interp.symtable["y"], [0.0, 0.0, 0.0])
+    assert interp.symtable["q"] == 3
+    with pytest.raises(ExpressionRuntimeError, match="truth value"):  # as Python says
+        interp.eval("0 < x < 5")
+    # a chain evaluates each operand only when Python would
+    assert interp.eval("1 < 0 < 1 / 0") is False
+    assert interp.eval("{1: 2} in x >= x != 2") is False
+
+
+def test_broadcast_checks_follow_the_limit():
+    interp = Interpreter({"a": np.ones((20, 1)), "b": np.ones((1, 20))},
+                         limits=Limits(max_array_size=400))
+    for text in ("a - b", "a / b", "a // b", "a < b", "a != b", "(a > 0) | (b > 0)"):
+        assert interp.eval(text).shape == (20, 20), text
+    interp.limits = Limits(max_array_size=399)
+    for text in ("a - b", "a / b", "a // b", "a < b", "a != b", "(a > 0) | (b > 0)",
+                 "a in [b]"):
+        with pytest.raises(ExpressionLimitError, match="max_array_size"):
+            interp.eval(text)
+
+
 def test_block_follows_a_replaced_symtable(interp):
     update = _block(interp, [("c", "a + 1")])
     interp.symtable = dict(interp.symtable, a=10.0)

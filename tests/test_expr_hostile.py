@@ -255,7 +255,12 @@ ARRAY_CASES = [
     ("broadcast-bitwise-bomb", "big = (x > 0.5) | [[v > 0.5] for v in x]", LIMIT,
      "max_array_size"),
     ("broadcast-membership-bomb", "big = [[v] for v in x] in x", LIMIT, "max_array_size"),
-    ("broadcast-chain-bomb", "big = x < [[v] for v in x] < 2", RUNTIME, "chained comparison"),
+    ("broadcast-membership-list-bomb", "big = x in [[[v] for v in x], 0]", LIMIT,
+     "max_array_size"),
+    ("broadcast-chain-bomb", "big = x < [[v] for v in x] < 2", LIMIT, "max_array_size"),
+    ("broadcast-in-place-bomb", "big = [[v] for v in x]\nbig -= x", LIMIT, "max_array_size"),
+    ("broadcast-in-place-item-bomb", "big = {'k': [[v] for v in x]}\nbig['k'] /= x", LIMIT,
+     "max_array_size"),
 ]
 
 
