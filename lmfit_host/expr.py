@@ -462,15 +462,37 @@ _RUNLESS_HELPERS = frozenset(_HELPER_PREFIX + name for name in ("bcast", "type",
                                                                   "NameError"))
 
 
+#: Nesting deeper than numpy's dimensions (it refuses such lists anyway).
+_MAX_NESTING = 64
+
+
 def _shape(value: Any) -> Tuple[int, ...]:
-    """The shape numpy broadcasts ``value`` with: an array's own, a list's or tuple's as
-    numpy converts it (ValueError when ragged); anything else is left to its own
-    operators and counts as a scalar."""
-    if isinstance(value, np.ndarray):
-        return value.shape  # type: ignore[no-any-return]
-    if isinstance(value, (list, tuple)):
-        return np.shape(value)  # type: ignore[no-any-return]
-    return ()
+    """The shape numpy broadcasts ``value`` with, worked out without converting it.
+
+    An array's own shape; for lists, tuples and ranges, their lengths level by
+    level along the first items, down to an array's shape (what numpy builds
+    when the nesting is regular; ragged nesting it refuses). A host object
+    numpy converts itself (it has ``__array__``) gives numpy's answer, unless it
+    hands operators back to Python (``__array_ufunc__ = None``). Anything else
+    is a scalar: ``()``.
+    """
+    shape: List[int] = []
+    for _ in range(_MAX_NESTING):
+        if isinstance(value, np.ndarray):
+            return tuple(shape) + value.shape
+        if isinstance(value, (list, tuple, range)):
+            shape.append(len(value))
+            if not shape[-1]:
+                break
+            value = value[0]
+            continue
+        if not shape:
+            kind = type(value)
+            if getattr(kind, "__array_ufunc__", True) is not None \
+                    and hasattr(kind, "__array__"):
+                return np.shape(value)  # type: ignore[no-any-return]
+        break
+    return tuple(shape)
 
 
 _BROADCAST_RUNTIME: Dict[str, Any] = {_HELPER_PREFIX + "op_" + name: operation
@@ -505,6 +527,23 @@ def _helper(name: str) -> ast.Name:
 def _call_helper(name: str, *args: ast.expr) -> ast.Call:
     """A call of a hidden runtime helper."""
     return ast.Call(func=_helper(name), args=list(args), keywords=[])
+
+
+def _thunk(node: ast.expr) -> ast.Lambda:
+    """``lambda: node``: evaluated when (and if) a helper calls it."""
+    return ast.copy_location(ast.Lambda(args=_no_arguments(), body=node), node)
+
+
+def _mark_tests(node: ast.expr) -> None:
+    """Mark the chained comparisons that ``node``, a condition, truth-tests directly
+    (through ``and``, ``or`` and ``not``): Python tests each of their results once."""
+    if isinstance(node, ast.Compare):
+        node._lh_test = True  # type: ignore[attr-defined]
+    elif isinstance(node, ast.BoolOp):
+        for value in node.values:
+            _mark_tests(value)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        _mark_tests(node.operand)
 
 
 def _is_float_constant(node: ast.AST) -> bool:
@@ -546,7 +585,7 @@ class _Bounder(ast.NodeTransformer):
         else:
             assert isinstance(target, ast.Subscript)
             call = _call_helper("augitem", target.value, target.slice, _helper("i" + name),
-                                node.value)
+                                _thunk(node.value))
             new = ast.Expr(value=call)
         return ast.copy_location(new, node)
 
@@ -565,7 +604,7 @@ class _Bounder(ast.NodeTransformer):
         else:
             assert isinstance(target, ast.Subscript)
             call = _call_helper("augbcast", target.value, target.slice,
-                                _helper("op_i" + name), node.value)
+                                _helper("op_i" + name), _thunk(node.value))
             new = ast.Expr(value=call)
         return ast.copy_location(new, node)
 
@@ -578,12 +617,25 @@ class _Bounder(ast.NodeTransformer):
         self._tick_first(node.body, node)
         return node
 
+    def visit_If(self, node: ast.If) -> ast.AST:
+        _mark_tests(node.test)
+        self.generic_visit(node)
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        _mark_tests(node.test)
+        self.generic_visit(node)
+        return node
+
     def visit_While(self, node: ast.While) -> ast.AST:
+        _mark_tests(node.test)
         self.generic_visit(node)
         self._tick_first(node.body, node)
         return node
 
     def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+        for condition in node.ifs:
+            _mark_tests(condition)
         self.generic_visit(node)
         # first condition, so items that later conditions reject are counted too
         node.ifs.insert(0, ast.copy_location(_call_helper("tick"), node.iter))
@@ -658,12 +710,11 @@ def _checked_comparison(node: ast.Compare) -> ast.expr:
     if len(node.ops) > 1:
         # a < b < c as __lh_chain(a, (op, lambda: b), (op, lambda: c)): each pair checked
         # as a single comparison, each operand evaluated only when Python would
-        pairs = []
-        for op, item in zip(node.ops, node.comparators):
-            thunk = ast.Lambda(args=_no_arguments(), body=item)
-            pairs.append(ast.Tuple(elts=[_helper("cmp_" + _CHAIN_OPS[type(op)]), thunk],
-                                   ctx=ast.Load()))
-        return ast.copy_location(_call_helper("chain", node.left, *pairs), node)
+        pairs = [ast.Tuple(elts=[_helper("cmp_" + _CHAIN_OPS[type(op)]), _thunk(item)],
+                           ctx=ast.Load()) for op, item in zip(node.ops, node.comparators)]
+        # a condition tests each result once: the helper answers with a bool there
+        helper = "chain_test" if getattr(node, "_lh_test", False) else "chain"
+        return ast.copy_location(_call_helper(helper, node.left, *pairs), node)
     op, right = node.ops[0], node.comparators[0]
     if isinstance(node.left, ast.Constant) or isinstance(right, ast.Constant):
         return node
@@ -1186,8 +1237,18 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         return operation(a, b)
 
     def augbcast(container: Any, key: Any, operation: Callable[[Any, Any], Any],
-                 value: Any) -> None:
-        container[key] = bcast(operation, container[key], value)
+                 value: Callable[[], Any]) -> None:
+        current = container[key]  # read before the value is evaluated, as Python does
+        container[key] = bcast(operation, current, value())
+
+    def compare(operation: Any, left: Any, right: Any) -> Any:
+        if operation is _CHAIN_IN:
+            return contains(left, right)
+        if operation is _CHAIN_NOT_IN:
+            return not contains(left, right)
+        if operation is operator.is_ or operation is operator.is_not:
+            return operation(left, right)
+        return bcast(operation, left, right)
 
     def chain(first: Any, *pairs: Tuple[Any, Callable[[], Any]]) -> Any:
         """``first op1 b op2 c ...`` as Python evaluates it: each operand only when the
@@ -1196,18 +1257,21 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         left, last = first, len(pairs) - 1
         for index, (operation, thunk) in enumerate(pairs):
             right = thunk()
-            if operation is _CHAIN_IN:
-                result = contains(left, right)
-            elif operation is _CHAIN_NOT_IN:
-                result = not contains(left, right)
-            elif operation is operator.is_ or operation is operator.is_not:
-                result = operation(left, right)
-            else:
-                result = bcast(operation, left, right)
+            result = compare(operation, left, right)
             if index == last or not result:
                 return result
             left = right
         raise AssertionError("a chain has at least two comparisons")  # not reached
+
+    def chain_test(first: Any, *pairs: Tuple[Any, Callable[[], Any]]) -> bool:
+        """:func:`chain` where a condition tests it: each result truth-tested once."""
+        left = first
+        for operation, thunk in pairs:
+            right = thunk()
+            if not compare(operation, left, right):
+                return False
+            left = right
+        return True
 
     def contains(item: Any, container: Any) -> bool:
         """``item in container``, where numpy would broadcast ``item`` against the
@@ -1220,11 +1284,17 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
             return item in container
         if type(container) is not list and type(container) is not tuple:
             return item in container
+        # only an array meeting an array or a sequence can broadcast: else Python's own
+        item_is_array = isinstance(item, _ndarray)
+        if not item_is_array and not isinstance(item, (list, tuple, range)):
+            return item in container
+        meets = (_ndarray, list, tuple, range) if item_is_array else _ndarray
+        if not any(issubclass(kind, meets) for kind in set(map(type, container))):
+            return item in container
         try:
             shape_item = _shape(item)
         except ValueError:
-            shape_item = ()  # ragged: numpy refuses to compare it
-        item_is_array = isinstance(item, _ndarray)
+            shape_item = ()  # numpy refuses to compare it
         for member in container:
             if member is item:
                 return True
@@ -1287,8 +1357,10 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         return a
 
     def augitem(container: Any, key: Any, operation: Callable[[Any, Any], Any],
-                value: Any) -> None:
-        container[key] = operation(container[key], value)
+                value: Callable[[], Any]) -> None:
+        # the item is read before the value is evaluated, as Python does
+        current = container[key]
+        container[key] = operation(current, value())
 
     def sized(value: Any) -> Any:
         if isinstance(value, (_SEQUENCE_TYPES, range, dict, set, frozenset, _ndarray)):
@@ -1396,6 +1468,7 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         "ipow": ipow, "imul": imul, "iadd": iadd, "imod": imod, "ilshift": ilshift,
         "augitem": augitem, "sized": sized, "weigh": weigh, "tick": tick, "enter": enter, "leave": leave,
         "bcast": bcast, "augbcast": augbcast, "contains": contains, "chain": chain,
+        "chain_test": chain_test,
         # for the guards of the float fast path of constraint blocks
         "type": type, "floats": _FLOAT_TYPES, "NameError": NameError,
     }
@@ -1521,6 +1594,7 @@ class _FastPath:
         return node, kind
 
     def visit_IfExp(self, node: ast.IfExp) -> Tuple[ast.expr, str]:
+        _mark_tests(node.test)
         node.test, _ = self.visit(node.test)
         node.body, body = self.visit(node.body)
         node.orelse, orelse = self.visit(node.orelse)
@@ -2126,7 +2200,8 @@ class Interpreter:
             return type(exc)(message, source, owner)
         if isinstance(exc, LmfitHostError):
             return exc
-        if isinstance(exc, NameError) and not isinstance(exc, UnboundLocalError):
+        if isinstance(exc, NameError) and not isinstance(exc, UnboundLocalError) \
+                and not str(exc).startswith("cannot access free variable"):
             name = _missing_name(exc)
             if name is not None and name not in self.symtable:
                 message = "%s uses the unknown name %r" % (subject, name)

@@ -644,6 +644,36 @@ def test_array_operations_keep_their_meaning_under_the_broadcast_checks():
     assert interp.eval("{1: 2} in x >= x != 2") is False
 
 
+def test_chains_in_conditions_and_augmented_items_follow_python():
+    class Result:
+        tests = 0
+
+        def __bool__(self) -> bool:
+            Result.tests += 1
+            return Result.tests > 1  # false the first time only
+
+    class Operand:
+        def __lt__(self, other: Any) -> Result:
+            return Result()
+
+    names = {"a": Operand(), "b": Operand(), "c": Operand()}
+    for text in ("r = 1 if a < b < c else 2", "r = 1 if not (a < b < c) else 2"):
+        Result.tests = 0
+        native = dict(names)
+        exec(text, native)
+        expected = (native["r"], Result.tests)
+        Result.tests = 0
+        interp = Interpreter(dict(names))
+        interp(text)
+        assert (interp.symtable["r"], Result.tests) == expected, text
+    interp = Interpreter()
+    # c[k] op= v reads c[k] before evaluating v, as Python does: 5 - 1, then 4 + 1
+    interp("l = [5.0]\ndef f():\n    l[0] = 100.0\n    return 1.0\nl[0] -= f()\nl[0] += f()")
+    assert interp.symtable["l"] == [5.0]
+    with pytest.raises(ExpressionRuntimeError, match="free variable 'y'"):
+        interp("def g():\n    r = 0 < 1 < y\n    y = 1\n    return r\ng()")
+
+
 def test_broadcast_checks_follow_the_limit():
     interp = Interpreter({"a": np.ones((20, 1)), "b": np.ones((1, 20))},
                          limits=Limits(max_array_size=400))
@@ -651,9 +681,16 @@ def test_broadcast_checks_follow_the_limit():
         assert interp.eval(text).shape == (20, 20), text
     interp.limits = Limits(max_array_size=399)
     for text in ("a - b", "a / b", "a // b", "a < b", "a != b", "(a > 0) | (b > 0)",
-                 "a in [b]"):
+                 "a in [b]", "a - range(20)", "a < [range(20)]"):
         with pytest.raises(ExpressionLimitError, match="max_array_size"):
             interp.eval(text)
+    # the shape is worked out without converting: a list of many references to one
+    # array is refused (or passed) at once, without building it
+    interp.symtable["x"] = np.ones(2000)
+    interp.limits = Limits(max_array_size=10_000)
+    assert interp.eval("[x] * 20000 in [0]") is False
+    with pytest.raises(ExpressionLimitError, match="max_array_size"):
+        interp.eval("x - [x] * 20000")
 
 
 def test_block_follows_a_replaced_symtable(interp):
