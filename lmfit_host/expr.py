@@ -1466,7 +1466,8 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     hidden: Dict[str, Any] = {
         "pow": pow_, "mul": mul, "add": add, "mod": mod, "lshift": lshift,
         "ipow": ipow, "imul": imul, "iadd": iadd, "imod": imod, "ilshift": ilshift,
-        "augitem": augitem, "sized": sized, "weigh": weigh, "tick": tick, "enter": enter, "leave": leave,
+        "augitem": augitem, "sized": sized, "weigh": weigh, "tick": tick, "enter": enter,
+        "leave": leave,
         "bcast": bcast, "augbcast": augbcast, "contains": contains, "chain": chain,
         "chain_test": chain_test,
         # for the guards of the float fast path of constraint blocks
