@@ -573,38 +573,30 @@ class _Bounder(ast.NodeTransformer):
         return ast.copy_location(_call_helper(name, node.left, node.right), node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        """``x op= y`` through a bounded helper: the growable operations' own in-place
+        helpers, or the broadcast check (an array target keeps its shape, but a list or
+        tuple one takes the broadcast result); ``c[k] op= y`` through "augitem" or
+        "augbcast", which read ``c[k]`` before evaluating ``y``, as Python does."""
         self.generic_visit(node)
         name = _RISKY_OPS.get(type(node.op))
-        if name is None:
-            return self._broadcast_in_place(node)
+        if name is not None:
+            operation, apply, prefix, item_helper = (_helper("i" + name), _helper("i" + name),
+                                                     [], "augitem")
+        else:
+            name = _BROADCAST_OPS.get(type(node.op))
+            if name is None or _is_number_constant(node.value):
+                return node
+            operation = _helper("op_i" + name)
+            apply, prefix, item_helper = _helper("bcast"), [operation], "augbcast"
         target = node.target
         if isinstance(target, ast.Name):
             load = ast.Name(id=target.id, ctx=ast.Load())
-            value = _call_helper("i" + name, load, node.value)
+            value = ast.Call(func=apply, args=[*prefix, load, node.value], keywords=[])
             new: ast.stmt = ast.Assign(targets=[target], value=value)
         else:
             assert isinstance(target, ast.Subscript)
-            call = _call_helper("augitem", target.value, target.slice, _helper("i" + name),
+            call = _call_helper(item_helper, target.value, target.slice, operation,
                                 _thunk(node.value))
-            new = ast.Expr(value=call)
-        return ast.copy_location(new, node)
-
-    @staticmethod
-    def _broadcast_in_place(node: ast.AugAssign) -> ast.AST:
-        """``x -= y`` and the like, through the broadcast check (an array target keeps
-        its shape, but a list or tuple one takes the broadcast result)."""
-        name = _BROADCAST_OPS.get(type(node.op))
-        if name is None or _is_number_constant(node.value):
-            return node
-        target = node.target
-        if isinstance(target, ast.Name):
-            load = ast.Name(id=target.id, ctx=ast.Load())
-            new: ast.stmt = ast.Assign(targets=[target],
-                                       value=_broadcast_call("i" + name, load, node.value))
-        else:
-            assert isinstance(target, ast.Subscript)
-            call = _call_helper("augbcast", target.value, target.slice,
-                                _helper("op_i" + name), _thunk(node.value))
             new = ast.Expr(value=call)
         return ast.copy_location(new, node)
 
@@ -1301,8 +1293,7 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
             charge(1)
             if shape_item and (item_is_array or isinstance(member, _ndarray)):
                 try:
-                    shape_member = member.shape if type(member) is _ndarray \
-                        else _shape(member)
+                    shape_member = _shape(member)
                 except ValueError:
                     shape_member = ()
                 check_shapes(shape_item, shape_member, "the membership test")
