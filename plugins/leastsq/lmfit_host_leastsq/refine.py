@@ -357,11 +357,11 @@ class Polisher:
         if forward:
             jac = self.forward_jacobian(point, residual)  # type: ignore[misc]
         else:
-            jac = self.jacobian(point, residual,
-                                self.typical(point, residual, variance, chisqr))
+            jac = self._accurate(point, residual, variance, chisqr)
         # MINPACK's observed rate of convergence (see accepts); unknown: assume the worst
         rate = 1.0 if self._rate is None else self._rate
-        for taken in range(self.max_steps + 1):
+        taken = 0
+        while True:
             step, variance, decrease = self._gauss_newton(jac, residual)
             if self._done(point, residual, chisqr, step, variance, decrease):
                 return PolishOutcome(point, residual, jac, taken, True)
@@ -371,18 +371,15 @@ class Polisher:
             if found is None and forward:
                 # no gain along the forward-difference step: judge with an accurate one
                 forward = False
-                jac = self.jacobian(point, residual,
-                                    self.typical(point, residual, variance, chisqr))
-                step, variance, decrease = self._gauss_newton(jac, residual)
-                if self._done(point, residual, chisqr, step, variance, decrease):
-                    return PolishOutcome(point, residual, jac, taken, True)
-                found = self._line_search(point, residual, chisqr, jac, step)
+                jac = self._accurate(point, residual, variance, chisqr)
+                continue
             if found is None:
                 # a promised decrease this small that no trial confirms is rounding noise
                 # in the residual; a larger one means the linear model fails here
                 noise = decrease <= _NOISE_DECREASE * chisqr
                 return PolishOutcome(point, residual, jac, taken, bool(noise))
             new_point, new_residual, new_chisqr = found
+            taken += 1
             # Gauss-Newton converges linearly on large residuals: after a move of m
             # tolerances about rate * m are left, which the carried Jacobian does not
             # see (it learns only along the move). It may judge the new point while
@@ -393,10 +390,15 @@ class Polisher:
             carried = secant_update(jac, point, residual, new_point, new_residual)
             point, residual, chisqr = new_point, new_residual, new_chisqr
             if trusted and self._converged(point, residual, chisqr, carried):
-                return PolishOutcome(point, residual, carried, taken + 1, True)
+                return PolishOutcome(point, residual, carried, taken, True)
             forward = False
-            jac = self.jacobian(point, residual, self.typical(point, residual, variance, chisqr))
+            jac = self._accurate(point, residual, variance, chisqr)
         return PolishOutcome(point, residual, jac, taken, False)
+
+    def _accurate(self, point: Vector, residual: Vector, variance: Optional[Vector],
+                  chisqr: float) -> np.ndarray:
+        """The accurate Jacobian at ``point``, its differences sized by :meth:`typical`."""
+        return self.jacobian(point, residual, self.typical(point, residual, variance, chisqr))
 
     @staticmethod
     def typical(point: Vector, residual: Vector, variance: Optional[Vector],
