@@ -184,7 +184,9 @@ class _Search:
             nonlocal start_values
             if start_values is not None:
                 if v.tolist() == start_values:
-                    return start_r  # type: ignore[return-value]
+                    # a copy: SciPy's binding keeps the first array it receives as
+                    # MINPACK's own fvec and overwrites it as the search moves
+                    return start_r.copy()  # type: ignore[union-attr]
                 start_values = None  # MINPACK has moved on: stop comparing
             if self.count >= maxfev:
                 raise _BudgetSpent()

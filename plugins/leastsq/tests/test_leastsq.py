@@ -352,6 +352,35 @@ def test_the_start_point_is_evaluated_once() -> None:
     assert sum(np.array_equal(p, start) for p in recorder.points) == 1
 
 
+@pytest.mark.parametrize("dfun", [False, True])
+def test_a_refit_from_near_the_minimum_reads_minpacks_jacobian_correctly(dfun: bool) -> None:
+    # MINPACK stops after one Jacobian, taken at the start; SciPy's binding adopts the
+    # first residual array it is handed as its own work array, so the start's residual
+    # must not be one the engine keeps (it read back a singular Jacobian here)
+    near = LeastsqEngine().run(sine_problem(dfun=dfun), polish=False).x  # not the minimum
+    problem = sine_problem(start=near, dfun=dfun, start_residual=sine_model(near, X) - DATA)
+    kept = problem.start_residual.copy()
+    result = LeastsqEngine().run(problem, polish=False)
+    assert np.array_equal(problem.start_residual, kept)
+    exact = sine_jacobian(result.x, X)
+    assert result.jacobian is not None
+    assert np.max(np.abs(result.jacobian - exact) / np.abs(exact).max(axis=0)) < 1e-5
+
+
+def test_a_refit_keeps_its_error_bars_without_the_polish() -> None:
+    params = Parameters()
+    for name, value in zip(NAMES, START):
+        params.add(name, value=value)
+
+    def residual(p: Parameters) -> np.ndarray:
+        return sine_model([p[name].value for name in NAMES], X) - DATA
+
+    first = minimize(residual, params, polish=False)
+    again = minimize(residual, params, polish=False)
+    assert first.errorbars and again.errorbars, again.errorbars_reason
+    assert np.allclose(np.sqrt(np.diag(again.covar)), np.sqrt(np.diag(first.covar)), rtol=1e-4)
+
+
 def test_returned_jacobian_is_in_user_units_at_the_solution() -> None:
     result = LeastsqEngine().run(sine_problem())
     assert result.jacobian is not None and result.jacobian.shape == (X.size, 4)
