@@ -510,46 +510,59 @@ class _Fit:
         Each varied parameter is stepped once, and only the expressions that
         read it (directly or through other expressions) are evaluated again,
         in dependency order, clamped to their bounds (by one compiled block when
-        none of them is bounded). Which expressions those are is worked out once
-        per structure of the set (kept until an expression or a bound changes).
-        Forward differences are accurate to about 1e-8 relative, far below what
-        a standard error needs.
+        none of them is bounded). Parameters that no expression reads together
+        are stepped at the same time, as a group: each expression evaluated
+        then sees exactly one step, so one pass gives the derivatives of every
+        member (the grouping of sparse Jacobians by Curtis, Powell and Reid).
+        The plan is worked out once per structure of the set (kept until an
+        expression or a bound changes). Forward differences are accurate to
+        about 1e-8 relative, far below what a standard error needs.
         """
         work, names, expr_names = self.work, self.names, self.expr_names
         plan = _gradient_plan(work, names)
-        # rows as Python lists: one float written per (parameter, expression) pair
-        rows: Dict[str, List[float]] = {name: [0.0] * len(names) for name in expr_names}
+        # the derivatives found, as (expression's row, parameter's column, value)
+        row_of = {name: i for i, name in enumerate(expr_names)}
+        at_rows: List[int] = []
+        at_columns: List[int] = []
+        slopes: List[float] = []
         symtable = work._symtable
         evaluate = work._interp.evaluate
-        steps = [_SQRT_EPS * (abs(value) if value != 0.0 else 1.0) for value in x.tolist()]
-        for j, (name, (affected, block)) in enumerate(zip(names, plan)):
-            if not affected:
-                continue
-            start = symtable[name]
-            stepped = start + steps[j]
-            step = stepped - start  # the step as the floats hold it
+        values = x.tolist()
+        deltas = [0.0] * len(names)
+        for members, affected, block in plan:
+            starts = [(name, symtable[name]) for _, name in members]
             before: List[Tuple[str, Any]] = [(target, symtable[target])
-                                             for target, _, _, _ in affected]
-            symtable[name] = stepped
+                                             for target, _, _, _, _ in affected]
             try:
+                for j, name in members:
+                    start = symtable[name]
+                    stepped = start + _SQRT_EPS * (abs(values[j]) if values[j] != 0.0 else 1.0)
+                    deltas[j] = stepped - start  # the step as the floats hold it
+                    symtable[name] = stepped
                 if block is not None:
                     block()
-                    for target, old in before:
-                        rows[target][j] = (_real(symtable[target]) - old) / step
+                    for (target, _, _, _, j), (_, old) in zip(affected, before):
+                        at_rows.append(row_of[target])
+                        at_columns.append(j)
+                        slopes.append((_real(symtable[target]) - old) / deltas[j])
                 else:
-                    for (target, compiled, lower, upper), (_, old) in zip(affected, before):
+                    for (target, compiled, lower, upper, j), (_, old) in zip(affected, before):
                         # a value that is not real (an expression at the edge of its
                         # domain) has no derivative here: NaN, and no standard error
                         value = _real(evaluate(compiled))
                         if value == value:
                             value = min(max(value, lower), upper)
                         symtable[target] = value
-                        rows[target][j] = (value - old) / step
+                        at_rows.append(row_of[target])
+                        at_columns.append(j)
+                        slopes.append((value - old) / deltas[j])
             finally:
-                symtable[name] = start
+                for name, start in starts:
+                    symtable[name] = start
                 for target, old in before:
                     symtable[target] = old
-        gradients = np.array([rows[name] for name in expr_names])
+        gradients = np.zeros((len(expr_names), len(names)))
+        gradients[at_rows, at_columns] = slopes
         errors = propagate(gradients, covar).tolist()  # NaN rows give NaN, silently
         # an expression without a derivative somewhere gets no standard error (None)
         return {name: err for name, err in zip(expr_names, errors) if err == err}
@@ -573,9 +586,12 @@ class _Fit:
             param.correl = correl.get(name)
 
 
-#: Per varied parameter: the expressions that read it (target, compiled code, bounds), in
-#: dependency order, and one compiled block computing them (see _with_blocks) or None.
-_Plan = List[Tuple[List[Tuple[str, Any, float, float]], Optional[Callable[[], None]]]]
+#: Groups of varied parameters stepped together (no expression reads two of a group).
+#: Per group: its members (index among the varied parameters, name); the expressions
+#: they reach, in dependency order (target, compiled code, bounds, index of the one
+#: member it reads); and one compiled block computing them (see _with_blocks) or None.
+_Plan = List[Tuple[List[Tuple[int, str]], List[Tuple[str, Any, float, float, int]],
+                   Optional[Callable[[], None]]]]
 
 
 @lru_cache(maxsize=256)
@@ -594,8 +610,15 @@ def _value_setter(names: Tuple[str, ...]) -> Callable[[Dict[str, Any], List[floa
 
 
 def _gradient_plan(params: Parameters, names: Sequence[str]) -> _Plan:
-    """Per varied parameter, the expressions that read it, in dependency order, with
-    their compiled code and bounds; cached on ``params`` until its structure changes."""
+    """The groups of varied parameters :meth:`_Fit._expression_errors` steps together, with
+    the expressions each group reaches; cached on ``params`` until its structure changes.
+
+    Greedy grouping: each parameter joins the first group none of whose
+    expressions it reaches, else starts one; a parameter reaching only
+    unbounded expressions joins only groups of such parameters, which keep
+    their compiled block (see :func:`_with_blocks`). Parameters that reach no
+    expression are left out.
+    """
     runner = params._runner or params._rebuild()  # also sets the dependency order
     key = tuple(names)
     cached = params.__dict__.get("_gradient_plan")
@@ -608,21 +631,51 @@ def _gradient_plan(params: Parameters, names: Sequence[str]) -> _Plan:
             params.__dict__["_gradient_plan"] = (runner, key, plan, True)
         return plan
     reads = params._expression_names()
+    order = params._order
     depends: Dict[str, set] = {}
-    for target in params._order:  # each after the expressions it reads: one pass
+    for target in order:  # each after the expressions it reads: one pass
         found: set = set()
         for used in reads[target]:
             found.add(used)
             found |= depends.get(used, set())
         depends[target] = found
+    reached_by: Dict[str, List[str]] = {name: [] for name in names}
+    for target in order:
+        for used in depends[target]:
+            if used in reached_by:
+                reached_by[used].append(target)
+    unbounded = {target for target in order
+                 if dict.__getitem__(params, target)._min == -math.inf
+                 and dict.__getitem__(params, target)._max == math.inf}
+    owners: List[Dict[str, int]] = []         # per group: expression -> its member
+    members: List[List[Tuple[int, str]]] = []
+    kinds: List[bool] = []                    # per group: all its expressions unbounded
+    claimed: Dict[str, List[int]] = {}        # expression -> the groups that reach it
+    for j, name in enumerate(names):
+        reached = reached_by[name]
+        if not reached:
+            continue
+        kind = unbounded.issuperset(reached)
+        taken = {group for target in reached for group in claimed.get(target, ())}
+        group = 0
+        while group < len(owners) and (group in taken or kinds[group] != kind):
+            group += 1
+        if group == len(owners):
+            owners.append({})
+            members.append([])
+            kinds.append(kind)
+        members[group].append((j, name))
+        for target in reached:
+            owners[group][target] = j
+            claimed.setdefault(target, []).append(group)
+    position = {target: i for i, target in enumerate(order)}
     plan = []
-    for name in names:
+    for group_members, owner in zip(members, owners):
         steps = []
-        for target in params._order:
-            if name in depends[target]:
-                param = dict.__getitem__(params, target)
-                steps.append((target, param._compiled, param._min, param._max))
-        plan.append((steps, None))
+        for target in sorted(owner, key=position.__getitem__):
+            param = dict.__getitem__(params, target)
+            steps.append((target, param._compiled, param._min, param._max, owner[target]))
+        plan.append((group_members, steps, None))
     params.__dict__["_gradient_plan"] = (runner, key, plan, False)
     return plan
 
@@ -641,16 +694,17 @@ _PLAN_BLOCKS = 64
 
 
 def _with_blocks(params: Parameters, plan: _Plan) -> _Plan:
-    """``plan`` with one compiled block per varied parameter whose expressions are all
-    unbounded (no clamp between them: one block computes them, plain arithmetic
-    natively, without an interpreter run each); unchanged beyond ``_PLAN_BLOCKS``."""
-    wanted = [bool(steps) and all(lower == -math.inf and upper == math.inf
-                                  for _, _, lower, upper in steps) for steps, _ in plan]
+    """``plan`` with one compiled block per group whose expressions are all unbounded
+    (no clamp between them: one block computes them, plain arithmetic natively,
+    without an interpreter run each); unchanged beyond ``_PLAN_BLOCKS``."""
+    wanted = [all(lower == -math.inf and upper == math.inf for _, _, lower, upper, _ in steps)
+              for _, steps, _ in plan]
     if sum(wanted) > _PLAN_BLOCKS:
         return plan
     compile_block = params._interp.compile_block
-    return [(steps, compile_block([(target, compiled) for target, compiled, _, _ in steps])
-             if want else None) for (steps, _), want in zip(plan, wanted)]
+    return [(group, steps, compile_block([(target, compiled)
+                                          for target, compiled, _, _, _ in steps])
+             if want else None) for (group, steps, _), want in zip(plan, wanted)]
 
 
 class Minimizer:

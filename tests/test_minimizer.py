@@ -578,7 +578,7 @@ def test_expression_stderr_follows_a_changed_expression_and_bounds_between_fits(
 
 def test_expression_gradients_by_compiled_blocks_match_the_one_by_one_route():
     # the first use of a gradient plan evaluates expression by expression; later uses
-    # run one compiled block per parameter whose expressions are all unbounded
+    # run one compiled block per group of parameters whose expressions are all unbounded
     from lmfit_host.minimizer import _SQRT_EPS
     params = Parameters()
     params.add("a", value=2.0)
@@ -598,7 +598,10 @@ def test_expression_gradients_by_compiled_blocks_match_the_one_by_one_route():
     first = fit._expression_errors(x, covar)
     again = fit._expression_errors(x, covar)
     plan = fit.work.__dict__["_gradient_plan"][2]
-    assert [block is not None for _, block in plan] == [False, False, True]  # k's block
+    # a, b and k each in a group of their own (a and b reach the same expressions; k
+    # reaches only unbounded ones, which a group with h would not allow a block)
+    assert [[name for _, name in group] for group, _, _ in plan] == [["a"], ["b"], ["k"]]
+    assert [block is not None for _, _, block in plan] == [False, False, True]  # k's block
     assert again.keys() == first.keys() == {"c", "d", "h", "g"}  # f: no derivative, no stderr
     for name in first:
         assert again[name] == pytest.approx(first[name], rel=1e-12)
@@ -607,6 +610,40 @@ def test_expression_gradients_by_compiled_blocks_match_the_one_by_one_route():
     for name, g in gradient.items():
         g = np.array(g)
         assert again[name] == pytest.approx(np.sqrt(g @ covar @ g), rel=1e-6)
+
+
+def test_parameters_no_expression_reads_together_are_stepped_as_one_group():
+    params = Parameters()
+    for k in range(4):
+        params.add(f"a{k}", value=1.0 + k)
+    params.add("t", expr="a0 + 2*a1")
+    params.add("u", expr="a1 * a2")
+    params.add("v", expr="u - a3")                   # a1 and a2 through u, and a3
+    params.add("w", expr="3*a3", min=-100, max=100)  # bounded: a3 groups apart
+    for k in range(3):
+        params.add(f"s{k}", value=0.5)
+        params.add(f"e{k}", expr=f"s{k}**2")         # one expression each: one group
+    mini = Minimizer(lambda p: np.zeros(10), params)
+    fit = mini._prepare(None, None, False)
+    x = np.array([1.0, 2.0, 3.0, 4.0, 0.5, 0.5, 0.5])
+    rng = np.random.default_rng(5)
+    half = rng.standard_normal((7, 7))
+    covar = half @ half.T + 7 * np.eye(7)
+    gradient = {"t": [1, 2, 0, 0, 0, 0, 0], "u": [0, 3, 2, 0, 0, 0, 0],
+                "v": [0, 3, 2, -1, 0, 0, 0], "w": [0, 0, 0, 3, 0, 0, 0],
+                "e0": [0, 0, 0, 0, 1, 0, 0], "e1": [0, 0, 0, 0, 0, 1, 0],
+                "e2": [0, 0, 0, 0, 0, 0, 1]}
+    for _ in range(2):  # one by one, then by compiled blocks
+        errors = fit._expression_errors(x, covar)
+        for name, g in gradient.items():
+            g = np.array(g, dtype=float)
+            assert errors[name] == pytest.approx(np.sqrt(g @ covar @ g), rel=1e-6), name
+    plan = fit.work.__dict__["_gradient_plan"][2]
+    assert [[name for _, name in group] for group, _, _ in plan] == \
+        [["a0", "a2", "s0", "s1", "s2"], ["a1"], ["a3"]]
+    assert [block is not None for _, _, block in plan] == [True, True, False]
+    # the values are left as they were
+    assert [fit.work[name].value for name in ("t", "u", "v", "w")] == [5.0, 6.0, 2.0, 12.0]
 
 
 def test_parameters_acting_as_one_give_no_errorbars_naming_them():
