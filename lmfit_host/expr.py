@@ -59,7 +59,8 @@ from lmfit_host.errors import (ExpressionError, ExpressionLimitError, Expression
 
 __all__ = [
     "BUILTINS_ORIGIN", "CompiledExpression", "Interpreter", "Limits", "Symbol",
-    "check_identifier", "default_symbols", "set_missing_name_hint", "set_symbol_provider",
+    "charge_current_run", "check_broadcast_arguments", "check_identifier", "default_symbols",
+    "set_missing_name_hint", "set_symbol_provider",
 ]
 
 BUILTINS_ORIGIN = "lmfit-host interpreter builtins"
@@ -118,7 +119,8 @@ class Limits:
     max_array_size: int = 10_000_000
     """Largest numpy result (elements) of broadcasting two arrays against each other: in
     arithmetic (``+ - * / // % **``), bitwise operators, shifts, single comparisons and
-    ``in``, pair by pair in a chained comparison."""
+    ``in``, pair by pair in a chained comparison, in ``sum()``, and in the calls of
+    functions of several arguments in interpreters built with ``arrays=True``."""
     max_recursion: int = 100
     """Deepest nesting of calls of functions defined in text."""
     max_source_length: int = 100_000
@@ -197,7 +199,14 @@ def _default_table(arrays: bool) -> Tuple[Mapping[str, Any], Mapping[str, str]]:
             from lmfit_host import mathpack  # imported here: mathpack imports this module
 
             symbols = mathpack.SYMBOLS
-        values = {name: (sym.array_value if arrays else sym.value) for name, sym in symbols.items()}
+        if arrays:
+            # models evaluate on arrays: functions that combine several arguments check
+            # first what they would broadcast (see check_broadcast_arguments)
+            values = {name: (_array_checked(sym.array_value, name)
+                             if _may_broadcast(sym.array_value) else sym.array_value)
+                      for name, sym in symbols.items()}
+        else:
+            values = {name: sym.value for name, sym in symbols.items()}
         origins = {name: sym.origin for name, sym in symbols.items()}
         table = (MappingProxyType(values), MappingProxyType(origins))
         _default_tables[arrays] = table
@@ -921,6 +930,75 @@ def charge_current_run(units: int) -> None:
         state.check(now)
 
 
+def check_broadcast_arguments(what: str, args: Sequence[Any],
+                              kwargs: Optional[Mapping[str, Any]] = None) -> None:
+    """Refuse, before any work, arguments that numpy would broadcast to more elements than
+    the active run's ``Limits.max_array_size``.
+
+    For functions in the namespace that combine several arguments element by
+    element (numpy's binary functions, the packs' line shapes): arrays of
+    shapes ``(n, 1)`` and ``(1, n)`` would build ``n*n`` elements, as they
+    would through ``+``. Lists and tuples count with the shape numpy gives
+    them, worked out without converting them. Arguments of one shape, or
+    shapes that do not broadcast (numpy reports those itself), pass.
+    Outside a run it does nothing, like :func:`charge_current_run`.
+
+    ``what`` names the call in the message, e.g. ``"atan2()"``.
+    """
+    state = getattr(_CURRENT, "state", None)
+    if state is None or not state.active:
+        return
+    shapes = []
+    for group in (args, () if not kwargs else kwargs.values()):
+        for value in group:
+            if type(value) in _SCALAR_EXACT_TYPES:
+                continue  # floats and ints: the usual case, decided at once
+            try:
+                shape = value.shape if type(value) is _ndarray else _shape(value)
+            except (ValueError, TypeError):
+                continue  # a host object numpy cannot size: it reports the problem itself
+            if shape:
+                shapes.append(shape)
+    if len(shapes) < 2 or all(shape == shapes[0] for shape in shapes):
+        return
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        return
+    size = math.prod(shape)
+    limit = state.limits.max_array_size
+    if size > limit:
+        raise _limit_error("%s would broadcast its arguments of shapes %s to %d elements, more "
+                           "than the limit of %d (Limits.max_array_size)"
+                           % (what, ", ".join(str(s) for s in shapes), size, limit))
+
+
+def _may_broadcast(function: Any) -> bool:
+    """Whether ``function`` may take several arguments to broadcast: numpy ufuncs of two
+    or more inputs, and Python functions of two or more parameters (or ``*args``)."""
+    if isinstance(function, np.ufunc):
+        return function.nin >= 2
+    code = getattr(function, "__code__", None)
+    if not isinstance(code, CodeType):
+        return False  # builtins and classes of the namespace take no arrays to broadcast
+    return code.co_argcount + code.co_kwonlyargcount >= 2 or bool(code.co_flags & 0x04)
+
+
+def _array_checked(function: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """``function`` behind :func:`check_broadcast_arguments`, for array interpreters;
+    ``name`` is the one expressions call it by."""
+    what = "%s()" % name
+    check = check_broadcast_arguments
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if len(args) + len(kwargs) > 1:
+            check(what, args, kwargs)
+        return function(*args, **kwargs)
+
+    functools.update_wrapper(checked, function)
+    return checked
+
+
 class _RunState:
     """Counters of the current run of one interpreter (work, time, memory, call depth)."""
 
@@ -1450,9 +1528,21 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         if not isinstance(start, (int, float, complex, np.number, _ndarray)):
             raise TypeError("sum() in expressions adds numbers only; start must be a number, "
                             "not %s" % type(start).__name__)
-        if isinstance(iterable, (list, tuple, range)):
+        if isinstance(iterable, range):
+            charge(len(iterable))
+            return sum(iterable, start)
+        if isinstance(iterable, (list, tuple)):
             charge(len(iterable))  # a long list summed many times (e.g. as a sort key) is work
-        return sum(iterable, start)
+            if type(start) in scalar_types and set(map(type, iterable)) <= scalar_types:
+                return sum(iterable, start)  # numbers only: nothing can broadcast
+        # arrays added one after the other: each addition checked as `+` would be
+        total = start
+        for item in iterable:
+            if type(total) not in fast_types and type(item) not in fast_types \
+                    and is_array(total, item):
+                check_broadcast(total, item, "sum()")
+            total = total + item
+        return total
 
     hidden: Dict[str, Any] = {
         "pow": pow_, "mul": mul, "add": add, "mod": mod, "lshift": lshift,

@@ -487,6 +487,33 @@ def test_arrays_defaults_use_array_versions(restore_provider):
     assert default_symbols(arrays=False)["sin"] is math.sin
 
 
+def test_array_functions_check_what_they_would_broadcast(restore_provider):
+    set_symbol_provider(None)
+    x, y, v = np.ones((300, 1)), np.ones((1, 300)), np.arange(1.0, 301.0)
+    interp = Interpreter({"x": x, "y": y, "v": v}, arrays=True)
+    interp.limits.max_array_size = 10_000
+    with pytest.raises(ExpressionLimitError, match=r"atan2\(\) would broadcast its arguments "
+                       r"of shapes \(300, 1\), \(1, 300\) to 90000 elements"):
+        interp.eval("atan2(x, y)")
+    with pytest.raises(ExpressionLimitError, match=r"pow\(\) would broadcast"):
+        interp.eval("pow(x, [list(v)])")               # a list counts with numpy's shape
+    with pytest.raises(ExpressionLimitError, match=r"sum\(\) would broadcast"):
+        interp.eval("sum([1.0, x, y])")
+    # within the limit, of one shape, or with a number: numpy's own answer
+    assert np.array_equal(interp.eval("atan2(x[:50], y[:, :50])"),
+                          np.arctan2(x[:50], y[:, :50]))
+    assert np.array_equal(interp.eval("hypot(v, v)"), np.hypot(v, v))
+    assert np.array_equal(interp.eval("pow(v, 2.0)"), np.power(v, 2.0))
+    assert np.array_equal(interp.eval("sum([v, v, 1.0])"), v + v + 1.0)
+    assert interp.eval("sum([1, 2.5, 3])") == 6.5
+    # one-argument functions, and the scalar interpreter's, are the functions themselves
+    assert interp.symtable["sin"] is np.sin
+    assert Interpreter().symtable["atan2"] is math.atan2
+    assert interp.symtable["atan2"].__wrapped__ is np.arctan2
+    # called from Python, outside any run, nothing is checked
+    assert interp.symtable["atan2"](x, y).shape == (300, 300)
+
+
 # --- check_identifier -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name, fragment", [

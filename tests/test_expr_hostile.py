@@ -261,6 +261,14 @@ ARRAY_CASES = [
     ("broadcast-in-place-bomb", "big = [[v] for v in x]\nbig -= x", LIMIT, "max_array_size"),
     ("broadcast-in-place-item-bomb", "big = {'k': [[v] for v in x]}\nbig['k'] /= x", LIMIT,
      "max_array_size"),
+    ("broadcast-function-bomb", "big = atan2(x, [[v] for v in x])", LIMIT, "max_array_size"),
+    ("broadcast-pow-function-bomb", "big = pow([[v] for v in x], x)", LIMIT, "max_array_size"),
+    ("broadcast-keyword-function-bomb", "big = hypot(x, x2=[[v] for v in x])", LIMIT,
+     "max_array_size"),
+    ("broadcast-max-bomb", "big = max(x, [[v] for v in x])", LIMIT, "max_array_size"),
+    ("broadcast-sum-of-list-bomb", "big = sum([x, [[v] for v in x]])", LIMIT, "max_array_size"),
+    ("broadcast-sum-of-generator-bomb", "big = sum(a for a in (x, [[v] for v in x]))", LIMIT,
+     "max_array_size"),
 ]
 
 

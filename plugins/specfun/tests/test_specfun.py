@@ -711,3 +711,24 @@ def test_parameter_named_like_a_throwaway_pack_function_is_an_error_naming_both(
     kind, _, message = done.stdout.partition("\n")
     assert kind == "ParameterError", done.stdout
     assert "'softplus'" in message and "lmfit-host-throwaway" in message
+
+
+def test_line_shapes_in_array_interpreters_check_what_they_would_broadcast():
+    from lmfit_host import ExpressionLimitError
+    from lmfit_host.expr import Interpreter
+
+    x, centers = np.linspace(-5.0, 5.0, 400), np.linspace(-1.0, 1.0, 300)[:, None]
+    interpreter = Interpreter({"x": x, "c": centers}, arrays=True)
+    interpreter.limits.max_array_size = 10_000
+    for name in ("gaussian", "lorentzian", "voigt", "pvoigt"):
+        with pytest.raises(ExpressionLimitError, match=name + r"\(\) would broadcast"):
+            interpreter.eval(f"{name}(x, 1.0, c, 0.5)")
+        with pytest.raises(ExpressionLimitError, match="max_array_size"):
+            interpreter.eval(f"{name}(x, center=c)")  # keywords count too
+        # within the limit: the function's own answer
+        assert np.array_equal(interpreter.eval(f"{name}(x, 2.0, 0.3, 0.5)"),
+                              getattr(lineshapes, name)(x, 2.0, 0.3, 0.5))
+    assert np.array_equal(interpreter.eval("beta_fn(x[:5] + 6, c[:3] + 2)"),
+                          specfun.beta_fn(x[:5] + 6, centers[:3] + 2))
+    # the scalar interpreter (constraints) keeps the functions themselves
+    assert Interpreter().symtable["gaussian"] is lineshapes.gaussian
