@@ -26,6 +26,10 @@ check only on its distance, every parameter resolved and MINPACK's last
 step accepted, the first step uses the forward differences MINPACK would
 take next instead (half the evaluations; the kind of Jacobian the check
 trusted), and central differences take over if a further step is needed.
+So does a point MINPACK reached in one step from its only Jacobian (a
+refit from near the minimum), where that Jacobian resolves every
+parameter: with no rate known, the step's own Jacobian may then judge
+the new point only when the step moved no parameter beyond a tolerance.
 Each step is followed by a one-dimensional search along it, which undoes
 the slow, linear convergence of Gauss-Newton on large-residual problems.
 After a step the Jacobian, carried along it, judges whether another is
@@ -271,6 +275,17 @@ class Polisher:
         Fewer than two iterates: not accepted.
         """
         self._resolved = False
+        if len(iterates) == 1 and not np.array_equal(point, iterates[0]):
+            # MINPACK's first Jacobian was its last and its step from there was accepted
+            # (a refit from near the minimum, say): no rate to judge the point by, but
+            # where MINPACK's differences resolve every parameter, the polish may start
+            # from that kind of Jacobian (see polish)
+            self._rate = None
+            chisqr = float(residual.dot(residual))
+            variance = self._gauss_newton(jac, residual)[1]
+            self._guide = (jac, variance)
+            self._resolved = all([abs(value) >= _RESOLVED * spread for value, spread
+                                  in zip(point.tolist(), _spreads(residual, variance, chisqr))])
         if len(iterates) < 2:
             return False
         # a handful of numbers per parameter: Python floats, where numpy's per-call cost
@@ -352,7 +367,7 @@ class Polisher:
         # n evaluations) is as good as the one accepts() trusted; an accurate one (2n)
         # takes over if it falls short. A refused last step (rate 0: MINPACK's point
         # is its previous iterate) says that MINPACK's own model failed here.
-        forward = self._resolved and bool(self._rate) and self.forward_jacobian is not None
+        forward = self._resolved and self._rate != 0.0 and self.forward_jacobian is not None
         self._resolved = False  # once: a restarted MINPACK must be judged again
         if forward:
             jac = self.forward_jacobian(point, residual)  # type: ignore[misc]

@@ -270,6 +270,38 @@ def test_a_resolved_point_is_polished_from_forward_differences() -> None:
     assert relative_error(result.x) < PROMISED
 
 
+def test_a_refit_from_near_the_minimum_is_polished_from_forward_differences() -> None:
+    # MINPACK's first Jacobian is its last: no rate of convergence is known, but its
+    # differences resolve every parameter, so the polish starts from forward
+    # differences too (n evaluations) and ends within xtol
+    near = LeastsqEngine().run(sine_problem(), polish=False).x
+    problem = sine_problem(start=near)
+    result = LeastsqEngine().run(problem)
+    assert result.codes["polish_status"] == "refined"
+    assert result.codes["polish_nfev"] == problem.nvarys
+    assert relative_error(result.x) < PROMISED
+
+
+def test_one_jacobian_and_a_refused_step_is_polished_from_accurate_differences() -> None:
+    # MINPACK refused its step from its only Jacobian: its own model failed there, and
+    # the polish judges from central differences, as after a refused last step
+    pol, calls, best, residual = _line_fit_polisher(1.0)
+    pol._resolved = pol._rate = None
+    start = best * (1.0 + 3e-7)
+    jac = np.column_stack([np.ones(6), np.arange(6.0)])
+    assert not pol.accepts(start, residual(start), jac, [start.copy()])
+    assert not pol._resolved
+    pol.polish(start, residual(start))
+    assert calls["forward"] == 0 and calls["accurate"] >= 1
+    # the step was accepted: forward differences at the new point
+    calls.update(forward=0, accurate=0)
+    moved = best * (1.0 + 1e-9)
+    assert not pol.accepts(moved, residual(moved), jac, [start.copy()])
+    assert pol._resolved and pol._rate is None
+    outcome = pol.polish(moved, residual(moved))
+    assert calls == {"forward": 1, "accurate": 0} and outcome.passed
+
+
 def _line_fit_polisher(forward_sign: float) -> Any:
     """A Polisher of a straight-line fit whose check found the point resolved (as
     accepts() leaves it), with counted forward and accurate Jacobians; the forward one
