@@ -34,7 +34,7 @@ import numpy as np
 
 from . import plugins
 from .covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
-from .errors import FitAborted, FitError, LmfitHostError, ParameterError
+from .errors import ExpressionError, FitAborted, FitError, LmfitHostError, ParameterError
 from .expr import Interpreter, _default_table
 from .parameter import _STATE_KEYS, CorrelationRow, Parameters, _noop
 from .problem import EngineResult, FitProblem
@@ -540,16 +540,24 @@ class _Fit:
                     deltas[j] = stepped - start  # the step as the floats hold it
                     symtable[name] = stepped
                 if block is not None:
-                    block()
+                    try:
+                        block()
+                    except ExpressionError:
+                        block = None  # one fails at the stepped point: find which, below
+                if block is not None:
                     for (target, _, _, _, j), (_, old) in zip(affected, before):
                         at_rows.append(row_of[target])
                         at_columns.append(j)
                         slopes.append((_real(symtable[target]) - old) / deltas[j])
                 else:
                     for (target, compiled, lower, upper, j), (_, old) in zip(affected, before):
-                        # a value that is not real (an expression at the edge of its
-                        # domain) has no derivative here: NaN, and no standard error
-                        value = _real(evaluate(compiled))
+                        # a value that is not real, or none at all (an expression at the
+                        # edge of its domain), has no derivative here: NaN, and no
+                        # standard error, for it and the expressions that read it
+                        try:
+                            value = _real(evaluate(compiled))
+                        except ExpressionError:
+                            value = math.nan
                         if value == value:
                             value = min(max(value, lower), upper)
                         symtable[target] = value
@@ -632,9 +640,15 @@ def _gradient_plan(params: Parameters, names: Sequence[str]) -> _Plan:
         return plan
     reads = params._expression_names()
     order = params._order
+    # a function of the user's own (defined in text, or put in the namespace) may read
+    # parameters its caller does not name: such an expression counts as reading them all
+    symtable = params._symtable
+    own_functions = {name for name in params._interp.user_names()
+                     if name not in params and callable(symtable[name])}
+    varied = set(names)
     depends: Dict[str, set] = {}
     for target in order:  # each after the expressions it reads: one pass
-        found: set = set()
+        found: set = set(varied) if not own_functions.isdisjoint(reads[target]) else set()
         for used in reads[target]:
             found.add(used)
             found |= depends.get(used, set())
@@ -656,10 +670,13 @@ def _gradient_plan(params: Parameters, names: Sequence[str]) -> _Plan:
         if not reached:
             continue
         kind = unbounded.issuperset(reached)
-        taken = {group for target in reached for group in claimed.get(target, ())}
-        group = 0
-        while group < len(owners) and (group in taken or kinds[group] != kind):
-            group += 1
+        if any(len(claimed.get(target, ())) == len(owners) for target in reached):
+            group = len(owners)  # an expression every group reaches already: a new one
+        else:
+            taken = {group for target in reached for group in claimed.get(target, ())}
+            group = 0
+            while group < len(owners) and (group in taken or kinds[group] != kind):
+                group += 1
         if group == len(owners):
             owners.append({})
             members.append([])
@@ -691,20 +708,28 @@ def _real(value: Any) -> float:
 
 #: Most compiled blocks one gradient plan may add to the interpreter's shared cache.
 _PLAN_BLOCKS = 64
+#: Most expressions one gradient plan compiles into blocks: compiling costs about half a
+#: millisecond per expression, which a block wins back only over many fits.
+_PLAN_EXPRESSIONS = 256
 
 
 def _with_blocks(params: Parameters, plan: _Plan) -> _Plan:
     """``plan`` with one compiled block per group whose expressions are all unbounded
     (no clamp between them: one block computes them, plain arithmetic natively,
-    without an interpreter run each); unchanged beyond ``_PLAN_BLOCKS``."""
-    wanted = [all(lower == -math.inf and upper == math.inf for _, _, lower, upper, _ in steps)
-              for _, steps, _ in plan]
-    if sum(wanted) > _PLAN_BLOCKS:
-        return plan
+    without an interpreter run each), while the blocks stay within ``_PLAN_BLOCKS``
+    and ``_PLAN_EXPRESSIONS``; the groups beyond keep the one-by-one route."""
     compile_block = params._interp.compile_block
-    return [(group, steps, compile_block([(target, compiled)
-                                          for target, compiled, _, _, _ in steps])
-             if want else None) for (group, steps, _), want in zip(plan, wanted)]
+    blocks = expressions = 0
+    planned: _Plan = []
+    for group, steps, _ in plan:
+        block = None
+        if blocks < _PLAN_BLOCKS and expressions + len(steps) <= _PLAN_EXPRESSIONS and \
+                all(lower == -math.inf and upper == math.inf for _, _, lower, upper, _ in steps):
+            block = compile_block([(target, compiled) for target, compiled, _, _, _ in steps])
+            blocks += 1
+            expressions += len(steps)
+        planned.append((group, steps, block))
+    return planned
 
 
 class Minimizer:

@@ -646,6 +646,63 @@ def test_parameters_no_expression_reads_together_are_stepped_as_one_group():
     assert [fit.work[name].value for name in ("t", "u", "v", "w")] == [5.0, 6.0, 2.0, 12.0]
 
 
+def test_an_expression_calling_a_text_function_counts_as_reading_every_parameter():
+    # scaled() reads k from the namespace; b names only a. Stepping a and k together
+    # (nothing else b reads is shared) would put db/dk into db/da
+    x = np.linspace(0, 1, 40)
+    y = 1.0 + 2.0 * x + np.random.default_rng(1).normal(0, 0.05, 40)
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("k", value=2.0)
+    params.interpreter("def scaled(v):\n    return k*v")
+    params.add("b", expr="scaled(a)")
+    params.add("m", expr="2*k")
+    mini = Minimizer(lambda p: p["a"].value + p["k"].value * x - y, params)
+    for _ in range(2):  # one by one, then by compiled blocks
+        result = mini.leastsq()
+        a, k = result.params["a"].value, result.params["k"].value
+        g = np.array([k, a])
+        assert result.params["b"].stderr == pytest.approx(np.sqrt(g @ result.covar @ g),
+                                                          rel=1e-5)
+
+
+def test_an_expression_failing_at_the_stepped_point_gets_no_stderr():
+    params = Parameters()
+    params.add("a", value=0.0)
+    params.add("b", value=1.0)
+    params.add("c", expr="sqrt(-a) + b")   # a math domain error once a is stepped up
+    params.add("d", expr="2 * c")          # reads the failing one
+    params.add("f", expr="3 * b")
+    mini = Minimizer(lambda p: np.zeros(5), params)
+    fit = mini._prepare(None, None, False)
+    x, covar = np.array([0.0, 1.0]), np.array([[1.0, 0.1], [0.1, 0.5]])
+    for _ in range(2):  # one by one, then by compiled blocks
+        errors = fit._expression_errors(x, covar)
+        assert set(errors) == {"f"} and errors["f"] == pytest.approx(3 * np.sqrt(0.5))
+        assert [fit.work[name].value for name in "cdf"] == [1.0, 2.0, 3.0]
+
+
+def test_gradient_blocks_stay_within_their_budget(monkeypatch):
+    import lmfit_host.minimizer as minimizer_module
+    monkeypatch.setattr(minimizer_module, "_PLAN_EXPRESSIONS", 3)
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", value=2.0)
+    for k in range(2):
+        params.add(f"u{k}", expr=f"a + {k}")   # a's group: two expressions
+    for k in range(2):
+        params.add(f"v{k}", expr=f"a * b + {k}")  # b's group (shares them with a): two
+    mini = Minimizer(lambda p: np.zeros(5), params)
+    fit = mini._prepare(None, None, False)
+    x, covar = np.array([1.0, 2.0]), np.eye(2)
+    first = fit._expression_errors(x, covar)
+    again = fit._expression_errors(x, covar)
+    plan = fit.work.__dict__["_gradient_plan"][2]
+    assert [len(steps) for _, steps, _ in plan] == [4, 2]
+    assert [block is not None for _, _, block in plan] == [False, True]  # 4 > 3; 2 fits
+    assert again == pytest.approx(first, rel=1e-12)
+
+
 def test_parameters_acting_as_one_give_no_errorbars_naming_them():
     x = np.linspace(0, 1, 30)
     y = 2 * x + np.random.default_rng(0).normal(0, 0.01, 30)
