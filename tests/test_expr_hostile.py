@@ -211,7 +211,9 @@ def _run_hostile(text: str, error: Type[ExpressionError], fragment: str, tmp_pat
     elapsed = time.perf_counter() - start
     message = str(info.value)
     assert fragment in message, message
-    assert elapsed < 1.0, "took %.2f s" % elapsed
+    # refused within a few budgets of 0.5 s (left alone, each would run for minutes or
+    # forever); the slack covers a loaded machine, where wall time stretches
+    assert elapsed < 2.0, "took %.2f s" % elapsed
     assert os.listdir(tmp_path) == []
     allowed = _assigned_names(text)
     for name, value in before.items():
