@@ -9,7 +9,8 @@ they are treated as hostile. Each text goes through four steps, once:
    attribute access at all, no import, no name starting with ``_``;
 3. a transform that routes the operations whose cost can grow (``**``,
    ``*``, ``+``, ``%``, ``<<``, and the other operators, comparisons and
-   ``in`` where two arrays may broadcast) through bounded helpers with a
+   ``in`` where two arrays may broadcast, subscripts that may index through
+   index arrays) through bounded helpers with a
    fast path for floats and arrays, and counts loop iterations,
    comprehension items and calls of functions defined in text;
 4. ``compile()`` to a code object.
@@ -118,7 +119,8 @@ class Limits:
     max_array_size: int = 10_000_000
     """Largest numpy result (elements) of broadcasting two arrays against each other: in
     arithmetic (``+ - * / // % **``), bitwise operators, shifts, single comparisons and
-    ``in``, pair by pair in a chained comparison."""
+    ``in``, pair by pair in a chained comparison; also the largest result of indexing an
+    array through index arrays (``a[[0, 0, 0]]``, ``a[i, j]``, bounded from the shapes)."""
     max_recursion: int = 100
     """Deepest nesting of calls of functions defined in text."""
     max_source_length: int = 100_000
@@ -459,7 +461,7 @@ _BROADCAST_WHAT: Dict[Any, str] = {operation: what for operation, what in _BROAD
 #: Helpers that read only the limits, never the run: a block calling nothing else runs
 #: without one (see _compile_block).
 _RUNLESS_HELPERS = frozenset(_HELPER_PREFIX + name for name in ("bcast", "type", "floats",
-                                                                  "NameError"))
+                                                                  "NameError", "slice"))
 
 
 #: Nesting deeper than numpy's dimensions (it refuses such lists anyway).
@@ -493,6 +495,90 @@ def _shape(value: Any) -> Tuple[int, ...]:
                 return np.shape(value)  # type: ignore[no-any-return]
         break
     return tuple(shape)
+
+
+#: Index entries that select without an index array: a key made of these alone gives a
+#: view, a scalar or (a boolean scalar) a copy of at most the array's own size.
+_BASIC_INDEX_TYPES: FrozenSet[type] = frozenset(
+    {int, bool, slice, type(None), type(Ellipsis), np.intp, np.int64, np.int32, np.bool_})
+
+
+def _index_reading(entry: Any) -> Tuple[int, Optional[Tuple[int, ...]]]:
+    """How numpy reads one entry of an index: the array dimensions it consumes, and the
+    shape it broadcasts with the other index arrays (None when it is no index array).
+
+    A list, tuple or range is read as an integer index array of its :func:`_shape`.
+    When it holds booleans numpy reads a mask instead, which consumes all its dimensions
+    and selects at most its size: the integer reading keeps fewer dimensions out of the
+    product, so it can only over-count.
+    """
+    kind = type(entry)
+    if entry is None or entry is Ellipsis:
+        return 0, None
+    if kind is slice:
+        return 1, None
+    if kind is bool or kind is np.bool_:
+        return 0, (1,)  # a boolean scalar is a mask of no dimensions: at most one item
+    if isinstance(entry, np.ndarray):
+        if entry.dtype.kind == "b":
+            return entry.ndim, (entry.size,)
+        return 1, entry.shape
+    shape = _shape(entry)
+    if shape or isinstance(entry, (list, tuple, range)):
+        return 1, shape
+    return 1, None  # an integer, or something numpy refuses as an index
+
+
+def _slice_length(entry: slice, length: int) -> int:
+    """How many items of a dimension of ``length`` the slice keeps (at most ``length``)."""
+    try:
+        return len(range(*entry.indices(length)))
+    except (TypeError, ValueError):
+        return length  # bounds or step numpy refuses: it reports them itself
+
+
+def _broadcast_bound(shapes: Sequence[Tuple[int, ...]]) -> int:
+    """The size of the shapes broadcast together, or more: each dimension (aligned at the
+    end) as long as its longest, also where numpy will refuse the lengths as a mismatch."""
+    width = max(map(len, shapes))
+    longest = [0] * width
+    for shape in shapes:
+        for position, length in enumerate(shape, start=width - len(shape)):
+            longest[position] = max(longest[position], length)
+    return math.prod(longest)
+
+
+def _index_bound(shape: Tuple[int, ...], key: Any
+                 ) -> Optional[Tuple[int, List[Tuple[int, ...]]]]:
+    """An upper bound of the elements ``array[key]`` builds, for an array of ``shape``,
+    and the shapes of the key's index arrays; None when the key uses no index array (numpy
+    then builds nothing bigger than the array).
+
+    Worked out from shapes alone, without converting lists: the index arrays broadcast
+    together (:func:`_broadcast_bound`), times what the other entries keep of the
+    dimensions the index arrays do not consume. A slice keeps at most its dimension, None
+    adds a dimension of 1, ``...`` stands for the dimensions no entry names, and the
+    dimensions after the last entry are kept whole. See :func:`_index_reading` for what
+    each entry consumes. Raises ValueError when numpy could not read an entry's shape.
+    """
+    entries = key if isinstance(key, tuple) else (key,)
+    if all(type(entry) in _BASIC_INDEX_TYPES for entry in entries):
+        return None
+    readings = [_index_reading(entry) for entry in entries]
+    index_shapes = [index for _, index in readings if index is not None]
+    if not index_shapes:
+        return None
+    named = sum(dimensions for dimensions, _ in readings)
+    size = _broadcast_bound(index_shapes)
+    axis = 0
+    for entry, (dimensions, _) in zip(entries, readings):
+        if entry is Ellipsis:
+            dimensions = max(len(shape) - named, 0)
+            size *= math.prod(shape[axis:axis + dimensions])
+        elif type(entry) is slice and axis < len(shape):
+            size *= _slice_length(entry, shape[axis])
+        axis += dimensions
+    return size * math.prod(shape[axis:]), index_shapes
 
 
 _BROADCAST_RUNTIME: Dict[str, Any] = {_HELPER_PREFIX + "op_" + name: operation
@@ -691,9 +777,36 @@ class _Bounder(ast.NodeTransformer):
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
         self.generic_visit(node)
         index = node.slice
+        if isinstance(node.ctx, ast.Load) and not _plain_index(index):
+            # a read that may go through index arrays (or hash a key): see the "item" helper
+            call = _call_helper("item", node.value, _index_value(index))
+            return ast.copy_location(call, node)
         if not any(isinstance(part, ast.Slice) for part in ast.walk(index)):
             node.slice = _weighed(index)
         return node
+
+
+def _plain_index(index: ast.expr) -> bool:
+    """An index of literals and slices only (``a[1]``, ``d['k']``, ``a[1:n, None]``): it
+    holds no index array, nor a key worth weighing, so the subscript stays native."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return all(isinstance(part, (ast.Constant, ast.Slice)) for part in parts)
+
+
+def _index_value(index: ast.expr) -> ast.expr:
+    """The key a subscript passes, as an expression of its own: ``lo:hi:step`` (valid
+    only inside brackets) becomes ``slice(lo, hi, step)``."""
+    def value(part: ast.expr) -> ast.expr:
+        if not isinstance(part, ast.Slice):
+            return part
+        bounds = [ast.Constant(value=None) if bound is None else bound
+                  for bound in (part.lower, part.upper, part.step)]
+        return ast.copy_location(_call_helper("slice", *bounds), part)
+
+    if isinstance(index, ast.Tuple):
+        return ast.copy_location(ast.Tuple(elts=[value(part) for part in index.elts],
+                                           ctx=ast.Load()), index)
+    return value(index)
 
 
 def _checked_comparison(node: ast.Compare) -> ast.expr:
@@ -1128,6 +1241,23 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
                                "more than the limit of %d (Limits.max_array_size)"
                                % (what, shape_a, shape_b, size, limit))
 
+    def check_index(array: Any, key: Any) -> None:
+        """Refuse reading ``array[key]`` through index arrays when the result could have
+        more elements than the array limit (numpy builds it whole, as a copy)."""
+        try:
+            found = _index_bound(array.shape, key)
+        except ValueError:
+            return  # numpy cannot read the key: it reports the problem itself
+        if found is None:
+            return
+        size, index_shapes = found
+        limit = state.limits.max_array_size
+        if size > limit:
+            raise _limit_error("indexing an array of shape %s with index arrays of shapes %s "
+                               "would build up to %d elements, more than the limit of %d "
+                               "(Limits.max_array_size)"
+                               % (array.shape, ", ".join(map(str, index_shapes)), size, limit))
+
     def is_array(a: Any, b: Any) -> bool:
         return isinstance(a, _ndarray) or isinstance(b, _ndarray)
 
@@ -1230,6 +1360,8 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
     def augbcast(container: Any, key: Any, operation: Callable[[Any, Any], Any],
                  value: Callable[[], Any]) -> None:
+        if isinstance(container, _ndarray) and type(key) not in scalar_types:
+            check_index(container, key)
         current = container[key]  # read before the value is evaluated, as Python does
         container[key] = bcast(operation, current, value())
 
@@ -1349,6 +1481,8 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
     def augitem(container: Any, key: Any, operation: Callable[[Any, Any], Any],
                 value: Callable[[], Any]) -> None:
+        if isinstance(container, _ndarray) and type(key) not in scalar_types:
+            check_index(container, key)
         # the item is read before the value is evaluated, as Python does
         current = container[key]
         container[key] = operation(current, value())
@@ -1358,6 +1492,17 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
             check_length(len(value), "unpacking with *")
             weigh(value)
         return value
+
+    def item(container: Any, key: Any) -> Any:
+        """``container[key]`` in an expression: through index arrays an array builds a
+        copy, checked against the array limit first; the key is weighed (a dict hashes
+        it, and an array converts a list key item by item)."""
+        if type(key) in scalar_types:
+            return container[key]
+        if isinstance(container, _ndarray):
+            check_index(container, key)
+        weigh(key)
+        return container[key]
 
     def weigh(value: Any) -> Any:
         if type(value) in scalar_types:
@@ -1457,8 +1602,8 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     hidden: Dict[str, Any] = {
         "pow": pow_, "mul": mul, "add": add, "mod": mod, "lshift": lshift,
         "ipow": ipow, "imul": imul, "iadd": iadd, "imod": imod, "ilshift": ilshift,
-        "augitem": augitem, "sized": sized, "weigh": weigh, "tick": tick, "enter": enter,
-        "leave": leave,
+        "augitem": augitem, "sized": sized, "weigh": weigh, "item": item, "slice": slice,
+        "tick": tick, "enter": enter, "leave": leave,
         "bcast": bcast, "augbcast": augbcast, "contains": contains, "chain": chain,
         "chain_test": chain_test,
         # for the guards of the float fast path of constraint blocks

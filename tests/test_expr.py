@@ -693,6 +693,92 @@ def test_broadcast_checks_follow_the_limit():
         interp.eval("x - [x] * 20000")
 
 
+def _indexing_interpreter(limit: int = 100_000) -> Interpreter:
+    """Arrays whose fancy indexing builds far more than the arrays themselves hold."""
+    return Interpreter({"x": np.ones((3000, 1)), "y": np.ones((1, 3000)), "z": np.ones((10, 10)),
+                        "i": np.zeros((3000, 1), int), "j": np.zeros((1, 3000), int),
+                        "w": np.ones((10, 10000)), "k": np.zeros(1000, int)},
+                       arrays=True, limits=Limits(max_array_size=limit))
+
+
+@pytest.mark.parametrize("text, shapes", [
+    ("z[i, j]", "(3000, 1), (1, 3000)"),            # two index arrays broadcast to 3000 x 3000
+    ("w[k]", "(1000,)"),                            # each index picks a whole row of 10000
+    ("w[k, :]", "(1000,)"),
+    ("w[[0] * 20]", "(20,)"),                       # a list is an index array
+    ("w[[[0] * 20] * 2, 1:]", "(2, 20)"),
+    ("w[None][0, k]", "(1000,)"),                   # None adds a dimension of 1
+    ("z[i][:, 0, j]", "(1, 3000)"),
+    ("w[[k, k]]", "(2, 1000)"),                     # a list of index arrays is one array
+])
+def test_fancy_indexing_is_refused_before_numpy_builds_it(text, shapes):
+    interp = _indexing_interpreter()
+    with pytest.raises(ExpressionLimitError) as info:
+        interp.eval(text)
+    message = str(info.value)
+    assert "indexing an array of shape" in message and shapes in message, message
+    assert "max_array_size" in message
+
+
+def test_augmented_fancy_index_is_refused_before_reading():
+    interp = _indexing_interpreter()
+    with pytest.raises(ExpressionLimitError, match="max_array_size"):
+        interp("w[k] += 1.0")
+    with pytest.raises(ExpressionLimitError, match="max_array_size"):
+        interp("w[k] -= w[k, 0]")  # the broadcasting operators' in-place path
+    assert interp.symtable["w"].sum() == 10 * 10000
+
+
+def test_fancy_indexing_within_the_limit_is_numpy_indexing():
+    interp = _indexing_interpreter()
+    w = interp.symtable["w"]
+    interp.symtable.update(m=np.arange(12.0).reshape(3, 4), n=np.array([2, 0]), ell=Ellipsis,
+                           v=np.arange(5.0), d={"key": 1, (1, 2): 3}, t=(4, 5, 6), s="abc",
+                           p=1, q=2)
+    namespace = dict(interp.symtable)
+    for text in ["w[w > 0]",  # a mask of exactly the limit's size
+                 "w[k[:9]]", "z[i][:, 0]", "m[[0, 2]]", "m[1:3]", "m[None, :]", "m[n]",
+                 "m[n, 1:]", "m[:, n]", "m[[0, 1], [1, 2]]", "m[m > 4]", "m[m[:, 0] > 2]",
+                 "m[ell, 0]", "m[0, ell]", "m[p]", "m[p, q]", "m[p:q]", "m[-p]", "m[None][0]",
+                 "v[[True, False, True, False, True]]", "v[range(1, 4)]", "v[(1, 2),]",
+                 "v[[[0, 1], [2, 3]]]", "m[True]", "m[n, None, 1]", "m[[]]", "d['key']",
+                 "d[p, q]", "t[p]", "t[p:]", "s[q]"]:
+        expected = eval(text, {"__builtins__": {}, **namespace})
+        result = interp.eval(text)
+        assert type(result) is type(expected), text
+        np.testing.assert_array_equal(result, expected, err_msg=text)
+    assert interp.symtable["w"] is w
+    interp("m[n] += 1.0\nm[n, p] *= 2.0\nm[n] -= m[p]")
+    expected = np.arange(12.0).reshape(3, 4)
+    expected[[2, 0]] += 1.0
+    expected[[2, 0], 1] *= 2.0
+    expected[[2, 0]] -= expected[1]
+    np.testing.assert_array_equal(interp.symtable["m"], expected)
+
+
+def test_fancy_index_bound_is_never_below_numpy_result():
+    # every key that numpy accepts builds at most the bound (exactly, for integer arrays)
+    pool = [0, -1, slice(None), slice(1, 3), slice(None, None, 2), slice(5, 1, -1), None,
+            Ellipsis, [0, 1], [[0], [1]], (0, 0, 0), range(2), np.array([0, 1, 1]),
+            np.zeros((2, 1), int), np.array(1), True, False, [True, False, True]]
+    checked = 0
+    for shape in [(5,), (4, 6), (3, 4, 5), (0, 3)]:
+        array = np.zeros(shape)
+        for first in pool:
+            for second in pool:
+                for key in (first, (first, second)):
+                    try:
+                        actual = array[key].size
+                    except (IndexError, ValueError, TypeError):
+                        continue
+                    found = expr_module._index_bound(shape, key)
+                    bound = max(array.size, 1) if found is None else found[0]
+                    assert bound >= actual, (shape, key)
+                    checked += 1
+        assert expr_module._index_bound(shape, np.ones(shape, bool))[0] == array.size
+    assert checked > 1000
+
+
 def test_block_follows_a_replaced_symtable(interp):
     update = _block(interp, [("c", "a + 1")])
     interp.symtable = dict(interp.symtable, a=10.0)

@@ -261,6 +261,15 @@ ARRAY_CASES = [
     ("broadcast-in-place-bomb", "big = [[v] for v in x]\nbig -= x", LIMIT, "max_array_size"),
     ("broadcast-in-place-item-bomb", "big = {'k': [[v] for v in x]}\nbig['k'] /= x", LIMIT,
      "max_array_size"),
+    # fancy indexing copies what the index arrays select: rows of a 2-D view, pairs of
+    # broadcast index arrays, a short list of long ranges (each refused before numpy converts)
+    ("fancy-index-rows-bomb", "big = x[None][[0] * 200]", LIMIT, "max_array_size"),
+    ("fancy-index-slice-bomb", "big = x[None][[0] * 200, :]", LIMIT, "max_array_size"),
+    ("fancy-index-pair-bomb", "n = (x[:4000] > 2) * 1\nbig = x[None][n[:, None], n[None, :]]",
+     LIMIT, "max_array_size"),
+    ("fancy-index-ranges-bomb", "big = x[[range(10 ** 5)] * 200]", LIMIT, "max_array_size"),
+    ("fancy-index-in-place-bomb", "v = x[None]\nv[[0] * 200] += 1.0", LIMIT,
+     "max_array_size"),
 ]
 
 
