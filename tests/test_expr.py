@@ -779,6 +779,70 @@ def test_fancy_index_bound_is_never_below_numpy_result():
     assert checked > 1000
 
 
+@pytest.mark.parametrize("text", [
+    "[x] == [y]", "(x,) == (y,)", "[x] != [y]", "[x] < [y]", "(x,) >= (y,)",
+    "[[1.0, x]] == [[1.0, y]]", "[(x,)] == [(y,)]", "[x, 1] == [y, 1]", "{'a': x} == {'a': y}",
+    "[{'a': [x]}] == [{'a': [y]}]", "[x] == [[0.0] * 3000]",  # a list item numpy converts
+    "[x] == [y] == [x]", "1 < 2 != [x] == [y]", "1 if 1 < 2 != [x] == [y] else 0",
+    "[x] in [[y]]", "(x,) in [0, (y,)]", "{'a': x} in [{'a': y}]", "[x] not in [[y]]",
+    # every pair up to the shorter length is checked, also past the first pair that differs
+    # (where Python would stop): a bound, like the other array checks
+    "[1, x] < [2, y]",
+])
+def test_container_comparisons_check_their_item_pairs(text):
+    interp = _indexing_interpreter()
+    with pytest.raises(ExpressionLimitError) as info:
+        interp.eval(text)
+    message = str(info.value)
+    assert "comparing the items of two containers" in message, message
+    assert "to 9000000 elements" in message and "max_array_size" in message
+
+
+def test_container_comparisons_that_compare_no_arrays_are_not_refused():
+    interp = _indexing_interpreter()
+    for text, expected in [
+            ("[x, y] == [x, y]", True),        # Python takes one object twice as equal
+            ("(x, y) <= (x, y)", True), ("[[x], y] == [[x], y]", True),
+            ("{'a': x} == {'a': x}", True), ("[x] in [[x]]", True),
+            ("[x] == [y, y]", False),          # == compares nothing in lists of two lengths
+            ("{'a': x} == {'b': y}", False),   # nor in dicts without a common key
+            ("[x] == (y,)", False), ("[x] in [(y,)]", False), ("[x] != 3", True)]:
+        assert interp.eval(text) is expected, text
+
+
+def _outcome(call: Any) -> Any:
+    """A result, or the type of the exception Python (or the interpreter, its cause) raised."""
+    try:
+        return ("value", call())
+    except ExpressionRuntimeError as exc:
+        return ("error", type(exc.__cause__))
+    except Exception as exc:  # noqa: BLE001 - native evaluation: any error Python raises
+        return ("error", type(exc))
+
+
+def test_container_comparisons_within_the_limits_are_python_comparisons():
+    a, b, one = np.arange(3.0), np.arange(3.0), np.array([2.0])
+    names = {"a": a, "b": b, "one": one, "two": np.array([2.0]), "l1": [1.0] * 1000,
+             "l2": [1.0] * 999 + [2.0], "nested": [[1, 2], [3, (4, 5)]]}
+    interp = Interpreter(dict(names), arrays=True)
+    for text in ["[1, 2] == [1, 2]", "(1, 2) < (1, 3)", "[1, 2] < [1]", "(1, 'a') == (1, 'a')",
+                 "l1 == l2", "l1 < l2", "l1 != l1", "nested == [[1, 2], [3, (4, 5)]]",
+                 "nested <= [[1, 2], [3, (4, 6)]]", "[[1, 2], [3]] > [[1, 2], [2, 9]]",
+                 "{'k': [1, 2]} == {'k': [1, 2]}", "[a] == [a]", "[a] != [a]", "[a, 1] < [a, 2]",
+                 "(a,) == (a,)", "[one] == [two]", "[one] < [two]", "[one, a] == [two, a]",
+                 "{'k': one} == {'k': two}", "[a] == [b]", "[a] < [b]", "(a, 1) == (b, 1)",
+                 "{'k': a} == {'k': b}", "[a] == [a, a]", "[1] < [2] < [3]",
+                 "[one] == [two] == [one]", "[a] in [[a]]", "[one] in [[two]]", "[a] in [[b]]",
+                 "[1.0, 2.0] in [[1.0, 2.0]]", "(1, 2) in [(1, 2)]", "{'k': one} in [{'k': two}]"]:
+        ours = _outcome(lambda: interp.eval(text))
+        theirs = _outcome(lambda: eval(text, {"__builtins__": {}}, dict(names)))
+        assert ours[0] == theirs[0], (text, ours, theirs)
+        if ours[0] == "error":
+            assert ours[1] is theirs[1], (text, ours, theirs)
+        else:
+            assert type(ours[1]) is type(theirs[1]) and ours[1] == theirs[1], text
+
+
 def test_block_follows_a_replaced_symtable(interp):
     update = _block(interp, [("c", "a + 1")])
     interp.symtable = dict(interp.symtable, a=10.0)
