@@ -787,10 +787,18 @@ class _Bounder(ast.NodeTransformer):
 
 
 def _plain_index(index: ast.expr) -> bool:
-    """An index of literals and slices only (``a[1]``, ``d['k']``, ``a[1:n, None]``): it
-    holds no index array, nor a key worth weighing, so the subscript stays native."""
+    """An index of literals and slices only (``a[1]``, ``a[-1]``, ``d['k']``,
+    ``a[1:n, None]``): it holds no index array, nor a key worth weighing, so the
+    subscript stays native."""
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    return all(isinstance(part, (ast.Constant, ast.Slice)) for part in parts)
+    return all(isinstance(part, (ast.Constant, ast.Slice)) or _is_signed_number(part)
+               for part in parts)
+
+
+def _is_signed_number(node: ast.AST) -> bool:
+    """A number literal with a sign, such as ``-1`` (parsed as an operation on ``1``)."""
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
+        and _is_number_constant(node.operand)
 
 
 def _index_value(index: ast.expr) -> ast.expr:
@@ -837,7 +845,7 @@ def _checked_comparison(node: ast.Compare) -> ast.expr:
 
 def _weighed(node: ast.expr) -> ast.expr:
     """``__lh_weigh(node)``, unless the node is a literal (cheap to compare and hash)."""
-    if isinstance(node, ast.Constant):
+    if isinstance(node, ast.Constant) or _is_signed_number(node):
         return node
     return ast.copy_location(_call_helper("weigh", node), node)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import pickle
 from typing import Any, Dict
@@ -742,7 +743,8 @@ def test_fancy_indexing_within_the_limit_is_numpy_indexing():
                  "m[ell, 0]", "m[0, ell]", "m[p]", "m[p, q]", "m[p:q]", "m[-p]", "m[None][0]",
                  "v[[True, False, True, False, True]]", "v[range(1, 4)]", "v[(1, 2),]",
                  "v[[[0, 1], [2, 3]]]", "m[True]", "m[n, None, 1]", "m[[]]", "d['key']",
-                 "d[p, q]", "t[p]", "t[p:]", "s[q]"]:
+                 "d[p, q]", "t[p]", "t[p:]", "s[q]", "m[-1]", "m[-1, -2]", "t[-1]",
+                 "v[[-1, 0]]"]:
         expected = eval(text, {"__builtins__": {}, **namespace})
         result = interp.eval(text)
         assert type(result) is type(expected), text
@@ -754,6 +756,14 @@ def test_fancy_indexing_within_the_limit_is_numpy_indexing():
     expected[[2, 0], 1] *= 2.0
     expected[[2, 0]] -= expected[1]
     np.testing.assert_array_equal(interp.symtable["m"], expected)
+
+
+def test_plain_subscripts_stay_native():
+    # literals and slices cannot hold an index array: no helper call, as before
+    for text in ["a[1]", "a[-1]", "d['key']", "a[1:n, None]", "a[-1, ::2]", "a[+2]"]:
+        assert "__lh_" not in ast.unparse(expr_module._compile_source(text, "eval").tree), text
+    for text in ["a[i]", "a[i, 1:]", "a[[0, 1]]", "a[-i]"]:
+        assert "__lh_item" in ast.unparse(expr_module._compile_source(text, "eval").tree), text
 
 
 def test_fancy_index_bound_is_never_below_numpy_result():
