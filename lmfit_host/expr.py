@@ -9,7 +9,8 @@ they are treated as hostile. Each text goes through four steps, once:
    attribute access at all, no import, no name starting with ``_``;
 3. a transform that routes the operations whose cost can grow (``**``,
    ``*``, ``+``, ``%``, ``<<``, and the other operators, comparisons and
-   ``in`` where two arrays may broadcast) through bounded helpers with a
+   ``in`` where two arrays may broadcast, subscripts that may index through
+   index arrays) through bounded helpers with a
    fast path for floats and arrays, and counts loop iterations,
    comprehension items and calls of functions defined in text;
 4. ``compile()`` to a code object.
@@ -119,8 +120,11 @@ class Limits:
     max_array_size: int = 10_000_000
     """Largest numpy result (elements) of broadcasting two arrays against each other: in
     arithmetic (``+ - * / // % **``), bitwise operators, shifts, single comparisons and
-    ``in``, pair by pair in a chained comparison, in ``sum()``, and in the calls of
-    functions of several arguments in interpreters built with ``arrays=True``."""
+    ``in``, pair by pair in a chained comparison, item by item where lists, tuples or
+    dicts holding arrays are compared, in ``sum()``, and in the calls of functions of
+    several arguments in interpreters built with ``arrays=True``; also the largest result
+    of indexing an array through index arrays (``a[[0, 0, 0]]``, ``a[i, j]``, bounded from
+    the shapes)."""
     max_recursion: int = 100
     """Deepest nesting of calls of functions defined in text."""
     max_source_length: int = 100_000
@@ -468,7 +472,7 @@ _BROADCAST_WHAT: Dict[Any, str] = {operation: what for operation, what in _BROAD
 #: Helpers that read only the limits, never the run: a block calling nothing else runs
 #: without one (see _compile_block).
 _RUNLESS_HELPERS = frozenset(_HELPER_PREFIX + name for name in ("bcast", "type", "floats",
-                                                                  "NameError"))
+                                                                  "NameError", "slice"))
 
 
 #: Nesting deeper than numpy's dimensions (it refuses such lists anyway).
@@ -502,6 +506,90 @@ def _shape(value: Any) -> Tuple[int, ...]:
                 return np.shape(value)  # type: ignore[no-any-return]
         break
     return tuple(shape)
+
+
+#: Index entries that select without an index array: a key made of these alone gives a
+#: view, a scalar or (a boolean scalar) a copy of at most the array's own size.
+_BASIC_INDEX_TYPES: FrozenSet[type] = frozenset(
+    {int, bool, slice, type(None), type(Ellipsis), np.intp, np.int64, np.int32, np.bool_})
+
+
+def _index_reading(entry: Any) -> Tuple[int, Optional[Tuple[int, ...]]]:
+    """How numpy reads one entry of an index: the array dimensions it consumes, and the
+    shape it broadcasts with the other index arrays (None when it is no index array).
+
+    A list, tuple or range is read as an integer index array of its :func:`_shape`.
+    When it holds booleans numpy reads a mask instead, which consumes all its dimensions
+    and selects at most its size: the integer reading keeps fewer dimensions out of the
+    product, so it can only over-count.
+    """
+    kind = type(entry)
+    if entry is None or entry is Ellipsis:
+        return 0, None
+    if kind is slice:
+        return 1, None
+    if kind is bool or kind is np.bool_:
+        return 0, (1,)  # a boolean scalar is a mask of no dimensions: at most one item
+    if isinstance(entry, np.ndarray):
+        if entry.dtype.kind == "b":
+            return entry.ndim, (entry.size,)
+        return 1, entry.shape
+    shape = _shape(entry)
+    if shape or isinstance(entry, (list, tuple, range)):
+        return 1, shape
+    return 1, None  # an integer, or something numpy refuses as an index
+
+
+def _slice_length(entry: slice, length: int) -> int:
+    """How many items of a dimension of ``length`` the slice keeps (at most ``length``)."""
+    try:
+        return len(range(*entry.indices(length)))
+    except (TypeError, ValueError):
+        return length  # bounds or step numpy refuses: it reports them itself
+
+
+def _broadcast_bound(shapes: Sequence[Tuple[int, ...]]) -> int:
+    """The size of the shapes broadcast together, or more: each dimension (aligned at the
+    end) as long as its longest, also where numpy will refuse the lengths as a mismatch."""
+    width = max(map(len, shapes))
+    longest = [0] * width
+    for shape in shapes:
+        for position, length in enumerate(shape, start=width - len(shape)):
+            longest[position] = max(longest[position], length)
+    return math.prod(longest)
+
+
+def _index_bound(shape: Tuple[int, ...], key: Any
+                 ) -> Optional[Tuple[int, List[Tuple[int, ...]]]]:
+    """An upper bound of the elements ``array[key]`` builds, for an array of ``shape``,
+    and the shapes of the key's index arrays; None when the key uses no index array (numpy
+    then builds nothing bigger than the array).
+
+    Worked out from shapes alone, without converting lists: the index arrays broadcast
+    together (:func:`_broadcast_bound`), times what the other entries keep of the
+    dimensions the index arrays do not consume. A slice keeps at most its dimension, None
+    adds a dimension of 1, ``...`` stands for the dimensions no entry names, and the
+    dimensions after the last entry are kept whole. See :func:`_index_reading` for what
+    each entry consumes. Raises ValueError when numpy could not read an entry's shape.
+    """
+    entries = key if isinstance(key, tuple) else (key,)
+    if all(type(entry) in _BASIC_INDEX_TYPES for entry in entries):
+        return None
+    readings = [_index_reading(entry) for entry in entries]
+    index_shapes = [index for _, index in readings if index is not None]
+    if not index_shapes:
+        return None
+    named = sum(dimensions for dimensions, _ in readings)
+    size = _broadcast_bound(index_shapes)
+    axis = 0
+    for entry, (dimensions, _) in zip(entries, readings):
+        if entry is Ellipsis:
+            dimensions = max(len(shape) - named, 0)
+            size *= math.prod(shape[axis:axis + dimensions])
+        elif type(entry) is slice and axis < len(shape):
+            size *= _slice_length(entry, shape[axis])
+        axis += dimensions
+    return size * math.prod(shape[axis:]), index_shapes
 
 
 _BROADCAST_RUNTIME: Dict[str, Any] = {_HELPER_PREFIX + "op_" + name: operation
@@ -666,14 +754,13 @@ class _Bounder(ast.NodeTransformer):
 
     # Comparing or hashing nested containers costs their size counted with repeats:
     # [[0]*10**6]*10**6 takes 16 MB but == on it would take 10**12 steps. Operands that
-    # are containers are weighed first (see _tree_size).
+    # are containers are weighed first (see _tree_size): comparisons weigh them in their
+    # helpers, when they are compared.
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         self.generic_visit(node)
         if all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
             return node
-        node.left = _weighed(node.left)
-        node.comparators = [_weighed(item) for item in node.comparators]
         return _checked_comparison(node)
 
     def visit_Dict(self, node: ast.Dict) -> ast.AST:
@@ -700,17 +787,53 @@ class _Bounder(ast.NodeTransformer):
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
         self.generic_visit(node)
         index = node.slice
+        if isinstance(node.ctx, ast.Load) and not _plain_index(index):
+            # a read that may go through index arrays (or hash a key): see the "item" helper
+            call = _call_helper("item", node.value, _index_value(index))
+            return ast.copy_location(call, node)
         if not any(isinstance(part, ast.Slice) for part in ast.walk(index)):
             node.slice = _weighed(index)
         return node
 
 
+def _plain_index(index: ast.expr) -> bool:
+    """An index of literals and slices only (``a[1]``, ``a[-1]``, ``d['k']``,
+    ``a[1:n, None]``): it holds no index array, nor a key worth weighing, so the
+    subscript stays native."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return all(isinstance(part, (ast.Constant, ast.Slice)) or _is_signed_number(part)
+               for part in parts)
+
+
+def _is_signed_number(node: ast.AST) -> bool:
+    """A number literal with a sign, such as ``-1`` (parsed as an operation on ``1``)."""
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
+        and _is_number_constant(node.operand)
+
+
+def _index_value(index: ast.expr) -> ast.expr:
+    """The key a subscript passes, as an expression of its own: ``lo:hi:step`` (valid
+    only inside brackets) becomes ``slice(lo, hi, step)``."""
+    def value(part: ast.expr) -> ast.expr:
+        if not isinstance(part, ast.Slice):
+            return part
+        bounds = [ast.Constant(value=None) if bound is None else bound
+                  for bound in (part.lower, part.upper, part.step)]
+        return ast.copy_location(_call_helper("slice", *bounds), part)
+
+    if isinstance(index, ast.Tuple):
+        return ast.copy_location(ast.Tuple(elts=[value(part) for part in index.elts],
+                                           ctx=ast.Load()), index)
+    return value(index)
+
+
 def _checked_comparison(node: ast.Compare) -> ast.expr:
-    """A single comparison of two non-literals as a call of its checking helper, a chain
-    as a call of the "chain" helper; the operands are weighed already."""
+    """A comparison (not of identities only) through the helpers that weigh and check its
+    operands: a chain through "chain", a single comparison through "compared" or, for
+    ``in``, "contains"; one with a literal side stays native, the other side weighed."""
     if len(node.ops) > 1:
-        # a < b < c as __lh_chain(a, (op, lambda: b), (op, lambda: c)): each pair checked
-        # as a single comparison, each operand evaluated only when Python would
+        # a < b < c as __lh_chain(a, (op, lambda: b), (op, lambda: c)): each pair weighed
+        # and checked as a single comparison, each operand evaluated only when Python would
         pairs = [ast.Tuple(elts=[_helper("cmp_" + _CHAIN_OPS[type(op)]), _thunk(item)],
                            ctx=ast.Load()) for op, item in zip(node.ops, node.comparators)]
         # a condition tests each result once: the helper answers with a bool there
@@ -718,21 +841,21 @@ def _checked_comparison(node: ast.Compare) -> ast.expr:
         return ast.copy_location(_call_helper(helper, node.left, *pairs), node)
     op, right = node.ops[0], node.comparators[0]
     if isinstance(node.left, ast.Constant) or isinstance(right, ast.Constant):
+        node.left, node.comparators = _weighed(node.left), [_weighed(right)]
         return node
     if isinstance(op, (ast.In, ast.NotIn)):
-        call: ast.expr = ast.copy_location(_call_helper("contains", node.left, right), node)
+        call: ast.expr = ast.copy_location(
+            _call_helper("contains", _weighed(node.left), _weighed(right)), node)
         if isinstance(op, ast.NotIn):
             call = ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=call), node)
         return call
-    name = _COMPARE_OPS.get(type(op))
-    if name is None:
-        return node
-    return ast.copy_location(_broadcast_call(name, node.left, right), node)
+    operation = _helper("op_" + _COMPARE_OPS[type(op)])
+    return ast.copy_location(_call_helper("compared", operation, node.left, right), node)
 
 
 def _weighed(node: ast.expr) -> ast.expr:
     """``__lh_weigh(node)``, unless the node is a literal (cheap to compare and hash)."""
-    if isinstance(node, ast.Constant):
+    if isinstance(node, ast.Constant) or _is_signed_number(node):
         return node
     return ast.copy_location(_call_helper("weigh", node), node)
 
@@ -1081,8 +1204,24 @@ _SCALAR_EXACT_TYPES: FrozenSet[type] = frozenset(
     {float, int, bool, complex, str, type(None), np.float64})
 
 
+#: What weighing found in a container (see _weigh): only exact scalars as its own items;
+#: containers and exact scalars all the way down; or something else somewhere (an array,
+#: a numpy scalar, a host object).
+_FLAT, _NESTED, _MIXED = "flat", "nested", "mixed"
+
+
 def _tree_size(value: Any, limit: int) -> int:
-    """Items reached by walking nested containers, repeats counted each time (capped).
+    """Items reached by walking nested containers, repeats counted each time (capped):
+    see :func:`_weigh`."""
+    return _weigh(value, limit)[0]
+
+
+def _weigh(value: Any, limit: int) -> Tuple[int, str]:
+    """Items reached by walking nested containers, repeats counted each time (capped),
+    and what the walk found: _FLAT, _NESTED or _MIXED.
+
+    The second answer comes with the walk for free; a comparison of two containers
+    uses it to skip looking at their item pairs when no array can be among them.
 
     Shared sub-containers are measured once (memo by id) so measuring is
     cheap even when the counted size is astronomically large. Raises
@@ -1091,8 +1230,11 @@ def _tree_size(value: Any, limit: int) -> int:
     """
     memo: Dict[int, int] = {}
     busy: Set[int] = set()
+    # every walk starts at the outermost container: "walked" means it held more than scalars
+    walked = mixed = False
 
     def size(item: Any) -> int:
+        nonlocal walked, mixed
         key = id(item)
         known = memo.get(key)
         if known is not None:
@@ -1105,9 +1247,15 @@ def _tree_size(value: Any, limit: int) -> int:
         total = 1 + len(members)
         if not set(map(type, members)) <= _SCALAR_EXACT_TYPES:  # something nested: walk
             busy.add(key)
+            walked = True
             total = 1
             for member in members:
-                total += size(member) if isinstance(member, _CONTAINER_TYPES) else 1
+                if isinstance(member, _CONTAINER_TYPES):
+                    total += size(member)
+                else:
+                    total += 1
+                    if type(member) not in _SCALAR_EXACT_TYPES:
+                        mixed = True
                 if total > limit:
                     break
             busy.discard(key)
@@ -1119,9 +1267,16 @@ def _tree_size(value: Any, limit: int) -> int:
         return total
 
     try:
-        return size(value)
+        total = size(value)
     except RecursionError:
         raise _limit_error("containers are nested too deeply to compare or hash") from None
+    return total, (_MIXED if mixed else _NESTED if walked else _FLAT)
+
+
+def _holds_only_scalars(container: Any) -> bool:
+    """A list or tuple (a dict: its values) holding only exact scalars, read at C speed."""
+    members = container.values() if isinstance(container, dict) else container
+    return set(map(type, members)) <= _SCALAR_EXACT_TYPES
 
 
 def _limit_error(message: str) -> ExpressionLimitError:
@@ -1205,6 +1360,23 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
             raise _limit_error("%s would broadcast arrays of shapes %s and %s to %d elements, "
                                "more than the limit of %d (Limits.max_array_size)"
                                % (what, shape_a, shape_b, size, limit))
+
+    def check_index(array: Any, key: Any) -> None:
+        """Refuse reading ``array[key]`` through index arrays when the result could have
+        more elements than the array limit (numpy builds it whole, as a copy)."""
+        try:
+            found = _index_bound(array.shape, key)
+        except ValueError:
+            return  # numpy cannot read the key: it reports the problem itself
+        if found is None:
+            return
+        size, index_shapes = found
+        limit = state.limits.max_array_size
+        if size > limit:
+            raise _limit_error("indexing an array of shape %s with index arrays of shapes %s "
+                               "would build up to %d elements, more than the limit of %d "
+                               "(Limits.max_array_size)"
+                               % (array.shape, ", ".join(map(str, index_shapes)), size, limit))
 
     def is_array(a: Any, b: Any) -> bool:
         return isinstance(a, _ndarray) or isinstance(b, _ndarray)
@@ -1308,17 +1480,71 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
     def augbcast(container: Any, key: Any, operation: Callable[[Any, Any], Any],
                  value: Callable[[], Any]) -> None:
+        if isinstance(container, _ndarray) and type(key) not in scalar_types:
+            check_index(container, key)
         current = container[key]  # read before the value is evaluated, as Python does
         container[key] = bcast(operation, current, value())
 
+    def compared(operation: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+        """``a op b`` for ``== != < <= > >=``: the operands weighed (comparing containers
+        walks them), an array's broadcast checked, and the item pairs of two containers
+        when both hold more than scalars and an array may be among them."""
+        kind_a, kind_b = type(a), type(b)
+        if kind_a in fast_types or kind_b in fast_types \
+                or kind_a in scalar_types and kind_b in scalar_types:
+            return operation(a, b)  # numbers, strings: nothing to weigh or broadcast
+        if is_array(a, b):
+            check_broadcast(a, b, _BROADCAST_WHAT[operation])  # from shapes: cheap, first
+            contents(a)
+            contents(b)
+            return operation(a, b)
+        found_a, found_b = contents(a), contents(b)
+        if _MIXED in (found_a, found_b) and _FLAT not in (found_a, found_b):
+            # a flat side pairs only scalars with the other side's items: nothing broadcasts
+            check_pairs(a, b, operation is operator.eq or operation is operator.ne)
+        return operation(a, b)
+
+    def check_pairs(a: Any, b: Any, equality: bool) -> None:
+        """Check the broadcast of every pair of items that comparing ``a`` with ``b`` may
+        hand to numpy: items at one index of two lists (or two tuples) up to the shorter
+        length, values under one key of two dicts of one length, nested. ``==`` and ``!=``
+        compare nothing in sequences of different lengths. A pair of one object twice is
+        skipped: Python takes it as equal without comparing."""
+        pending = [(a, b)]
+        seen: Set[Tuple[int, int]] = set()
+        while pending:
+            left, right = pending.pop()
+            if left is right:
+                continue
+            if isinstance(left, _ndarray) or isinstance(right, _ndarray):
+                check_broadcast(left, right, "comparing the items of two containers")
+                continue
+            sequences = (isinstance(left, list) and isinstance(right, list)
+                         or isinstance(left, tuple) and isinstance(right, tuple))
+            if not sequences and not (isinstance(left, dict) and isinstance(right, dict)):
+                continue  # scalars, or kinds that Python does not compare item by item
+            pair = (id(left), id(right))
+            if pair in seen:  # shared rows are looked at once
+                continue
+            seen.add(pair)
+            if sequences:
+                if not (equality and len(left) != len(right)
+                        or _holds_only_scalars(left) or _holds_only_scalars(right)):
+                    pending.extend(zip(left, right))
+            elif len(left) == len(right):
+                # dicts are compared by == only, even inside an ordering of lists
+                pending.extend((value, right[key]) for key, value in left.items()
+                               if key in right)
+
     def compare(operation: Any, left: Any, right: Any) -> Any:
+        """One comparison of a chain, weighed and checked as a single one."""
         if operation is _CHAIN_IN:
-            return contains(left, right)
+            return contains(weigh(left), weigh(right))
         if operation is _CHAIN_NOT_IN:
-            return not contains(left, right)
+            return not contains(weigh(left), weigh(right))
         if operation is operator.is_ or operation is operator.is_not:
             return operation(left, right)
-        return bcast(operation, left, right)
+        return compared(operation, left, right)
 
     def chain(first: Any, *pairs: Tuple[Any, Callable[[], Any]]) -> Any:
         """``first op1 b op2 c ...`` as Python evaluates it: each operand only when the
@@ -1354,12 +1580,20 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
             return item in container
         if type(container) is not list and type(container) is not tuple:
             return item in container
-        # only an array meeting an array or a sequence can broadcast: else Python's own
+        # only an array meeting an array or a sequence, or a container holding more than
+        # scalars meeting one of its kind (compared item by item), can broadcast: else
+        # Python's own
         item_is_array = isinstance(item, _ndarray)
-        if not item_is_array and not isinstance(item, (list, tuple, range)):
+        if not item_is_array and not isinstance(item, (list, tuple, range, dict)):
             return item in container
+        kinds = set(map(type, container))
+        paired: Optional[type] = None  # the members compared with the item pair by pair
+        if isinstance(item, (list, tuple, dict)):
+            same = dict if isinstance(item, dict) else list if isinstance(item, list) else tuple
+            if any(issubclass(kind, same) for kind in kinds) and not _holds_only_scalars(item):
+                paired = same
         meets = (_ndarray, list, tuple, range) if item_is_array else _ndarray
-        if not any(issubclass(kind, meets) for kind in set(map(type, container))):
+        if paired is None and not any(issubclass(kind, meets) for kind in kinds):
             return item in container
         try:
             shape_item = _shape(item)
@@ -1375,6 +1609,8 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
                 except ValueError:
                     shape_member = ()
                 check_shapes(shape_item, shape_member, "the membership test")
+            elif paired is not None and isinstance(member, paired):
+                check_pairs(item, member, True)
             if member == item:
                 return True
         return False
@@ -1427,6 +1663,8 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
     def augitem(container: Any, key: Any, operation: Callable[[Any, Any], Any],
                 value: Callable[[], Any]) -> None:
+        if isinstance(container, _ndarray) and type(key) not in scalar_types:
+            check_index(container, key)
         # the item is read before the value is evaluated, as Python does
         current = container[key]
         container[key] = operation(current, value())
@@ -1437,14 +1675,33 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
             weigh(value)
         return value
 
+    def item(container: Any, key: Any) -> Any:
+        """``container[key]`` in an expression: through index arrays an array builds a
+        copy, checked against the array limit first; the key is weighed (a dict hashes
+        it, and an array converts a list key item by item)."""
+        if type(key) in scalar_types:
+            return container[key]
+        if isinstance(container, _ndarray):
+            check_index(container, key)
+        weigh(key)
+        return container[key]
+
     def weigh(value: Any) -> Any:
         if type(value) in scalar_types:
             return value
         if isinstance(value, _CONTAINER_TYPES):
-            size = _tree_size(value, state.limits.max_work)
-            if size > 64:
-                charge(size)
+            contents(value)
         return value
+
+    def contents(value: Any) -> Optional[str]:
+        """Weigh a container (its size is work) and say what it holds (_FLAT, _NESTED,
+        _MIXED); None for anything else."""
+        if not isinstance(value, _CONTAINER_TYPES):
+            return None
+        size, found = _weigh(value, state.limits.max_work)
+        if size > 64:
+            charge(size)
+        return found
 
     # --- safe builtins ---
     def range_(*args: Any) -> range:
@@ -1547,10 +1804,10 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     hidden: Dict[str, Any] = {
         "pow": pow_, "mul": mul, "add": add, "mod": mod, "lshift": lshift,
         "ipow": ipow, "imul": imul, "iadd": iadd, "imod": imod, "ilshift": ilshift,
-        "augitem": augitem, "sized": sized, "weigh": weigh, "tick": tick, "enter": enter,
-        "leave": leave,
-        "bcast": bcast, "augbcast": augbcast, "contains": contains, "chain": chain,
-        "chain_test": chain_test,
+        "augitem": augitem, "sized": sized, "weigh": weigh, "item": item, "slice": slice,
+        "tick": tick, "enter": enter, "leave": leave,
+        "bcast": bcast, "augbcast": augbcast, "compared": compared, "contains": contains,
+        "chain": chain, "chain_test": chain_test,
         # for the guards of the float fast path of constraint blocks
         "type": type, "floats": _FLOAT_TYPES, "NameError": NameError,
     }
@@ -1690,19 +1947,19 @@ class _FastPath:
         return node, (_FLOAT if all(kind == _FLOAT for kind in kinds) else _UNKNOWN)
 
     def visit_Compare(self, node: ast.Compare) -> Tuple[ast.expr, str]:
-        identity = all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops)
-
-        scalars = []
-
-        def operand(item: ast.expr) -> ast.expr:
+        operands, scalars = [], []
+        for item in [node.left, *node.comparators]:
             new, kind = self.visit(item)
+            operands.append(new)
             scalars.append(kind in (_FLOAT, _INT))
-            return new if identity or kind in (_FLOAT, _INT) else _weighed(new)
-
-        node.left = operand(node.left)
-        node.comparators = [operand(item) for item in node.comparators]
-        if identity or all(scalars) or (len(scalars) == 2 and any(scalars)):
-            return node, _UNKNOWN  # a scalar broadcasts nothing
+        node.left, node.comparators = operands[0], operands[1:]
+        if all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+            return node, _UNKNOWN
+        if all(scalars) or (len(scalars) == 2 and any(scalars)):
+            # a scalar broadcasts nothing: native, a container operand weighed
+            weighed = [new if scalar else _weighed(new) for new, scalar in zip(operands, scalars)]
+            node.left, node.comparators = weighed[0], weighed[1:]
+            return node, _UNKNOWN
         return _checked_comparison(node), _UNKNOWN
 
     def visit_Call(self, node: ast.Call) -> Tuple[ast.expr, str]:

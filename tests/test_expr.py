@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import pickle
 from typing import Any, Dict
@@ -718,6 +719,165 @@ def test_broadcast_checks_follow_the_limit():
     assert interp.eval("[x] * 20000 in [0]") is False
     with pytest.raises(ExpressionLimitError, match="max_array_size"):
         interp.eval("x - [x] * 20000")
+
+
+def _indexing_interpreter(limit: int = 100_000) -> Interpreter:
+    """Arrays whose fancy indexing builds far more than the arrays themselves hold."""
+    return Interpreter({"x": np.ones((3000, 1)), "y": np.ones((1, 3000)), "z": np.ones((10, 10)),
+                        "i": np.zeros((3000, 1), int), "j": np.zeros((1, 3000), int),
+                        "w": np.ones((10, 10000)), "k": np.zeros(1000, int)},
+                       arrays=True, limits=Limits(max_array_size=limit))
+
+
+@pytest.mark.parametrize("text, shapes", [
+    ("z[i, j]", "(3000, 1), (1, 3000)"),            # two index arrays broadcast to 3000 x 3000
+    ("w[k]", "(1000,)"),                            # each index picks a whole row of 10000
+    ("w[k, :]", "(1000,)"),
+    ("w[[0] * 20]", "(20,)"),                       # a list is an index array
+    ("w[[[0] * 20] * 2, 1:]", "(2, 20)"),
+    ("w[None][0, k]", "(1000,)"),                   # None adds a dimension of 1
+    ("z[i][:, 0, j]", "(1, 3000)"),
+    ("w[[k, k]]", "(2, 1000)"),                     # a list of index arrays is one array
+])
+def test_fancy_indexing_is_refused_before_numpy_builds_it(text, shapes):
+    interp = _indexing_interpreter()
+    with pytest.raises(ExpressionLimitError) as info:
+        interp.eval(text)
+    message = str(info.value)
+    assert "indexing an array of shape" in message and shapes in message, message
+    assert "max_array_size" in message
+
+
+def test_augmented_fancy_index_is_refused_before_reading():
+    interp = _indexing_interpreter()
+    with pytest.raises(ExpressionLimitError, match="max_array_size"):
+        interp("w[k] += 1.0")
+    with pytest.raises(ExpressionLimitError, match="max_array_size"):
+        interp("w[k] -= w[k, 0]")  # the broadcasting operators' in-place path
+    assert interp.symtable["w"].sum() == 10 * 10000
+
+
+def test_fancy_indexing_within_the_limit_is_numpy_indexing():
+    interp = _indexing_interpreter()
+    w = interp.symtable["w"]
+    interp.symtable.update(m=np.arange(12.0).reshape(3, 4), n=np.array([2, 0]), ell=Ellipsis,
+                           v=np.arange(5.0), d={"key": 1, (1, 2): 3}, t=(4, 5, 6), s="abc",
+                           p=1, q=2)
+    namespace = dict(interp.symtable)
+    for text in ["w[w > 0]",  # a mask of exactly the limit's size
+                 "w[k[:9]]", "z[i][:, 0]", "m[[0, 2]]", "m[1:3]", "m[None, :]", "m[n]",
+                 "m[n, 1:]", "m[:, n]", "m[[0, 1], [1, 2]]", "m[m > 4]", "m[m[:, 0] > 2]",
+                 "m[ell, 0]", "m[0, ell]", "m[p]", "m[p, q]", "m[p:q]", "m[-p]", "m[None][0]",
+                 "v[[True, False, True, False, True]]", "v[range(1, 4)]", "v[(1, 2),]",
+                 "v[[[0, 1], [2, 3]]]", "m[True]", "m[n, None, 1]", "m[[]]", "d['key']",
+                 "d[p, q]", "t[p]", "t[p:]", "s[q]", "m[-1]", "m[-1, -2]", "t[-1]",
+                 "v[[-1, 0]]"]:
+        expected = eval(text, {"__builtins__": {}, **namespace})
+        result = interp.eval(text)
+        assert type(result) is type(expected), text
+        np.testing.assert_array_equal(result, expected, err_msg=text)
+    assert interp.symtable["w"] is w
+    interp("m[n] += 1.0\nm[n, p] *= 2.0\nm[n] -= m[p]")
+    expected = np.arange(12.0).reshape(3, 4)
+    expected[[2, 0]] += 1.0
+    expected[[2, 0], 1] *= 2.0
+    expected[[2, 0]] -= expected[1]
+    np.testing.assert_array_equal(interp.symtable["m"], expected)
+
+
+def test_plain_subscripts_stay_native():
+    # literals and slices cannot hold an index array: no helper call, as before
+    for text in ["a[1]", "a[-1]", "d['key']", "a[1:n, None]", "a[-1, ::2]", "a[+2]"]:
+        assert "__lh_" not in ast.unparse(expr_module._compile_source(text, "eval").tree), text
+    for text in ["a[i]", "a[i, 1:]", "a[[0, 1]]", "a[-i]"]:
+        assert "__lh_item" in ast.unparse(expr_module._compile_source(text, "eval").tree), text
+
+
+def test_fancy_index_bound_is_never_below_numpy_result():
+    # every key that numpy accepts builds at most the bound (exactly, for integer arrays)
+    pool = [0, -1, slice(None), slice(1, 3), slice(None, None, 2), slice(5, 1, -1), None,
+            Ellipsis, [0, 1], [[0], [1]], (0, 0, 0), range(2), np.array([0, 1, 1]),
+            np.zeros((2, 1), int), np.array(1), True, False, [True, False, True]]
+    checked = 0
+    for shape in [(5,), (4, 6), (3, 4, 5), (0, 3)]:
+        array = np.zeros(shape)
+        for first in pool:
+            for second in pool:
+                for key in (first, (first, second)):
+                    try:
+                        actual = array[key].size
+                    except (IndexError, ValueError, TypeError):
+                        continue
+                    found = expr_module._index_bound(shape, key)
+                    bound = max(array.size, 1) if found is None else found[0]
+                    assert bound >= actual, (shape, key)
+                    checked += 1
+        assert expr_module._index_bound(shape, np.ones(shape, bool))[0] == array.size
+    assert checked > 1000
+
+
+@pytest.mark.parametrize("text", [
+    "[x] == [y]", "(x,) == (y,)", "[x] != [y]", "[x] < [y]", "(x,) >= (y,)",
+    "[[1.0, x]] == [[1.0, y]]", "[(x,)] == [(y,)]", "[x, 1] == [y, 1]", "{'a': x} == {'a': y}",
+    "[{'a': [x]}] == [{'a': [y]}]", "[x] == [[0.0] * 3000]",  # a list item numpy converts
+    "[x] == [y] == [x]", "1 < 2 != [x] == [y]", "1 if 1 < 2 != [x] == [y] else 0",
+    "[x] in [[y]]", "(x,) in [0, (y,)]", "{'a': x} in [{'a': y}]", "[x] not in [[y]]",
+    # every pair up to the shorter length is checked, also past the first pair that differs
+    # (where Python would stop): a bound, like the other array checks
+    "[1, x] < [2, y]",
+])
+def test_container_comparisons_check_their_item_pairs(text):
+    interp = _indexing_interpreter()
+    with pytest.raises(ExpressionLimitError) as info:
+        interp.eval(text)
+    message = str(info.value)
+    assert "comparing the items of two containers" in message, message
+    assert "to 9000000 elements" in message and "max_array_size" in message
+
+
+def test_container_comparisons_that_compare_no_arrays_are_not_refused():
+    interp = _indexing_interpreter()
+    for text, expected in [
+            ("[x, y] == [x, y]", True),        # Python takes one object twice as equal
+            ("(x, y) <= (x, y)", True), ("[[x], y] == [[x], y]", True),
+            ("{'a': x} == {'a': x}", True), ("[x] in [[x]]", True),
+            ("[x] == [y, y]", False),          # == compares nothing in lists of two lengths
+            ("{'a': x} == {'b': y}", False),   # nor in dicts without a common key
+            ("[x] == (y,)", False), ("[x] in [(y,)]", False), ("[x] != 3", True)]:
+        assert interp.eval(text) is expected, text
+
+
+def _outcome(call: Any) -> Any:
+    """A result, or the type of the exception Python (or the interpreter, its cause) raised."""
+    try:
+        return ("value", call())
+    except ExpressionRuntimeError as exc:
+        return ("error", type(exc.__cause__))
+    except Exception as exc:  # noqa: BLE001 - native evaluation: any error Python raises
+        return ("error", type(exc))
+
+
+def test_container_comparisons_within_the_limits_are_python_comparisons():
+    a, b, one = np.arange(3.0), np.arange(3.0), np.array([2.0])
+    names = {"a": a, "b": b, "one": one, "two": np.array([2.0]), "l1": [1.0] * 1000,
+             "l2": [1.0] * 999 + [2.0], "nested": [[1, 2], [3, (4, 5)]]}
+    interp = Interpreter(dict(names), arrays=True)
+    for text in ["[1, 2] == [1, 2]", "(1, 2) < (1, 3)", "[1, 2] < [1]", "(1, 'a') == (1, 'a')",
+                 "l1 == l2", "l1 < l2", "l1 != l1", "nested == [[1, 2], [3, (4, 5)]]",
+                 "nested <= [[1, 2], [3, (4, 6)]]", "[[1, 2], [3]] > [[1, 2], [2, 9]]",
+                 "{'k': [1, 2]} == {'k': [1, 2]}", "[a] == [a]", "[a] != [a]", "[a, 1] < [a, 2]",
+                 "(a,) == (a,)", "[one] == [two]", "[one] < [two]", "[one, a] == [two, a]",
+                 "{'k': one} == {'k': two}", "[a] == [b]", "[a] < [b]", "(a, 1) == (b, 1)",
+                 "{'k': a} == {'k': b}", "[a] == [a, a]", "[1] < [2] < [3]",
+                 "[one] == [two] == [one]", "[a] in [[a]]", "[one] in [[two]]", "[a] in [[b]]",
+                 "[1.0, 2.0] in [[1.0, 2.0]]", "(1, 2) in [(1, 2)]", "{'k': one} in [{'k': two}]"]:
+        ours = _outcome(lambda: interp.eval(text))
+        theirs = _outcome(lambda: eval(text, {"__builtins__": {}}, dict(names)))
+        assert ours[0] == theirs[0], (text, ours, theirs)
+        if ours[0] == "error":
+            assert ours[1] is theirs[1], (text, ours, theirs)
+        else:
+            assert type(ours[1]) is type(theirs[1]) and ours[1] == theirs[1], text
 
 
 def test_block_follows_a_replaced_symtable(interp):

@@ -271,6 +271,29 @@ ARRAY_CASES = [
     ("broadcast-sum-of-list-bomb", "big = sum([x, [[v] for v in x]])", LIMIT, "max_array_size"),
     ("broadcast-sum-of-generator-bomb", "big = sum(a for a in (x, [[v] for v in x]))", LIMIT,
      "max_array_size"),
+    # fancy indexing copies what the index arrays select: rows of a 2-D view, pairs of
+    # broadcast index arrays, a short list of long ranges (each refused before numpy converts)
+    ("fancy-index-rows-bomb", "big = x[None][[0] * 200]", LIMIT, "max_array_size"),
+    ("fancy-index-slice-bomb", "big = x[None][[0] * 200, :]", LIMIT, "max_array_size"),
+    ("fancy-index-pair-bomb", "n = (x[:4000] > 2) * 1\nbig = x[None][n[:, None], n[None, :]]",
+     LIMIT, "max_array_size"),
+    ("fancy-index-ranges-bomb", "big = x[[range(10 ** 5)] * 200]", LIMIT, "max_array_size"),
+    ("fancy-index-in-place-bomb", "v = x[None]\nv[[0] * 200] += 1.0", LIMIT,
+     "max_array_size"),
+    # comparing containers compares their items pair by pair: numpy broadcasts each pair
+    # of arrays in full before Python finds the result ambiguous
+    ("compare-list-of-arrays-bomb", "big = [x[:4000]] == [x[:4000, None]]", LIMIT,
+     "max_array_size"),
+    ("compare-tuple-of-arrays-bomb", "big = (x[:4000],) < (x[:4000, None],)", LIMIT,
+     "max_array_size"),
+    ("compare-nested-lists-bomb", "big = [[1.0, x[:4000]]] != [[1.0, x[:4000, None]]]",
+     LIMIT, "max_array_size"),
+    ("compare-dict-of-arrays-bomb", "big = {'k': x[:4000]} == {'k': x[:4000, None]}", LIMIT,
+     "max_array_size"),
+    ("compare-chain-of-lists-bomb", "big = 1 < 2 != [x[:4000]] == [x[:4000, None]]", LIMIT,
+     "max_array_size"),
+    ("compare-membership-of-lists-bomb", "big = [x[:4000]] in [0, [x[:4000, None]]]", LIMIT,
+     "max_array_size"),
 ]
 
 
