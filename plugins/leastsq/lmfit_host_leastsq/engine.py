@@ -127,7 +127,8 @@ class _Search:
         self._jac_r: Optional[np.ndarray] = None
         self._jac_points: Deque[np.ndarray] = deque(maxlen=2)
         # the block bases found last, and the evaluation count they belong to
-        self._bases: Optional[Tuple[int, List[int]]] = None
+        # (evaluation count, the bases found, their blocks' steps)
+        self._bases: Optional[Tuple[int, List[int], List[np.ndarray]]] = None
 
     @property
     def differences(self) -> bool:
@@ -228,18 +229,16 @@ class _Search:
         if not bases:
             return None
         points, residuals = self._points, self._residuals
-        assert residuals is not None
+        assert residuals is not None and self._bases is not None
         b = bases[0]
         offset = len(points) - len(residuals)  # residuals kept for the latest points only
         if b < offset:
             return None
         base = points[b]
         base_r = residuals[b - offset]
-        n = self.nvarys
-        diff = np.array([residuals[b - offset + 1 + j] for j in range(n)])
+        diff = np.array([residuals[b - offset + 1 + j] for j in range(self.nvarys)])
         diff -= base_r
-        stepped = np.array([points[b + 1 + j][j] for j in range(n)])
-        diff /= (stepped - base)[:, None]
+        diff /= self._bases[2][0][:, None]  # the steps as the floats hold them
         return secant_update(diff.T, base, base_r, v, r)
 
     def iterates(self) -> List[np.ndarray]:
@@ -264,43 +263,56 @@ class _Search:
         n = self.nvarys
         rel_step = self.rel_step
         found: List[int] = []
+        steps: List[np.ndarray] = []
         b = len(points) - n - 1
         while b >= 0 and len(found) < wanted:
             first = points[b].item(0)
             # the first parameter of the first point decides before the whole block
-            if points[b + 1].item(0) == first + (rel_step * abs(first) or rel_step) \
-                    and self._is_block(points[b].tolist(), b):
-                found.append(b)
-                b -= n + 1
-            else:
-                b -= 1
-        self._bases = (self.count, found)
+            if points[b + 1].item(0) == first + (rel_step * abs(first) or rel_step):
+                moves = self._block_steps(b)
+                if moves is not None:
+                    found.append(b)
+                    steps.append(moves)
+                    b -= n + 1
+                    continue
+            b -= 1
+        self._bases = (self.count, found, steps)
         return found
 
-    def _is_block(self, base: List[float], b: int) -> bool:
+    def _block_steps(self, b: int) -> Optional[np.ndarray]:
+        """The steps of the forward-difference block at kept point ``b``, as the floats hold
+        them (``(x_j + h_j) - x_j``), or None when the points there are no such block."""
         points = self._points
         assert points is not None
         rel_step = self.rel_step
         n = self.nvarys
-        # where lmdif moves each parameter (see _block_bases)
-        stepped = [value + (rel_step * abs(value) or rel_step) for value in base]
+        base = points[b]
         # one array comparison beats n list comparisons; differences stand for values
         # exactly while the step is at most half the value (always, unless epsfcn > 0.25)
         if n > 8 and rel_step <= 0.5:
+            # where lmdif moves each parameter (see _block_bases), in numpy's float
+            # arithmetic, which is Python's
+            moves = np.abs(base) * rel_step
+            moves[moves == 0.0] = rel_step
+            moves += base
+            moves -= base
             moved = np.array([points[b + 1 + j] for j in range(n)])
-            moved -= points[b]
+            moved -= base
             # each row moved its own parameter alone, by exactly the step lmdif takes
-            expected = [after - value for after, value in zip(stepped, base)]
-            if moved.diagonal().tolist() != expected:
-                return False
+            if not np.array_equal(moved.diagonal(), moves):
+                return None
             # the diagonal matches: nothing else may have moved
-            return int(np.count_nonzero(moved)) == n - expected.count(0.0)
+            if np.count_nonzero(moved) != np.count_nonzero(moves):
+                return None
+            return moves
+        values = base.tolist()
+        stepped = [value + (rel_step * abs(value) or rel_step) for value in values]
         for j in range(n):
-            expected = list(base)
+            expected = list(values)
             expected[j] = stepped[j]
             if points[b + 1 + j].tolist() != expected:
-                return False
-        return True
+                return None
+        return np.array([after - value for after, value in zip(stepped, values)])
 
     def forward_jacobian(self, v: np.ndarray, r0: np.ndarray) -> np.ndarray:
         """The analytic Jacobian, else the one lmdif would build at ``v`` next: forward
