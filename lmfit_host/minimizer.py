@@ -28,7 +28,7 @@ import numbers
 import time
 import weakref
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -521,7 +521,6 @@ class _Fit:
         work, names, expr_names = self.work, self.names, self.expr_names
         plan = _gradient_plan(work, names)
         # the derivatives found, as (expression's row, parameter's column, value)
-        row_of = {name: i for i, name in enumerate(expr_names)}
         at_rows: List[int] = []
         at_columns: List[int] = []
         slopes: List[float] = []
@@ -529,10 +528,9 @@ class _Fit:
         evaluate = work._interp.evaluate
         values = x.tolist()
         deltas = [0.0] * len(names)
-        for members, affected, block in plan:
+        for members, affected, block, rows, columns in plan:
             starts = [(name, symtable[name]) for _, name in members]
-            before: List[Tuple[str, Any]] = [(target, symtable[target])
-                                             for target, _, _, _, _ in affected]
+            before = [symtable[step[0]] for step in affected]
             try:
                 for j, name in members:
                     start = symtable[name]
@@ -545,12 +543,10 @@ class _Fit:
                     except ExpressionError:
                         block = None  # one fails at the stepped point: find which, below
                 if block is not None:
-                    for (target, _, _, _, j), (_, old) in zip(affected, before):
-                        at_rows.append(row_of[target])
-                        at_columns.append(j)
-                        slopes.append((_real(symtable[target]) - old) / deltas[j])
+                    slopes.extend([(_real(symtable[step[0]]) - old) / deltas[j]
+                                   for step, old, j in zip(affected, before, columns)])
                 else:
-                    for (target, compiled, lower, upper, j), (_, old) in zip(affected, before):
+                    for (target, compiled, lower, upper, j), old in zip(affected, before):
                         # a value that is not real, or none at all (an expression at the
                         # edge of its domain), has no derivative here: NaN, and no
                         # standard error, for it and the expressions that read it
@@ -561,14 +557,14 @@ class _Fit:
                         if value == value:
                             value = min(max(value, lower), upper)
                         symtable[target] = value
-                        at_rows.append(row_of[target])
-                        at_columns.append(j)
                         slopes.append((value - old) / deltas[j])
+                at_rows.extend(rows)
+                at_columns.extend(columns)
             finally:
                 for name, start in starts:
                     symtable[name] = start
-                for target, old in before:
-                    symtable[target] = old
+                for step, old in zip(affected, before):
+                    symtable[step[0]] = old
         gradients = np.zeros((len(expr_names), len(names)))
         gradients[at_rows, at_columns] = slopes
         errors = propagate(gradients, covar).tolist()  # NaN rows give NaN, silently
@@ -594,12 +590,20 @@ class _Fit:
             param.correl = correl.get(name)
 
 
-#: Groups of varied parameters stepped together (no expression reads two of a group).
-#: Per group: its members (index among the varied parameters, name); the expressions
-#: they reach, in dependency order (target, compiled code, bounds, index of the one
-#: member it reads); and one compiled block computing them (see _with_blocks) or None.
-_Plan = List[Tuple[List[Tuple[int, str]], List[Tuple[str, Any, float, float, int]],
-                   Optional[Callable[[], None]]]]
+class _Group(NamedTuple):
+    """Varied parameters stepped together (no expression reads two of them), for
+    :meth:`_Fit._expression_errors`."""
+
+    members: List[Tuple[int, str]]        # (index among the varied parameters, name)
+    #: the expressions they reach, in dependency order: (target, compiled code, bounds,
+    #: index of the one member it reads)
+    steps: List[Tuple[str, Any, float, float, int]]
+    block: Optional[Callable[[], None]]   # one compiled block computing them (_with_blocks)
+    rows: List[int]                       # per step, its row among the expression parameters
+    columns: List[int]                    # per step, its member's index
+
+
+_Plan = List[_Group]
 
 
 @lru_cache(maxsize=256)
@@ -686,13 +690,17 @@ def _gradient_plan(params: Parameters, names: Sequence[str]) -> _Plan:
             owners[group][target] = j
             claimed.setdefault(target, []).append(group)
     position = {target: i for i, target in enumerate(order)}
+    # rows of the gradient matrix: the expression parameters in the set's order
+    row_of = {name: i for i, name in enumerate(name for name, param in dict.items(params)
+                                               if param._expr is not None)}
     plan = []
     for group_members, owner in zip(members, owners):
         steps = []
         for target in sorted(owner, key=position.__getitem__):
             param = dict.__getitem__(params, target)
             steps.append((target, param._compiled, param._min, param._max, owner[target]))
-        plan.append((group_members, steps, None))
+        plan.append(_Group(group_members, steps, None, [row_of[step[0]] for step in steps],
+                           [step[4] for step in steps]))
     params.__dict__["_gradient_plan"] = (runner, key, plan, False)
     return plan
 
@@ -721,14 +729,15 @@ def _with_blocks(params: Parameters, plan: _Plan) -> _Plan:
     compile_block = params._interp.compile_block
     blocks = expressions = 0
     planned: _Plan = []
-    for group, steps, _ in plan:
-        block = None
+    for group in plan:
+        steps = group.steps
         if blocks < _PLAN_BLOCKS and expressions + len(steps) <= _PLAN_EXPRESSIONS and \
                 all(lower == -math.inf and upper == math.inf for _, _, lower, upper, _ in steps):
-            block = compile_block([(target, compiled) for target, compiled, _, _, _ in steps])
+            group = group._replace(block=compile_block([(target, compiled)
+                                                        for target, compiled, _, _, _ in steps]))
             blocks += 1
             expressions += len(steps)
-        planned.append((group, steps, block))
+        planned.append(group)
     return planned
 
 

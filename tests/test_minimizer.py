@@ -600,8 +600,8 @@ def test_expression_gradients_by_compiled_blocks_match_the_one_by_one_route():
     plan = fit.work.__dict__["_gradient_plan"][2]
     # a, b and k each in a group of their own (a and b reach the same expressions; k
     # reaches only unbounded ones, which a group with h would not allow a block)
-    assert [[name for _, name in group] for group, _, _ in plan] == [["a"], ["b"], ["k"]]
-    assert [block is not None for _, _, block in plan] == [False, False, True]  # k's block
+    assert [[name for _, name in group.members] for group in plan] == [["a"], ["b"], ["k"]]
+    assert [group.block is not None for group in plan] == [False, False, True]  # k's block
     assert again.keys() == first.keys() == {"c", "d", "h", "g"}  # f: no derivative, no stderr
     for name in first:
         assert again[name] == pytest.approx(first[name], rel=1e-12)
@@ -639,9 +639,9 @@ def test_parameters_no_expression_reads_together_are_stepped_as_one_group():
             g = np.array(g, dtype=float)
             assert errors[name] == pytest.approx(np.sqrt(g @ covar @ g), rel=1e-6), name
     plan = fit.work.__dict__["_gradient_plan"][2]
-    assert [[name for _, name in group] for group, _, _ in plan] == \
+    assert [[name for _, name in group.members] for group in plan] == \
         [["a0", "a2", "s0", "s1", "s2"], ["a1"], ["a3"]]
-    assert [block is not None for _, _, block in plan] == [True, True, False]
+    assert [group.block is not None for group in plan] == [True, True, False]
     # the values are left as they were
     assert [fit.work[name].value for name in ("t", "u", "v", "w")] == [5.0, 6.0, 2.0, 12.0]
 
@@ -698,8 +698,8 @@ def test_gradient_blocks_stay_within_their_budget(monkeypatch):
     first = fit._expression_errors(x, covar)
     again = fit._expression_errors(x, covar)
     plan = fit.work.__dict__["_gradient_plan"][2]
-    assert [len(steps) for _, steps, _ in plan] == [4, 2]
-    assert [block is not None for _, _, block in plan] == [False, True]  # 4 > 3; 2 fits
+    assert [len(group.steps) for group in plan] == [4, 2]
+    assert [group.block is not None for group in plan] == [False, True]  # 4 > 3; 2 fits
     assert again == pytest.approx(first, rel=1e-12)
 
 
