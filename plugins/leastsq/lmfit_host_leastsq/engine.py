@@ -126,8 +126,8 @@ class _Search:
         self._jac: Optional[np.ndarray] = None
         self._jac_r: Optional[np.ndarray] = None
         self._jac_points: Deque[np.ndarray] = deque(maxlen=2)
-        # the block bases found last, and the evaluation count they belong to
-        # (evaluation count, the bases found, their blocks' steps)
+        # the block bases found last: (the evaluation count they belong to, the bases,
+        # their blocks' steps)
         self._bases: Optional[Tuple[int, List[int], List[np.ndarray]]] = None
 
     @property
