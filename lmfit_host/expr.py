@@ -60,8 +60,8 @@ from lmfit_host.errors import (ExpressionError, ExpressionLimitError, Expression
 
 __all__ = [
     "BUILTINS_ORIGIN", "CompiledExpression", "Interpreter", "Limits", "Symbol",
-    "charge_current_run", "check_broadcast_arguments", "check_identifier", "default_symbols",
-    "set_missing_name_hint", "set_symbol_provider",
+    "charge_current_run", "check_broadcast_arguments", "check_identifier", "check_ordered_items",
+    "default_symbols", "set_missing_name_hint", "set_symbol_provider",
 ]
 
 BUILTINS_ORIGIN = "lmfit-host interpreter builtins"
@@ -121,8 +121,9 @@ class Limits:
     """Largest numpy result (elements) of broadcasting two arrays against each other: in
     arithmetic (``+ - * / // % **``), bitwise operators, shifts, single comparisons and
     ``in``, pair by pair in a chained comparison, item by item where lists, tuples or
-    dicts holding arrays are compared, in ``sum()``, and in the calls of functions of
-    several arguments in interpreters built with ``arrays=True``; also the largest result
+    dicts holding arrays are compared or put in order (``sorted``, ``max``, ``min``: bounded
+    from the shapes at each depth of the items), in ``sum()``, and in the calls of functions
+    of several arguments in interpreters built with ``arrays=True``; also the largest result
     of indexing an array through index arrays (``a[[0, 0, 0]]``, ``a[i, j]``, bounded from
     the shapes)."""
     max_recursion: int = 100
@@ -1096,6 +1097,39 @@ def check_broadcast_arguments(what: str, args: Sequence[Any],
                            % (what, ", ".join(str(s) for s in shapes), size, limit))
 
 
+def check_ordered_items(what: str, items: Iterable[Any]) -> None:
+    """Refuse, before any comparison, items whose ordering could make numpy broadcast two
+    arrays to more elements than the active run's ``Limits.max_array_size``.
+
+    For functions in the namespace that sort their input or pick its largest or
+    smallest item (``max``, ``min``): Python compares the items two at a time,
+    and lists or tuples holding arrays item by item, so ``[x]`` against ``[y]``
+    of shapes ``(n,)`` and ``(n, 1)`` makes numpy build ``n*n`` elements before
+    the truth test fails. The check is conservative and costs one pass over the
+    items (see :func:`_ordering_bound`); callers that weigh the items anyway
+    can skip it when weighing found nothing but numbers and strings. Outside a
+    run it does nothing, like :func:`check_broadcast_arguments`.
+
+    ``what`` names the call in the message, e.g. ``"sorted()"``.
+    """
+    state = getattr(_CURRENT, "state", None)
+    if state is None or not state.active:
+        return
+    _check_ordering(what, items, state.limits.max_array_size)
+
+
+def _check_ordering(what: str, items: Iterable[Any], limit: int) -> None:
+    """Raise the limit error when the ordering bound of ``items`` passes ``limit``."""
+    found = _ordering_bound(items)
+    if found is None or found[0] <= limit:
+        return
+    size, shapes = found
+    named = ", ".join(map(str, shapes[:6])) + (", ..." if len(shapes) > 6 else "")
+    raise _limit_error("ordering the items in %s may make numpy broadcast arrays of shapes %s "
+                       "to up to %d elements, more than the limit of %d "
+                       "(Limits.max_array_size)" % (what, named, size, limit))
+
+
 def _may_broadcast(function: Any) -> bool:
     """Whether ``function`` may take several arguments to broadcast: numpy ufuncs of two
     or more inputs, and Python functions of two or more parameters (or ``*args``)."""
@@ -1277,6 +1311,63 @@ def _holds_only_scalars(container: Any) -> bool:
     """A list or tuple (a dict: its values) holding only exact scalars, read at C speed."""
     members = container.values() if isinstance(container, dict) else container
     return set(map(type, members)) <= _SCALAR_EXACT_TYPES
+
+
+def _ordering_bound(items: Iterable[Any]
+                    ) -> Optional[Tuple[int, List[Tuple[int, ...]]]]:
+    """An upper bound of the largest array numpy may build while Python puts ``items`` in
+    order (a sort, ``max``, ``min``), and the shapes it comes from; None when no pair of
+    shapes can grow.
+
+    Ordering compares items two at a time; two lists (or two tuples) are compared item
+    by item at one index, nested, and two dicts by ``==``, value by value under one key.
+    So numpy only meets two objects found at one depth below the items, one of them an
+    array. The bound is conservative: at each depth that holds an array, the shapes of
+    everything numpy would take there (arrays, and lists, tuples and ranges it converts:
+    see :func:`_shape`) broadcast together as one, each dimension as long as its longest
+    (:func:`_broadcast_bound`). That covers every pair at that depth, also the pairs
+    Python never compares, so it may refuse items that would sort; finding the pairs a
+    sort compares would take the sort, and checking every pair O(n**2) work. One pass,
+    level by level, each container looked at once per depth; containers of exact scalars
+    alone (numbers, strings) add nothing below them.
+    """
+    level = items if isinstance(items, list) else list(items)
+    if len(level) < 2:
+        return None  # one item is never compared
+    worst: Optional[Tuple[int, List[Tuple[int, ...]]]] = None
+    for _ in range(sys.getrecursionlimit()):  # Python cannot compare deeper nesting anyway
+        kinds = set(map(type, level))
+        if kinds <= _SCALAR_EXACT_TYPES:
+            break
+        if any(issubclass(kind, _ndarray) for kind in kinds):
+            shapes: Dict[Tuple[int, ...], None] = {}  # distinct, in order of appearance
+            for value in level:
+                if type(value) in _SCALAR_EXACT_TYPES or isinstance(value, dict):
+                    continue
+                try:
+                    shape = value.shape if isinstance(value, _ndarray) else _shape(value)
+                except (ValueError, TypeError):
+                    continue  # numpy cannot take it: it reports the problem itself
+                if shape:
+                    shapes[shape] = None
+            if len(shapes) > 1:  # one shape against itself builds no more than it holds
+                size = _broadcast_bound(list(shapes))
+                if worst is None or size > worst[0]:
+                    worst = size, list(shapes)
+        if not any(issubclass(kind, (list, tuple, dict)) for kind in kinds):
+            break
+        following: List[Any] = []
+        seen: Set[int] = set()
+        for value in level:
+            if not isinstance(value, (list, tuple, dict)) or id(value) in seen:
+                continue
+            seen.add(id(value))
+            if not _holds_only_scalars(value):
+                following.extend(value.values() if isinstance(value, dict) else value)
+        if not following:
+            break
+        level = following
+    return worst
 
 
 def _limit_error(message: str) -> ExpressionLimitError:
@@ -1750,16 +1841,20 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
     def sorted_(iterable: Iterable[Any], *, key: Optional[Callable[[Any], Any]] = None,
                 reverse: bool = False) -> List[Any]:
-        """sorted(iterable, key=None, reverse=False), counted against the work budget."""
+        """sorted(iterable, key=None, reverse=False), counted against the work budget; items
+        (or keys) holding arrays are checked first against the array limit, as numpy may
+        broadcast any two of them while they are compared."""
         items = list_(iterable)
         if key is None:
-            weigh(items)
+            if contents(items) == _MIXED:  # numbers, strings and lists of them pay nothing
+                _check_ordering("sorted()", items, state.limits.max_array_size)
             return sorted(items, reverse=reverse)
         keys = []
         for item in items:
             charge(1)  # each key call is work of its own (it may be sum of a long list)
             keys.append(key(item))
-        weigh(keys)  # the keys are what gets compared
+        if contents(keys) == _MIXED:  # the keys are what gets compared
+            _check_ordering("sorted()", keys, state.limits.max_array_size)
         order = sorted(range(len(items)), key=keys.__getitem__, reverse=reverse)
         return [items[index] for index in order]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import math
 import pickle
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import numpy as np
 import pytest
@@ -878,6 +878,135 @@ def test_container_comparisons_within_the_limits_are_python_comparisons():
             assert ours[1] is theirs[1], (text, ours, theirs)
         else:
             assert type(ours[1]) is type(theirs[1]) and ours[1] == theirs[1], text
+
+
+def _ordering_interpreter(arrays: bool, limit: int = 100_000) -> Interpreter:
+    """Arrays of shapes (3000,) and (3000, 1): any comparison of the two builds 9M elements."""
+    interp = Interpreter({"x": np.ones(3000), "y": np.ones((3000, 1))}, arrays=arrays,
+                         limits=Limits(max_array_size=limit))
+    interp("def k(v):\n    return [y] if v else [x]")
+    return interp
+
+
+@pytest.mark.parametrize("arrays", [False, True])
+@pytest.mark.parametrize("text", [
+    "sorted([[x], [y]])", "sorted([x, y])", "sorted([(1.0, x), (1.0, y)])",
+    "sorted([[1.0, (2, x)], [1.0, (2, y)]])", "sorted([[{'a': x}], [{'a': y}]])",
+    "sorted(v for v in [[x], [y]])", "sorted([0, 1], key=k)", "sorted([[x], [[[0.0]] * 3000]])",
+    "max([[x], [y]])", "min([[x], [y]])", "max([0, 1], key=k)", "min([0, 1], key=k)",
+    # lists whose first items are numbers: numpy's view of their shape sees no arrays
+    "max([1.0, x], [1.0, y])", "min((1.0, x), (1.0, y))",
+])
+def test_orderings_of_items_holding_arrays_are_refused_before_comparing(text, arrays):
+    interp = _ordering_interpreter(arrays)
+    with pytest.raises(ExpressionLimitError) as info:
+        interp.eval(text)
+    message = str(info.value)
+    assert "ordering the items in" in message and "(3000,), (3000, 1)" in message, message
+    assert "to up to 9000000 elements" in message and "max_array_size" in message
+
+
+@pytest.mark.parametrize("text", ["max([x], [y])", "min([x], [y])", "max(x, y)", "min(y, x)"])
+def test_max_and_min_of_several_arrays_are_refused_in_both_interpreters(text):
+    # the scalar versions order their arguments; the array versions (element-wise over
+    # arrays) check the arguments' broadcast from their shapes before anything else
+    with pytest.raises(ExpressionLimitError, match="ordering the items in m..\\(\\)"):
+        _ordering_interpreter(False).eval(text)
+    with pytest.raises(ExpressionLimitError, match="would broadcast its arguments"):
+        _ordering_interpreter(True).eval(text)
+
+
+def test_orderings_that_broadcast_nothing_big_are_python_orderings():
+    a, b, c = np.arange(3.0), np.arange(3.0) + 1, np.arange(5.0)
+    names = {"a": a, "b": b, "c": c, "words": ["pear", "fig", "apple"], "big": [1.0] * 500,
+             "rows": [[3, 1], [1, 2, 3], [1, 2], [3, 0]], "pairs": [(2, "b"), (1, "z"), (2, "a")]}
+    interp = Interpreter(dict(names), arrays=True, limits=Limits(max_array_size=10))
+    builtins_ = {"sorted": sorted, "max": max, "min": min, "len": len, "sum": sum}
+    for text in ["sorted([3, 1.5, 2, -7, 0])", "sorted(words)", "sorted(words, reverse=True)",
+                 "sorted(rows)", "sorted(pairs)", "sorted([(1, 'b'), (1, 'a'), (0, 'c')])",
+                 "sorted(rows, key=len)", "sorted(rows, key=sum)", "max(rows)", "min(rows)",
+                 "max([[1, 2], [1, 2, 0]])", "min([[3, [1, 2]], [3, [1, 1]]])", "max(pairs)",
+                 "max(big)", "min([[1.0, 2.0], [1.0]])", "max(rows, key=len)",
+                 "max([], default=4)", "max(3, 1, 2)", "min('b', 'a')",
+                 # arrays among the items: one shape, or pairs Python settles before the
+                 # arrays (and whose broadcast is within the limit anyway)
+                 "sorted([(2.0, a), (1.0, b)])", "sorted([(2.0, a), (1.0, c)])",
+                 "max([(1, a), (0, c)])", "min([[1.0, a], [0.5, b]])", "sorted([[a], [b]])",
+                 "max([a], [b])", "sorted([a])", "max([[a]])", "sorted([a, a])",
+                 "sorted([{'k': a}, {'k': a}])"]:
+        ours = _outcome(lambda: interp.eval(text))
+        theirs = _outcome(lambda: eval(text, {"__builtins__": builtins_}, dict(names)))
+        assert ours[0] == theirs[0], (text, ours, theirs)
+        if ours[0] == "error":
+            assert ours[1] is theirs[1], (text, ours, theirs)
+        else:
+            np.testing.assert_equal(ours[1], theirs[1], err_msg=text)
+            assert type(ours[1]) is type(theirs[1]), text
+
+
+def test_check_ordered_items_follows_the_active_run():
+    items = [[np.ones(3000)], [np.ones((3000, 1))]]
+    expr_module.check_ordered_items("f()", items)  # outside a run there is nothing to limit
+
+    def f(values: Any) -> int:
+        expr_module.check_ordered_items("f()", values)
+        return len(values)
+
+    interp = Interpreter({"f": f, "items": items}, limits=Limits(max_array_size=100_000))
+    with pytest.raises(ExpressionLimitError, match=r"ordering the items in f\(\)"):
+        interp.eval("f(items)")
+    interp.limits.max_array_size = 9_000_000
+    assert interp.eval("f(items)") == 2
+
+
+class _BroadcastRecorder(np.ndarray):
+    """An array that notes the size of every broadcast it takes part in."""
+
+    sizes: List[int] = []
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        try:
+            shape = np.broadcast_shapes(*(np.shape(value) for value in inputs))
+            _BroadcastRecorder.sizes.append(math.prod(shape))
+        except ValueError:
+            pass  # numpy refuses the shapes (or a ragged list) itself
+        plain = [value.view(np.ndarray) if isinstance(value, _BroadcastRecorder) else value
+                 for value in inputs]
+        return getattr(ufunc, method)(*plain, **kwargs)
+
+
+def test_ordering_bound_is_never_below_what_numpy_builds():
+    # random items nesting arrays, lists and tuples; every broadcast Python's sort, max
+    # and min hand to numpy is at most the bound (one shape's own size needs no bound)
+    import random
+
+    generator = random.Random(1)
+    arrays = [np.zeros(shape).view(_BroadcastRecorder) for shape in [(5,), (5, 1), (1, 5)]]
+    leaves = [*arrays, 1.0, 2, [0.0] * 5, [[0.0]] * 5, (1.0, 2.0), [], "s"]
+
+    def item(depth: int) -> Any:
+        if depth > 2 or generator.random() < 0.4:
+            return generator.choice(leaves)
+        members = [item(depth + 1) for _ in range(generator.randint(1, 3))]
+        kind = generator.choice([list, tuple, dict])
+        return dict(zip("abc", members)) if kind is dict else kind(members)
+
+    checked = 0
+    for _ in range(3000):
+        items = [item(0) for _ in range(generator.randint(2, 4))]
+        found = expr_module._ordering_bound(items)
+        bound = 5 if found is None else max(found[0], 5)
+        for order in (sorted, max, min):
+            _BroadcastRecorder.sizes = []
+            try:
+                order(items)
+            except (TypeError, ValueError):
+                pass
+            assert all(size <= bound for size in _BroadcastRecorder.sizes), (items, found)
+            checked += bool(_BroadcastRecorder.sizes)
+    assert checked > 1000
+    assert expr_module._ordering_bound([[1.0, 2.0]] * 3) is None
+    assert expr_module._ordering_bound([arrays[0], arrays[1]])[0] == 25
 
 
 def test_block_follows_a_replaced_symtable(interp):

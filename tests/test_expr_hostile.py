@@ -294,6 +294,20 @@ ARRAY_CASES = [
      "max_array_size"),
     ("compare-membership-of-lists-bomb", "big = [x[:4000]] in [0, [x[:4000, None]]]", LIMIT,
      "max_array_size"),
+    # sorted, max and min compare their items two at a time (lists and tuples item by item):
+    # checked from the shapes found at each depth of the items before any comparison
+    ("sorted-arrays-bomb", "big = sorted([x[:4000], x[:4000, None]])", LIMIT, "max_array_size"),
+    ("sorted-lists-of-arrays-bomb", "big = sorted([[x[:4000]], [x[:4000, None]]])", LIMIT,
+     "max_array_size"),
+    ("sorted-tuples-of-arrays-bomb", "big = sorted([(1.0, x[:4000]), (1.0, x[:4000, None])])",
+     LIMIT, "max_array_size"),
+    ("sorted-key-bomb", "def k(v):\n    return [x[:4000, None]] if v else [x[:4000]]\n"
+     "big = sorted([0, 1], key=k)", LIMIT, "max_array_size"),
+    ("max-of-lists-bomb", "big = max([[x[:4000]], [x[:4000, None]]])", LIMIT, "max_array_size"),
+    ("min-of-padded-lists-bomb", "big = min([1.0, x[:4000]], [1.0, x[:4000, None]])", LIMIT,
+     "max_array_size"),
+    ("max-key-bomb", "big = max([[x[:4000]], [x[:4000, None]]], key=tuple)", LIMIT,
+     "max_array_size"),
 ]
 
 
