@@ -280,6 +280,23 @@ ARRAY_CASES = [
     ("fancy-index-ranges-bomb", "big = x[[range(10 ** 5)] * 200]", LIMIT, "max_array_size"),
     ("fancy-index-in-place-bomb", "v = x[None]\nv[[0] * 200] += 1.0", LIMIT,
      "max_array_size"),
+    # a store through index arrays walks their broadcast (and broadcasts the value to it):
+    # checked as a read is, in a single target, a target list, a loop target, and after
+    # the value of an augmented store (whose text may grow a list key in place)
+    ("store-index-pair-bomb", "v = x[:10, None] * x[None, :10]\n"
+     "n = (x[:4000] > 2) * 1\na = n[:, None]\nb = n[None, :]\nv[a, b] = 0.0", LIMIT,
+     "max_array_size"),
+    ("store-index-rows-bomb", "v = x[None] * 1.0\nv[[0] * 200] = 1.0", LIMIT, "max_array_size"),
+    ("store-index-target-list-bomb", "v = x[None] * 1.0\nv[[0] * 200], n = 1.0, 2", LIMIT,
+     "max_array_size"),
+    ("store-index-loop-target-bomb", "v = x[None] * 1.0\nfor v[[0] * 200] in [1.0]:\n    pass",
+     LIMIT, "max_array_size"),
+    ("store-index-in-place-number-bomb", "v = x[:10, None] * x[None, :10]\n"
+     "n = (x[:4000] > 2) * 1\na = n[:, None]\nb = n[None, :]\nv[a, b] -= 1", LIMIT,
+     "max_array_size"),
+    ("store-index-grown-key-bomb", "v = x[None] * 1.0\nkey = [0]\nbox = [key]\n"
+     "def grow():\n    box[0] += [0] * 200\n    return 1.0\nv[key] += grow()", LIMIT,
+     "max_array_size"),
     # comparing containers compares their items pair by pair: numpy broadcasts each pair
     # of arrays in full before Python finds the result ambiguous
     ("compare-list-of-arrays-bomb", "big = [x[:4000]] == [x[:4000, None]]", LIMIT,
