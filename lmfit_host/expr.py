@@ -574,6 +574,10 @@ def _index_bound(shape: Tuple[int, ...], key: Any
     dimensions after the last entry are kept whole. See :func:`_index_reading` for what
     each entry consumes. Raises ValueError when numpy could not read an entry's shape.
     """
+    if type(key) is _ndarray:  # one index array alone, the usual case: the same answer, faster
+        if key.dtype.kind == "b":
+            return key.size * math.prod(shape[key.ndim:]), [(key.size,)]
+        return key.size * math.prod(shape[1:]), [key.shape]
     entries = key if isinstance(key, tuple) else (key,)
     if all(type(entry) in _BASIC_INDEX_TYPES for entry in entries):
         return None
