@@ -9,8 +9,8 @@ they are treated as hostile. Each text goes through four steps, once:
    attribute access at all, no import, no name starting with ``_``;
 3. a transform that routes the operations whose cost can grow (``**``,
    ``*``, ``+``, ``%``, ``<<``, and the other operators, comparisons and
-   ``in`` where two arrays may broadcast, subscripts that may index through
-   index arrays) through bounded helpers with a
+   ``in`` where two arrays may broadcast, subscripts that may read or store
+   through index arrays) through bounded helpers with a
    fast path for floats and arrays, and counts loop iterations,
    comprehension items and calls of functions defined in text;
 4. ``compile()`` to a code object.
@@ -60,8 +60,8 @@ from lmfit_host.errors import (ExpressionError, ExpressionLimitError, Expression
 
 __all__ = [
     "BUILTINS_ORIGIN", "CompiledExpression", "Interpreter", "Limits", "Symbol",
-    "charge_current_run", "check_broadcast_arguments", "check_identifier", "default_symbols",
-    "set_missing_name_hint", "set_symbol_provider",
+    "charge_current_run", "check_broadcast_arguments", "check_identifier", "check_ordered_items",
+    "default_symbols", "set_missing_name_hint", "set_symbol_provider",
 ]
 
 BUILTINS_ORIGIN = "lmfit-host interpreter builtins"
@@ -121,10 +121,12 @@ class Limits:
     """Largest numpy result (elements) of broadcasting two arrays against each other: in
     arithmetic (``+ - * / // % **``), bitwise operators, shifts, single comparisons and
     ``in``, pair by pair in a chained comparison, item by item where lists, tuples or
-    dicts holding arrays are compared, in ``sum()``, and in the calls of functions of
-    several arguments in interpreters built with ``arrays=True``; also the largest result
+    dicts holding arrays are compared or put in order (``sorted``, ``max``, ``min``: bounded
+    from the shapes at each depth of the items), in ``sum()``, and in the calls of functions
+    of several arguments in interpreters built with ``arrays=True``; also the largest result
     of indexing an array through index arrays (``a[[0, 0, 0]]``, ``a[i, j]``, bounded from
-    the shapes)."""
+    the shapes), and the largest store through them (``a[i, j] = 0.0``, ``a[i, j] += 1``:
+    numpy walks that many index pairs)."""
     max_recursion: int = 100
     """Deepest nesting of calls of functions defined in text."""
     max_source_length: int = 100_000
@@ -572,6 +574,10 @@ def _index_bound(shape: Tuple[int, ...], key: Any
     dimensions after the last entry are kept whole. See :func:`_index_reading` for what
     each entry consumes. Raises ValueError when numpy could not read an entry's shape.
     """
+    if type(key) is _ndarray:  # one index array alone, the usual case: the same answer, faster
+        if key.dtype.kind == "b":
+            return key.size * math.prod(shape[key.ndim:]), [(key.size,)]
+        return key.size * math.prod(shape[1:]), [key.shape]
     entries = key if isinstance(key, tuple) else (key,)
     if all(type(entry) in _BASIC_INDEX_TYPES for entry in entries):
         return None
@@ -673,27 +679,40 @@ class _Bounder(ast.NodeTransformer):
         """``x op= y`` through a bounded helper: the growable operations' own in-place
         helpers, or the broadcast check (an array target keeps its shape, but a list or
         tuple one takes the broadcast result); ``c[k] op= y`` through "augitem" or
-        "augbcast", which read ``c[k]`` before evaluating ``y``, as Python does."""
-        self.generic_visit(node)
+        "augbcast", which read ``c[k]`` before evaluating ``y``, as Python does, or
+        ``c[k] op= 1`` through "augnumber"; each checks the read and the store of an array
+        through index arrays."""
+        target = node.target
+        plain = True  # a name, or a subscript by literals: nothing to check but the operation
+        if isinstance(target, ast.Subscript):
+            self.generic_visit(target)  # its container and key: the store is built below
+            plain = _plain_index(target.slice)
+            if not plain:
+                target.slice = _weighed(_index_value(target.slice))
+        node.value = self.visit(node.value)
+        number = _is_number_constant(node.value) or _is_signed_number(node.value)
         name = _RISKY_OPS.get(type(node.op))
         if name is not None:
             operation, apply, prefix, item_helper = (_helper("i" + name), _helper("i" + name),
                                                      [], "augitem")
         else:
             name = _BROADCAST_OPS.get(type(node.op))
-            if name is None or _is_number_constant(node.value):
-                return node
+            if name is None or number and plain:
+                return node  # a number broadcasts nothing, and literals index no array
             operation = _helper("op_i" + name)
             apply, prefix, item_helper = _helper("bcast"), [operation], "augbcast"
-        target = node.target
         if isinstance(target, ast.Name):
             load = ast.Name(id=target.id, ctx=ast.Load())
             value = ast.Call(func=apply, args=[*prefix, load, node.value], keywords=[])
             new: ast.stmt = ast.Assign(targets=[target], value=value)
         else:
             assert isinstance(target, ast.Subscript)
-            call = _call_helper(item_helper, target.value, target.slice, operation,
-                                _thunk(node.value))
+            if number:  # no text runs between the read and the store: no thunk to call
+                call = _call_helper("augnumber", target.value, target.slice, operation,
+                                    node.value)
+            else:
+                call = _call_helper(item_helper, target.value, target.slice, operation,
+                                    _thunk(node.value))
             new = ast.Expr(value=call)
         return ast.copy_location(new, node)
 
@@ -745,6 +764,15 @@ class _Bounder(ast.NodeTransformer):
         return node
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST:
+        target = node.targets[0]
+        if len(node.targets) == 1 and isinstance(target, ast.Subscript) \
+                and not _plain_index(target.slice):
+            # c[k] = v as __lh_store(v, c, k): Python evaluates the arguments in the order
+            # it evaluates the assignment (the value, the container, the key)
+            self.generic_visit(target)
+            call = _call_helper("store", self.visit(node.value), target.value,
+                                _index_value(target.slice))
+            return ast.copy_location(ast.Expr(value=ast.copy_location(call, node)), node)
         self.generic_visit(node)
         if any(isinstance(part, ast.Starred) for target in node.targets
                for part in ast.walk(target)):
@@ -785,14 +813,20 @@ class _Bounder(ast.NodeTransformer):
         return node
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        """A subscript that may go through index arrays (or hash a key): a read through
+        the "item" helper; a store in a target list (``a[i], b = ...``, ``for a[i] in``,
+        a comprehension's target) into the container the "target" helper hands back, its
+        key weighed. A single target goes to "store" (see visit_Assign), an augmented one
+        to the "aug..." helpers (see visit_AugAssign)."""
         self.generic_visit(node)
         index = node.slice
-        if isinstance(node.ctx, ast.Load) and not _plain_index(index):
-            # a read that may go through index arrays (or hash a key): see the "item" helper
+        if _plain_index(index):
+            return node
+        if isinstance(node.ctx, ast.Load):
             call = _call_helper("item", node.value, _index_value(index))
             return ast.copy_location(call, node)
-        if not any(isinstance(part, ast.Slice) for part in ast.walk(index)):
-            node.slice = _weighed(index)
+        node.value = ast.copy_location(_call_helper("target", node.value), node.value)
+        node.slice = _weighed(_index_value(index))
         return node
 
 
@@ -1096,6 +1130,39 @@ def check_broadcast_arguments(what: str, args: Sequence[Any],
                            % (what, ", ".join(str(s) for s in shapes), size, limit))
 
 
+def check_ordered_items(what: str, items: Iterable[Any]) -> None:
+    """Refuse, before any comparison, items whose ordering could make numpy broadcast two
+    arrays to more elements than the active run's ``Limits.max_array_size``.
+
+    For functions in the namespace that sort their input or pick its largest or
+    smallest item (``max``, ``min``): Python compares the items two at a time,
+    and lists or tuples holding arrays item by item, so ``[x]`` against ``[y]``
+    of shapes ``(n,)`` and ``(n, 1)`` makes numpy build ``n*n`` elements before
+    the truth test fails. The check is conservative and costs one pass over the
+    items (see :func:`_ordering_bound`); callers that weigh the items anyway
+    can skip it when weighing found nothing but numbers and strings. Outside a
+    run it does nothing, like :func:`check_broadcast_arguments`.
+
+    ``what`` names the call in the message, e.g. ``"sorted()"``.
+    """
+    state = getattr(_CURRENT, "state", None)
+    if state is None or not state.active:
+        return
+    _check_ordering(what, items, state.limits.max_array_size)
+
+
+def _check_ordering(what: str, items: Iterable[Any], limit: int) -> None:
+    """Raise the limit error when the ordering bound of ``items`` passes ``limit``."""
+    found = _ordering_bound(items)
+    if found is None or found[0] <= limit:
+        return
+    size, shapes = found
+    named = ", ".join(map(str, shapes[:6])) + (", ..." if len(shapes) > 6 else "")
+    raise _limit_error("ordering the items in %s may make numpy broadcast arrays of shapes %s "
+                       "to up to %d elements, more than the limit of %d "
+                       "(Limits.max_array_size)" % (what, named, size, limit))
+
+
 def _may_broadcast(function: Any) -> bool:
     """Whether ``function`` may take several arguments to broadcast: numpy ufuncs of two
     or more inputs, and Python functions of two or more parameters (or ``*args``)."""
@@ -1279,8 +1346,83 @@ def _holds_only_scalars(container: Any) -> bool:
     return set(map(type, members)) <= _SCALAR_EXACT_TYPES
 
 
+def _ordering_bound(items: Iterable[Any]
+                    ) -> Optional[Tuple[int, List[Tuple[int, ...]]]]:
+    """An upper bound of the largest array numpy may build while Python puts ``items`` in
+    order (a sort, ``max``, ``min``), and the shapes it comes from; None when no pair of
+    shapes can grow.
+
+    Ordering compares items two at a time; two lists (or two tuples) are compared item
+    by item at one index, nested, and two dicts by ``==``, value by value under one key.
+    So numpy only meets two objects found at one depth below the items, one of them an
+    array. The bound is conservative: at each depth that holds an array, the shapes of
+    everything numpy would take there (arrays, and lists, tuples and ranges it converts:
+    see :func:`_shape`) broadcast together as one, each dimension as long as its longest
+    (:func:`_broadcast_bound`). That covers every pair at that depth, also the pairs
+    Python never compares, so it may refuse items that would sort; finding the pairs a
+    sort compares would take the sort, and checking every pair O(n**2) work. One pass,
+    level by level, each container looked at once per depth; containers of exact scalars
+    alone (numbers, strings) add nothing below them.
+    """
+    level = items if isinstance(items, list) else list(items)
+    if len(level) < 2:
+        return None  # one item is never compared
+    worst: Optional[Tuple[int, List[Tuple[int, ...]]]] = None
+    for _ in range(sys.getrecursionlimit()):  # Python cannot compare deeper nesting anyway
+        kinds = set(map(type, level))
+        if kinds <= _SCALAR_EXACT_TYPES:
+            break
+        if any(issubclass(kind, _ndarray) for kind in kinds):
+            shapes: Dict[Tuple[int, ...], None] = {}  # distinct, in order of appearance
+            for value in level:
+                if type(value) in _SCALAR_EXACT_TYPES or isinstance(value, dict):
+                    continue
+                try:
+                    shape = value.shape if isinstance(value, _ndarray) else _shape(value)
+                except (ValueError, TypeError):
+                    continue  # numpy cannot take it: it reports the problem itself
+                if shape:
+                    shapes[shape] = None
+            if len(shapes) > 1:  # one shape against itself builds no more than it holds
+                size = _broadcast_bound(list(shapes))
+                if worst is None or size > worst[0]:
+                    worst = size, list(shapes)
+        if not any(issubclass(kind, (list, tuple, dict)) for kind in kinds):
+            break
+        following: List[Any] = []
+        seen: Set[int] = set()
+        for value in level:
+            if not isinstance(value, (list, tuple, dict)) or id(value) in seen:
+                continue
+            seen.add(id(value))
+            if not _holds_only_scalars(value):
+                following.extend(value.values() if isinstance(value, dict) else value)
+        if not following:
+            break
+        level = following
+    return worst
+
+
 def _limit_error(message: str) -> ExpressionLimitError:
     return ExpressionLimitError(message)
+
+
+class _CheckedStore:
+    """An array standing as the container of a subscript in a target list (``a[i], b =
+    ...``, ``for a[i] in ...``): a store through index arrays is checked first, as the
+    "store" helper checks a single target. Made by the "target" helper for one store;
+    text never holds one (a target is never read)."""
+
+    __slots__ = ("_array", "_check")
+
+    def __init__(self, array: Any, check: Callable[[Any, Any], None]) -> None:
+        self._array = array
+        self._check = check
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if type(key) not in _SCALAR_EXACT_TYPES:
+            self._check(self._array, key)
+        self._array[key] = value
 
 
 def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
@@ -1361,9 +1503,11 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
                                "more than the limit of %d (Limits.max_array_size)"
                                % (what, shape_a, shape_b, size, limit))
 
-    def check_index(array: Any, key: Any) -> None:
+    def check_index(array: Any, key: Any, store: bool = False) -> None:
         """Refuse reading ``array[key]`` through index arrays when the result could have
-        more elements than the array limit (numpy builds it whole, as a copy)."""
+        more elements than the array limit (numpy builds it whole, as a copy); with
+        ``store``, refuse ``array[key] = value`` alike (numpy walks the index arrays'
+        broadcast, as big as that result, and broadcasts the value to it)."""
         try:
             found = _index_bound(array.shape, key)
         except ValueError:
@@ -1373,10 +1517,18 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         size, index_shapes = found
         limit = state.limits.max_array_size
         if size > limit:
+            shapes = ", ".join(map(str, index_shapes))
+            if store:
+                raise _limit_error("storing into an array of shape %s through index arrays of "
+                                   "shapes %s would set up to %d elements, more than the limit "
+                                   "of %d (Limits.max_array_size)"
+                                   % (array.shape, shapes, size, limit))
             raise _limit_error("indexing an array of shape %s with index arrays of shapes %s "
                                "would build up to %d elements, more than the limit of %d "
-                               "(Limits.max_array_size)"
-                               % (array.shape, ", ".join(map(str, index_shapes)), size, limit))
+                               "(Limits.max_array_size)" % (array.shape, shapes, size, limit))
+
+    def check_store(array: Any, key: Any) -> None:
+        check_index(array, key, True)
 
     def is_array(a: Any, b: Any) -> bool:
         return isinstance(a, _ndarray) or isinstance(b, _ndarray)
@@ -1480,10 +1632,14 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
     def augbcast(container: Any, key: Any, operation: Callable[[Any, Any], Any],
                  value: Callable[[], Any]) -> None:
-        if isinstance(container, _ndarray) and type(key) not in scalar_types:
+        checked = isinstance(container, _ndarray) and type(key) not in scalar_types
+        if checked:
             check_index(container, key)
         current = container[key]  # read before the value is evaluated, as Python does
-        container[key] = bcast(operation, current, value())
+        result = bcast(operation, current, value())
+        if checked:
+            check_index(container, key, True)  # the value's text may have grown a list key
+        container[key] = result
 
     def compared(operation: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
         """``a op b`` for ``== != < <= > >=``: the operands weighed (comparing containers
@@ -1663,11 +1819,24 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
     def augitem(container: Any, key: Any, operation: Callable[[Any, Any], Any],
                 value: Callable[[], Any]) -> None:
-        if isinstance(container, _ndarray) and type(key) not in scalar_types:
+        checked = isinstance(container, _ndarray) and type(key) not in scalar_types
+        if checked:
             check_index(container, key)
         # the item is read before the value is evaluated, as Python does
         current = container[key]
-        container[key] = operation(current, value())
+        result = operation(current, value())
+        if checked:
+            check_index(container, key, True)  # the value's text may have grown a list key
+        container[key] = result
+
+    def augnumber(container: Any, key: Any, operation: Callable[[Any, Any], Any],
+                  number: Any) -> None:
+        """``container[key] op= number``: a number broadcasts nothing (a growable operation
+        checks itself), and nothing runs between the read and the store, so one check of
+        an array's index arrays covers both."""
+        if type(key) not in scalar_types and isinstance(container, _ndarray):
+            check_index(container, key)
+        container[key] = operation(container[key], number)
 
     def sized(value: Any) -> Any:
         if isinstance(value, (_SEQUENCE_TYPES, range, dict, set, frozenset, _ndarray)):
@@ -1685,6 +1854,25 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
             check_index(container, key)
         weigh(key)
         return container[key]
+
+    def store(value: Any, container: Any, key: Any) -> None:
+        """``container[key] = value`` as a statement: through index arrays an array is
+        checked against the array limit first, as a read is; the key is weighed (a dict
+        hashes it, and an array converts a list key item by item)."""
+        if type(key) in scalar_types:
+            container[key] = value
+            return
+        if isinstance(container, _ndarray):
+            check_index(container, key, True)
+        weigh(key)
+        container[key] = value
+
+    def target(container: Any) -> Any:
+        """The container of a subscript store in a target list: an array behind the
+        wrapper that checks the store (see _CheckedStore), anything else as it is."""
+        if isinstance(container, _ndarray):
+            return _CheckedStore(container, check_store)
+        return container
 
     def weigh(value: Any) -> Any:
         if type(value) in scalar_types:
@@ -1750,16 +1938,20 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
     def sorted_(iterable: Iterable[Any], *, key: Optional[Callable[[Any], Any]] = None,
                 reverse: bool = False) -> List[Any]:
-        """sorted(iterable, key=None, reverse=False), counted against the work budget."""
+        """sorted(iterable, key=None, reverse=False), counted against the work budget; items
+        (or keys) holding arrays are checked first against the array limit, as numpy may
+        broadcast any two of them while they are compared."""
         items = list_(iterable)
         if key is None:
-            weigh(items)
+            if contents(items) == _MIXED:  # numbers, strings and lists of them pay nothing
+                _check_ordering("sorted()", items, state.limits.max_array_size)
             return sorted(items, reverse=reverse)
         keys = []
         for item in items:
             charge(1)  # each key call is work of its own (it may be sum of a long list)
             keys.append(key(item))
-        weigh(keys)  # the keys are what gets compared
+        if contents(keys) == _MIXED:  # the keys are what gets compared
+            _check_ordering("sorted()", keys, state.limits.max_array_size)
         order = sorted(range(len(items)), key=keys.__getitem__, reverse=reverse)
         return [items[index] for index in order]
 
@@ -1804,7 +1996,8 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     hidden: Dict[str, Any] = {
         "pow": pow_, "mul": mul, "add": add, "mod": mod, "lshift": lshift,
         "ipow": ipow, "imul": imul, "iadd": iadd, "imod": imod, "ilshift": ilshift,
-        "augitem": augitem, "sized": sized, "weigh": weigh, "item": item, "slice": slice,
+        "augitem": augitem, "augnumber": augnumber, "sized": sized, "weigh": weigh,
+        "item": item, "slice": slice, "store": store, "target": target,
         "tick": tick, "enter": enter, "leave": leave,
         "bcast": bcast, "augbcast": augbcast, "compared": compared, "contains": contains,
         "chain": chain, "chain_test": chain_test,

@@ -30,7 +30,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import numpy as np
 
 from lmfit_host.errors import ExpressionLimitError
-from lmfit_host.expr import Symbol, _tree_size, charge_current_run
+from lmfit_host.expr import _MIXED, Symbol, _weigh, charge_current_run, check_ordered_items
 from lmfit_host.hookspecs import hookimpl
 
 ORIGIN = "lmfit-host math pack"
@@ -92,7 +92,8 @@ _FLAT_ITERABLES = (str, bytes, range, np.ndarray)
 
 def _extreme(pick: Callable[..., Any], name: str, args: Tuple[Any, ...],
              kwargs: Dict[str, Any]) -> Any:
-    """max/min with Python's semantics, after weighing what will be compared."""
+    """max/min with Python's semantics, after weighing what will be compared (and, when
+    arrays are among it, checking what numpy may broadcast: see check_ordered_items)."""
     if not args:
         raise TypeError("%s expected at least 1 argument, got 0" % name)
     items: Any = args[0] if len(args) == 1 else args
@@ -101,7 +102,8 @@ def _extreme(pick: Callable[..., Any], name: str, args: Tuple[Any, ...],
             items = list(items)
         key = kwargs.get("key")
         if key is None:
-            _tree_size(items, MAX_COMPARED_ITEMS)
+            if _weigh(items, MAX_COMPARED_ITEMS)[1] == _MIXED:  # numbers and strings pay nothing
+                check_ordered_items("%s()" % name, items)
         else:
             # the keys are what gets compared: weigh them, then pick by index
             members = items if isinstance(items, (list, tuple)) else list(items)
@@ -109,7 +111,8 @@ def _extreme(pick: Callable[..., Any], name: str, args: Tuple[Any, ...],
             for member in members:
                 charge_current_run(1)  # each key call is work (it may be a costly function)
                 keys.append(key(member))
-            _tree_size(keys, MAX_COMPARED_ITEMS)
+            if _weigh(keys, MAX_COMPARED_ITEMS)[1] == _MIXED:
+                check_ordered_items("%s()" % name, keys)
             if not members:
                 return pick(members, **kwargs)
             options = {k: v for k, v in kwargs.items() if k != "key"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import math
 import pickle
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import numpy as np
 import pytest
@@ -785,6 +785,113 @@ def test_fancy_indexing_within_the_limit_is_numpy_indexing():
     np.testing.assert_array_equal(interp.symtable["m"], expected)
 
 
+@pytest.mark.parametrize("text, shapes", [
+    ("z[i, j] = 0.0", "(3000, 1), (1, 3000)"),      # numpy walks 3000 x 3000 index pairs
+    ("z[i, j] = x", "(3000, 1), (1, 3000)"),        # and broadcasts the value to them
+    ("w[k] = 1.0", "(1000,)"),                      # each index sets a whole row of 10000
+    ("z[[0] * 200000] = 1.0", "(200000,)"),
+    ("w[[k, k]] = 1.0", "(2, 1000)"),                # a list of index arrays is one array
+    ("d = {}\nd['k'] = z\nd['k'][i, j] = 0.0", "(3000, 1), (1, 3000)"),
+    # targets in lists, loops and comprehensions, and chained targets
+    ("z[i, j], n = 0.0, 1", "(3000, 1), (1, 3000)"), ("n = z[i, j] = 0.0", "(3000, 1), (1, 3000)"),
+    ("[n, z[i, j]] = [1, 0.0]", "(3000, 1), (1, 3000)"),
+    ("for z[i, j] in [0.0]:\n    pass", "(3000, 1), (1, 3000)"),
+    ("[0 for z[i, j] in [0.0]]", "(3000, 1), (1, 3000)"),
+    ("def f():\n    z[i, j] = 0.0\nf()", "(3000, 1), (1, 3000)"),
+])
+def test_stores_through_index_arrays_are_refused_before_numpy_walks_them(text, shapes):
+    interp = _indexing_interpreter()
+    z = interp.symtable["z"]
+    with pytest.raises(ExpressionLimitError) as info:
+        interp(text)
+    message = str(info.value)
+    assert "storing into an array of shape" in message and shapes in message, message
+    assert "max_array_size" in message
+    assert interp.symtable["z"] is z and (z == 1.0).all() and (interp.symtable["w"] == 1.0).all()
+
+
+def test_store_bound_follows_the_limit():
+    interp = _indexing_interpreter()
+    interp("z[[0] * 10000] = 2.0\nten = k[:10]\nw[ten] = 2.0")  # 10000 x 10, 10 x 10000
+    assert interp.symtable["z"][0, 0] == 2.0 and interp.symtable["w"][0, 0] == 2.0
+    with pytest.raises(ExpressionLimitError, match="to 100010 elements"):
+        interp("z[[0] * 10001] = 3.0")
+    with pytest.raises(ExpressionLimitError, match="to 110000 elements"):
+        interp("eleven = k[:11]\nw[eleven] = 3.0")
+    assert interp.symtable["z"][0, 0] == 2.0 and interp.symtable["w"][0, 0] == 2.0
+
+
+@pytest.mark.parametrize("text", ["z[i, j] += 1", "z[i, j] -= 1", "z[i, j] /= 2", "z[i, j] *= x",
+                                  "z[i, j] |= 1", "w[k] -= 1.0", "w[k] //= 2"])
+def test_augmented_stores_through_index_arrays_are_refused(text):
+    # the read is checked before numpy builds it (with a number on the right too, which
+    # broadcasts nothing but leaves the read and the store to check)
+    interp = _indexing_interpreter()
+    with pytest.raises(ExpressionLimitError, match="indexing an array of shape .*max_array_size"):
+        interp(text)
+    assert (interp.symtable["z"] == 1.0).all() and (interp.symtable["w"] == 1.0).all()
+
+
+def test_augmented_store_is_checked_again_after_the_value():
+    # the value's text grows the list key in place after the read was checked
+    interp = _indexing_interpreter()
+    text = ("v = w[:1] * 1.0\nkey = [0]\nbox = [key]\ndef grow():\n    box[0] += [0] * 20\n"
+            "    return 1.0\nv[key] %s grow()")
+    for operator_ in ("+=", "-="):
+        with pytest.raises(ExpressionLimitError, match="storing into an array of shape"):
+            interp(text % operator_)
+        assert len(interp.symtable["key"]) == 21 and (interp.symtable["v"] == 1.0).all()
+
+
+def test_stores_within_the_limit_are_numpy_and_python_stores():
+    def names() -> Dict[str, Any]:
+        return {"m": np.arange(12.0).reshape(3, 4), "v": np.arange(5.0), "n": np.array([2, 0]),
+                "p": 1, "q": 2, "i0": np.int64(2), "d": {"key": 1}, "s": "key", "l": [0, 1, 2],
+                "mask": np.array([True, False, True, False, True]), "t": (4, 5)}
+    interp = Interpreter(names(), arrays=True, limits=Limits(max_array_size=12))
+    texts = ["m[n] = 5.0", "m[n, p] = -1.0", "m[[0, 1], [1, 2]] = [7.0, 8.0]", "m[p, q] = 3.0",
+             "v[mask] = 0.0", "v[[True, False, True, False, True]] = 9.0", "m[m > 4] = -1.0",
+             "m[n] = m[p]", "v[range(1, 3)] = 9.0", "m[-p] = 2.0", "v[i0] = 4.0",
+             "m[0, 1] = 6.0", "m[None] = 1.0", "m[n] -= 1", "m[n] /= 2", "m[n, p] *= 3.0",
+             "v[v > 2] += 1.0", "m[n], r = 0.5, 3", "a1 = m[n] = 4.0", "[r, v[n]] = (1, 2.0)",
+             "for v[p] in [1.0, 2.0]:\n    pass", "c = [0 for v[q] in [3.0]]",
+             "def f(k):\n    m[k] = 0.0\nf(n)", "d[s] = 2", "d[p, q] = 'x'", "d[s] -= 1",
+             "l[p] = 5", "l[-p] = 6", "l[p] -= 1", "l[p], r = 7, 8", "d[s] += 1", "l[p] *= 2",
+             "m[n, p] += -1", "p -= -1", "ll = [[1], [2]]\nll[p] *= 3", "v[n] **= 2",
+             # Python's and numpy's own errors
+             "l[[0]] = 1", "d[[1]] = 2", "m[[5]] = 1.0", "t[p] = 1", "v[[0, 1]] = [1.0] * 3",
+             "m[n, n, n] = 1.0", "v[1.5] = 1.0"]
+    for text in texts:
+        interp.symtable.update(names())
+        theirs_names = {"__builtins__": {"range": range}, **names()}
+        ours = _outcome(lambda: interp(text))
+        theirs = _outcome(lambda: exec(text, theirs_names))
+        assert ours[0] == theirs[0], (text, ours, theirs)
+        if ours[0] == "error":
+            assert ours[1] is theirs[1], (text, ours, theirs)
+        for name, value in theirs_names.items():
+            if name not in ("__builtins__", "f"):
+                np.testing.assert_equal(interp.symtable[name], value, err_msg=text)
+
+
+def test_plain_stores_stay_native():
+    # literals cannot hold an index array: a native store, as before
+    def compiled(text: str) -> str:
+        return ast.unparse(expr_module._compile_source(text, "exec").tree)
+
+    for text in ["a[1] = v", "a[-1] = v", "d['key'] = v", "a[0, 1] = v", "a[None] = v",
+                 "a[1], b = v", "for a[0] in v:\n    pass", "a[1] -= 1"]:
+        assert not any(helper in compiled(text) for helper in
+                       ("__lh_store", "__lh_target", "__lh_weigh", "__lh_aug")), text
+    assert "__lh_store(v, a, i)" in compiled("a[i] = v")
+    assert "__lh_store(v, a, (i, 1))" in compiled("a[i, 1] = v")
+    assert "__lh_target(a)[__lh_weigh(i)], b = v" in compiled("a[i], b = v")
+    assert "__lh_augnumber(a, __lh_weigh(i), __lh_op_isub, 1)" in compiled("a[i] -= 1")
+    assert "__lh_augbcast(a, __lh_weigh(i)" in compiled("a[i] -= b")
+    with pytest.raises(UnsafeExpressionError, match="assignment to a slice"):
+        Interpreter()("a = [1, 2, 3]\na[1:3] = [0]")
+
+
 def test_plain_subscripts_stay_native():
     # literals and slices cannot hold an index array: no helper call, as before
     for text in ["a[1]", "a[-1]", "d['key']", "a[1:n, None]", "a[-1, ::2]", "a[+2]"]:
@@ -811,8 +918,11 @@ def test_fancy_index_bound_is_never_below_numpy_result():
                     found = expr_module._index_bound(shape, key)
                     bound = max(array.size, 1) if found is None else found[0]
                     assert bound >= actual, (shape, key)
+                    if isinstance(key, np.ndarray):  # its shortcut gives the general answer
+                        assert found == expr_module._index_bound(shape, (key,)), (shape, key)
                     checked += 1
         assert expr_module._index_bound(shape, np.ones(shape, bool))[0] == array.size
+        assert expr_module._index_bound(shape, (np.ones(shape, bool),))[0] == array.size
     assert checked > 1000
 
 
@@ -878,6 +988,135 @@ def test_container_comparisons_within_the_limits_are_python_comparisons():
             assert ours[1] is theirs[1], (text, ours, theirs)
         else:
             assert type(ours[1]) is type(theirs[1]) and ours[1] == theirs[1], text
+
+
+def _ordering_interpreter(arrays: bool, limit: int = 100_000) -> Interpreter:
+    """Arrays of shapes (3000,) and (3000, 1): any comparison of the two builds 9M elements."""
+    interp = Interpreter({"x": np.ones(3000), "y": np.ones((3000, 1))}, arrays=arrays,
+                         limits=Limits(max_array_size=limit))
+    interp("def k(v):\n    return [y] if v else [x]")
+    return interp
+
+
+@pytest.mark.parametrize("arrays", [False, True])
+@pytest.mark.parametrize("text", [
+    "sorted([[x], [y]])", "sorted([x, y])", "sorted([(1.0, x), (1.0, y)])",
+    "sorted([[1.0, (2, x)], [1.0, (2, y)]])", "sorted([[{'a': x}], [{'a': y}]])",
+    "sorted(v for v in [[x], [y]])", "sorted([0, 1], key=k)", "sorted([[x], [[[0.0]] * 3000]])",
+    "max([[x], [y]])", "min([[x], [y]])", "max([0, 1], key=k)", "min([0, 1], key=k)",
+    # lists whose first items are numbers: numpy's view of their shape sees no arrays
+    "max([1.0, x], [1.0, y])", "min((1.0, x), (1.0, y))",
+])
+def test_orderings_of_items_holding_arrays_are_refused_before_comparing(text, arrays):
+    interp = _ordering_interpreter(arrays)
+    with pytest.raises(ExpressionLimitError) as info:
+        interp.eval(text)
+    message = str(info.value)
+    assert "ordering the items in" in message and "(3000,), (3000, 1)" in message, message
+    assert "to up to 9000000 elements" in message and "max_array_size" in message
+
+
+@pytest.mark.parametrize("text", ["max([x], [y])", "min([x], [y])", "max(x, y)", "min(y, x)"])
+def test_max_and_min_of_several_arrays_are_refused_in_both_interpreters(text):
+    # the scalar versions order their arguments; the array versions (element-wise over
+    # arrays) check the arguments' broadcast from their shapes before anything else
+    with pytest.raises(ExpressionLimitError, match="ordering the items in m..\\(\\)"):
+        _ordering_interpreter(False).eval(text)
+    with pytest.raises(ExpressionLimitError, match="would broadcast its arguments"):
+        _ordering_interpreter(True).eval(text)
+
+
+def test_orderings_that_broadcast_nothing_big_are_python_orderings():
+    a, b, c = np.arange(3.0), np.arange(3.0) + 1, np.arange(5.0)
+    names = {"a": a, "b": b, "c": c, "words": ["pear", "fig", "apple"], "big": [1.0] * 500,
+             "rows": [[3, 1], [1, 2, 3], [1, 2], [3, 0]], "pairs": [(2, "b"), (1, "z"), (2, "a")]}
+    interp = Interpreter(dict(names), arrays=True, limits=Limits(max_array_size=10))
+    builtins_ = {"sorted": sorted, "max": max, "min": min, "len": len, "sum": sum}
+    for text in ["sorted([3, 1.5, 2, -7, 0])", "sorted(words)", "sorted(words, reverse=True)",
+                 "sorted(rows)", "sorted(pairs)", "sorted([(1, 'b'), (1, 'a'), (0, 'c')])",
+                 "sorted(rows, key=len)", "sorted(rows, key=sum)", "max(rows)", "min(rows)",
+                 "max([[1, 2], [1, 2, 0]])", "min([[3, [1, 2]], [3, [1, 1]]])", "max(pairs)",
+                 "max(big)", "min([[1.0, 2.0], [1.0]])", "max(rows, key=len)",
+                 "max([], default=4)", "max(3, 1, 2)", "min('b', 'a')",
+                 # arrays among the items: one shape, or pairs Python settles before the
+                 # arrays (and whose broadcast is within the limit anyway)
+                 "sorted([(2.0, a), (1.0, b)])", "sorted([(2.0, a), (1.0, c)])",
+                 "max([(1, a), (0, c)])", "min([[1.0, a], [0.5, b]])", "sorted([[a], [b]])",
+                 "max([a], [b])", "sorted([a])", "max([[a]])", "sorted([a, a])",
+                 "sorted([{'k': a}, {'k': a}])"]:
+        ours = _outcome(lambda: interp.eval(text))
+        theirs = _outcome(lambda: eval(text, {"__builtins__": builtins_}, dict(names)))
+        assert ours[0] == theirs[0], (text, ours, theirs)
+        if ours[0] == "error":
+            assert ours[1] is theirs[1], (text, ours, theirs)
+        else:
+            np.testing.assert_equal(ours[1], theirs[1], err_msg=text)
+            assert type(ours[1]) is type(theirs[1]), text
+
+
+def test_check_ordered_items_follows_the_active_run():
+    items = [[np.ones(3000)], [np.ones((3000, 1))]]
+    expr_module.check_ordered_items("f()", items)  # outside a run there is nothing to limit
+
+    def f(values: Any) -> int:
+        expr_module.check_ordered_items("f()", values)
+        return len(values)
+
+    interp = Interpreter({"f": f, "items": items}, limits=Limits(max_array_size=100_000))
+    with pytest.raises(ExpressionLimitError, match=r"ordering the items in f\(\)"):
+        interp.eval("f(items)")
+    interp.limits.max_array_size = 9_000_000
+    assert interp.eval("f(items)") == 2
+
+
+class _BroadcastRecorder(np.ndarray):
+    """An array that notes the size of every broadcast it takes part in."""
+
+    sizes: List[int] = []
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        try:
+            shape = np.broadcast_shapes(*(np.shape(value) for value in inputs))
+            _BroadcastRecorder.sizes.append(math.prod(shape))
+        except ValueError:
+            pass  # numpy refuses the shapes (or a ragged list) itself
+        plain = [value.view(np.ndarray) if isinstance(value, _BroadcastRecorder) else value
+                 for value in inputs]
+        return getattr(ufunc, method)(*plain, **kwargs)
+
+
+def test_ordering_bound_is_never_below_what_numpy_builds():
+    # random items nesting arrays, lists and tuples; every broadcast Python's sort, max
+    # and min hand to numpy is at most the bound (one shape's own size needs no bound)
+    import random
+
+    generator = random.Random(1)
+    arrays = [np.zeros(shape).view(_BroadcastRecorder) for shape in [(5,), (5, 1), (1, 5)]]
+    leaves = [*arrays, 1.0, 2, [0.0] * 5, [[0.0]] * 5, (1.0, 2.0), [], "s"]
+
+    def item(depth: int) -> Any:
+        if depth > 2 or generator.random() < 0.4:
+            return generator.choice(leaves)
+        members = [item(depth + 1) for _ in range(generator.randint(1, 3))]
+        kind = generator.choice([list, tuple, dict])
+        return dict(zip("abc", members)) if kind is dict else kind(members)
+
+    checked = 0
+    for _ in range(3000):
+        items = [item(0) for _ in range(generator.randint(2, 4))]
+        found = expr_module._ordering_bound(items)
+        bound = 5 if found is None else max(found[0], 5)
+        for order in (sorted, max, min):
+            _BroadcastRecorder.sizes = []
+            try:
+                order(items)
+            except (TypeError, ValueError):
+                pass
+            assert all(size <= bound for size in _BroadcastRecorder.sizes), (items, found)
+            checked += bool(_BroadcastRecorder.sizes)
+    assert checked > 1000
+    assert expr_module._ordering_bound([[1.0, 2.0]] * 3) is None
+    assert expr_module._ordering_bound([arrays[0], arrays[1]])[0] == 25
 
 
 def test_block_follows_a_replaced_symtable(interp):

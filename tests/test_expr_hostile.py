@@ -280,6 +280,23 @@ ARRAY_CASES = [
     ("fancy-index-ranges-bomb", "big = x[[range(10 ** 5)] * 200]", LIMIT, "max_array_size"),
     ("fancy-index-in-place-bomb", "v = x[None]\nv[[0] * 200] += 1.0", LIMIT,
      "max_array_size"),
+    # a store through index arrays walks their broadcast (and broadcasts the value to it):
+    # checked as a read is, in a single target, a target list, a loop target, and after
+    # the value of an augmented store (whose text may grow a list key in place)
+    ("store-index-pair-bomb", "v = x[:10, None] * x[None, :10]\n"
+     "n = (x[:4000] > 2) * 1\na = n[:, None]\nb = n[None, :]\nv[a, b] = 0.0", LIMIT,
+     "max_array_size"),
+    ("store-index-rows-bomb", "v = x[None] * 1.0\nv[[0] * 200] = 1.0", LIMIT, "max_array_size"),
+    ("store-index-target-list-bomb", "v = x[None] * 1.0\nv[[0] * 200], n = 1.0, 2", LIMIT,
+     "max_array_size"),
+    ("store-index-loop-target-bomb", "v = x[None] * 1.0\nfor v[[0] * 200] in [1.0]:\n    pass",
+     LIMIT, "max_array_size"),
+    ("store-index-in-place-number-bomb", "v = x[:10, None] * x[None, :10]\n"
+     "n = (x[:4000] > 2) * 1\na = n[:, None]\nb = n[None, :]\nv[a, b] -= 1", LIMIT,
+     "max_array_size"),
+    ("store-index-grown-key-bomb", "v = x[None] * 1.0\nkey = [0]\nbox = [key]\n"
+     "def grow():\n    box[0] += [0] * 200\n    return 1.0\nv[key] += grow()", LIMIT,
+     "max_array_size"),
     # comparing containers compares their items pair by pair: numpy broadcasts each pair
     # of arrays in full before Python finds the result ambiguous
     ("compare-list-of-arrays-bomb", "big = [x[:4000]] == [x[:4000, None]]", LIMIT,
@@ -293,6 +310,20 @@ ARRAY_CASES = [
     ("compare-chain-of-lists-bomb", "big = 1 < 2 != [x[:4000]] == [x[:4000, None]]", LIMIT,
      "max_array_size"),
     ("compare-membership-of-lists-bomb", "big = [x[:4000]] in [0, [x[:4000, None]]]", LIMIT,
+     "max_array_size"),
+    # sorted, max and min compare their items two at a time (lists and tuples item by item):
+    # checked from the shapes found at each depth of the items before any comparison
+    ("sorted-arrays-bomb", "big = sorted([x[:4000], x[:4000, None]])", LIMIT, "max_array_size"),
+    ("sorted-lists-of-arrays-bomb", "big = sorted([[x[:4000]], [x[:4000, None]]])", LIMIT,
+     "max_array_size"),
+    ("sorted-tuples-of-arrays-bomb", "big = sorted([(1.0, x[:4000]), (1.0, x[:4000, None])])",
+     LIMIT, "max_array_size"),
+    ("sorted-key-bomb", "def k(v):\n    return [x[:4000, None]] if v else [x[:4000]]\n"
+     "big = sorted([0, 1], key=k)", LIMIT, "max_array_size"),
+    ("max-of-lists-bomb", "big = max([[x[:4000]], [x[:4000, None]]])", LIMIT, "max_array_size"),
+    ("min-of-padded-lists-bomb", "big = min([1.0, x[:4000]], [1.0, x[:4000, None]])", LIMIT,
+     "max_array_size"),
+    ("max-key-bomb", "big = max([[x[:4000]], [x[:4000, None]]], key=tuple)", LIMIT,
      "max_array_size"),
 ]
 
