@@ -782,7 +782,7 @@ class _Bounder(ast.NodeTransformer):
 
     # Comparing or hashing nested containers costs their size counted with repeats:
     # [[0]*10**6]*10**6 takes 16 MB but == on it would take 10**12 steps. Operands that
-    # are containers are weighed first (see _tree_size): comparisons weigh them in their
+    # are containers are weighed first (see _weigh): comparisons weigh them in their
     # helpers, when they are compared.
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
@@ -1275,12 +1275,6 @@ _SCALAR_EXACT_TYPES: FrozenSet[type] = frozenset(
 #: containers and exact scalars all the way down; or something else somewhere (an array,
 #: a numpy scalar, a host object).
 _FLAT, _NESTED, _MIXED = "flat", "nested", "mixed"
-
-
-def _tree_size(value: Any, limit: int) -> int:
-    """Items reached by walking nested containers, repeats counted each time (capped):
-    see :func:`_weigh`."""
-    return _weigh(value, limit)[0]
 
 
 def _weigh(value: Any, limit: int) -> Tuple[int, str]:
