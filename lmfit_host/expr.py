@@ -521,9 +521,9 @@ def _index_reading(entry: Any) -> Tuple[int, Optional[Tuple[int, ...]]]:
     shape it broadcasts with the other index arrays (None when it is no index array).
 
     A list, tuple or range is read as an integer index array of its :func:`_shape`.
-    When it holds booleans numpy reads a mask instead, which consumes all its dimensions
-    and selects at most its size: the integer reading keeps fewer dimensions out of the
-    product, so it can only over-count.
+    When it holds only booleans numpy reads a mask instead, which consumes all its
+    dimensions and selects at most its size: :func:`_index_bound` then takes the larger
+    of the two readings (see :func:`_may_be_mask`).
     """
     kind = type(entry)
     if entry is None or entry is Ellipsis:
@@ -540,6 +540,25 @@ def _index_reading(entry: Any) -> Tuple[int, Optional[Tuple[int, ...]]]:
     if shape or isinstance(entry, (list, tuple, range)):
         return 1, shape
     return 1, None  # an integer, or something numpy refuses as an index
+
+
+def _may_be_mask(entry: Any) -> bool:
+    """Whether numpy may read a list or tuple as a boolean mask: its first item, down
+    through nested lists, is a boolean (or a boolean array). Numpy makes a mask only when
+    every item is one; whether they all are is left open (both readings are bounded)."""
+    if not isinstance(entry, (list, tuple)):
+        return False
+    for _ in range(_MAX_NESTING):
+        if not isinstance(entry, (list, tuple)) or not entry:
+            break
+        entry = entry[0]
+    return type(entry) is bool or type(entry) is np.bool_ \
+        or isinstance(entry, np.ndarray) and entry.dtype.kind == "b"
+
+
+#: Most entries of one index that may be read either as a mask or as integers; beyond, the
+#: index is refused (2**n readings would be bounded).
+_MAX_AMBIGUOUS_ENTRIES = 4
 
 
 def _slice_length(entry: slice, length: int) -> int:
@@ -585,8 +604,26 @@ def _index_bound(shape: Tuple[int, ...], key: Any
     index_shapes = [index for _, index in readings if index is not None]
     if not index_shapes:
         return None
+    ambiguous = [k for k, entry in enumerate(entries) if _may_be_mask(entry)]
+    if len(ambiguous) > _MAX_AMBIGUOUS_ENTRIES:
+        return math.inf, index_shapes  # type: ignore[return-value]
+    size = 0
+    for choice in range(2 ** len(ambiguous)):
+        chosen = list(readings)
+        for bit, k in enumerate(ambiguous):
+            if choice >> bit & 1:  # read as a mask: all its dimensions, at most its size
+                index = readings[k][1]
+                assert index is not None
+                chosen[k] = (len(index), (math.prod(index),))
+        size = max(size, _index_size(shape, entries, chosen))
+    return size, index_shapes
+
+
+def _index_size(shape: Tuple[int, ...], entries: Sequence[Any],
+                readings: Sequence[Tuple[int, Optional[Tuple[int, ...]]]]) -> int:
+    """:func:`_index_bound` for one reading of each entry."""
     named = sum(dimensions for dimensions, _ in readings)
-    size = _broadcast_bound(index_shapes)
+    size = _broadcast_bound([index for _, index in readings if index is not None])
     axis = 0
     for entry, (dimensions, _) in zip(entries, readings):
         if entry is Ellipsis:
@@ -595,7 +632,7 @@ def _index_bound(shape: Tuple[int, ...], key: Any
         elif type(entry) is slice and axis < len(shape):
             size *= _slice_length(entry, shape[axis])
         axis += dimensions
-    return size * math.prod(shape[axis:]), index_shapes
+    return size * math.prod(shape[axis:])
 
 
 _BROADCAST_RUNTIME: Dict[str, Any] = {_HELPER_PREFIX + "op_" + name: operation
@@ -1164,14 +1201,15 @@ def _check_ordering(what: str, items: Iterable[Any], limit: int) -> None:
 
 
 def _may_broadcast(function: Any) -> bool:
-    """Whether ``function`` may take several arguments to broadcast: numpy ufuncs of two
-    or more inputs, and Python functions of two or more parameters (or ``*args``)."""
+    """Whether ``function`` may take several arguments to broadcast: numpy ufuncs (one
+    input too: ``where=`` broadcasts against it), and Python functions of two or more
+    parameters, or of ``*args`` or ``**kwargs``."""
     if isinstance(function, np.ufunc):
-        return function.nin >= 2
+        return True
     code = getattr(function, "__code__", None)
     if not isinstance(code, CodeType):
         return False  # builtins and classes of the namespace take no arrays to broadcast
-    return code.co_argcount + code.co_kwonlyargcount >= 2 or bool(code.co_flags & 0x04)
+    return code.co_argcount + code.co_kwonlyargcount >= 2 or bool(code.co_flags & 0x0C)
 
 
 def _array_checked(function: Callable[..., Any], name: str) -> Callable[..., Any]:
@@ -1976,11 +2014,16 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
             return sum(iterable, start)
         if isinstance(iterable, (list, tuple)):
             charge(len(iterable))  # a long list summed many times (e.g. as a sort key) is work
-            if type(start) in scalar_types and set(map(type, iterable)) <= scalar_types:
-                return sum(iterable, start)  # numbers only: nothing can broadcast
+            items = iterable
+        else:
+            items = list(iterable)  # a generator's items were counted as it made them
+        if type(start) in scalar_types and set(map(type, items)) <= scalar_types:
+            # numbers only: nothing can broadcast, and Python's own sum adds them (its
+            # rounding, whatever the iterable)
+            return sum(items, start)
         # arrays added one after the other: each addition checked as `+` would be
         total = start
-        for item in iterable:
+        for item in items:
             if type(total) not in fast_types and type(item) not in fast_types \
                     and is_array(total, item):
                 check_broadcast(total, item, "sum()")

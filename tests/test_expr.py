@@ -484,7 +484,7 @@ def test_symbol_provider_replaces_defaults(restore_provider):
 
 def test_arrays_defaults_use_array_versions(restore_provider):
     set_symbol_provider(None)
-    assert default_symbols(arrays=True)["sin"] is np.sin
+    assert default_symbols(arrays=True)["sin"].__wrapped__ is np.sin  # checked: see below
     assert default_symbols(arrays=False)["sin"] is math.sin
 
 
@@ -507,8 +507,11 @@ def test_array_functions_check_what_they_would_broadcast(restore_provider):
     assert np.array_equal(interp.eval("pow(v, 2.0)"), np.power(v, 2.0))
     assert np.array_equal(interp.eval("sum([v, v, 1.0])"), v + v + 1.0)
     assert interp.eval("sum([1, 2.5, 3])") == 6.5
-    # one-argument functions, and the scalar interpreter's, are the functions themselves
-    assert interp.symtable["sin"] is np.sin
+    # numpy functions of one input are checked too (where= broadcasts); the scalar
+    # interpreter's functions are the functions themselves
+    with pytest.raises(ExpressionLimitError, match=r"sin\(\) would broadcast"):
+        interp.eval("sin(v, where=[list(v > 0)] * 300)")
+    assert np.array_equal(interp.eval("sin(v)"), np.sin(v))
     assert Interpreter().symtable["atan2"] is math.atan2
     assert interp.symtable["atan2"].__wrapped__ is np.arctan2
     # called from Python, outside any run, nothing is checked
@@ -904,9 +907,12 @@ def test_fancy_index_bound_is_never_below_numpy_result():
     # every key that numpy accepts builds at most the bound (exactly, for integer arrays)
     pool = [0, -1, slice(None), slice(1, 3), slice(None, None, 2), slice(5, 1, -1), None,
             Ellipsis, [0, 1], [[0], [1]], (0, 0, 0), range(2), np.array([0, 1, 1]),
-            np.zeros((2, 1), int), np.array(1), True, False, [True, False, True]]
+            np.zeros((2, 1), int), np.array(1), True, False, [True, False, True],
+            # nested lists of booleans are masks of all their dimensions; mixed with
+            # integers they are integer arrays
+            [[True]], [[True, False, True, True]], [[True, 1]], [[[True]]]]
     checked = 0
-    for shape in [(5,), (4, 6), (3, 4, 5), (0, 3)]:
+    for shape in [(5,), (4, 6), (3, 4, 5), (0, 3), (1, 1, 6, 1)]:
         array = np.zeros(shape)
         for first in pool:
             for second in pool:

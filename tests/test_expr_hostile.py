@@ -274,6 +274,12 @@ ARRAY_CASES = [
     # fancy indexing copies what the index arrays select: rows of a 2-D view, pairs of
     # broadcast index arrays, a short list of long ranges (each refused before numpy converts)
     ("fancy-index-rows-bomb", "big = x[None][[0] * 200]", LIMIT, "max_array_size"),
+    # a nested list of booleans is a mask of all its dimensions: the slice after it falls
+    # on the long axis, not on the one a one-dimension reading would give it
+    ("fancy-index-nested-mask-bomb", "big = x[None, None, :, None][[[True]], 1:, [[0]] * 200]",
+     LIMIT, "max_array_size"),
+    # where= of a one-input function broadcasts against its input
+    ("broadcast-where-bomb", "big = exp(x, where=[[True]] * 200)", LIMIT, "max_array_size"),
     ("fancy-index-slice-bomb", "big = x[None][[0] * 200, :]", LIMIT, "max_array_size"),
     ("fancy-index-pair-bomb", "n = (x[:4000] > 2) * 1\nbig = x[None][n[:, None], n[None, :]]",
      LIMIT, "max_array_size"),
