@@ -1664,14 +1664,8 @@ def _build_runtime(state: _RunState) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
     def augbcast(container: Any, key: Any, operation: Callable[[Any, Any], Any],
                  value: Callable[[], Any]) -> None:
-        checked = isinstance(container, _ndarray) and type(key) not in scalar_types
-        if checked:
-            check_index(container, key)
-        current = container[key]  # read before the value is evaluated, as Python does
-        result = bcast(operation, current, value())
-        if checked:
-            check_index(container, key, True)  # the value's text may have grown a list key
-        container[key] = result
+        """``container[key] op= value`` for an operation that broadcasts (see augitem)."""
+        augitem(container, key, functools.partial(bcast, operation), value)
 
     def compared(operation: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
         """``a op b`` for ``== != < <= > >=``: the operands weighed (comparing containers
