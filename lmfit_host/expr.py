@@ -2646,22 +2646,18 @@ class Interpreter:
             >>> a.symtable["x"]
             1.0
         """
-        new = Interpreter.__new__(Interpreter)
-        new.arrays = self.arrays
-        new._defaults, new._origins = self._defaults, self._origins
-        new._limits = replace(self._limits)
-        new._state = _RunState(new._limits)
-        new._runtime, new._builtins = _build_runtime(new._state)
-        table = dict(self.symtable)
-        for name, value in self._builtins.items():
-            if table.get(name) is value:
-                table[name] = new._builtins[name]
-        table["__builtins__"] = new._runtime
-        new.symtable = table
-        for name, value in list(table.items()):
-            if isinstance(value, FunctionType) and value.__globals__ is self.symtable:
-                table[name] = new.adopt_function(value)
-        return new
+        return self._copy_later().build()
+
+    def _copy_later(self, kind: Optional[Type["Interpreter"]] = None) -> "_PendingCopy":
+        """:meth:`copy` in two halves: the new namespace now, the interpreter around it later.
+
+        The namespace is taken now (a shallow copy of this one, with copies of
+        the limits), so later changes here do not reach it; building the run
+        time (its helpers, its safe builtins, its own text functions) waits
+        for :meth:`_PendingCopy.build`. ``kind`` is the class of the copy
+        (:class:`Interpreter` by default, as :meth:`copy` gives).
+        """
+        return _PendingCopy(self, Interpreter if kind is None else kind)
 
     def adopt_function(self, function: Callable[..., Any]) -> Callable[..., Any]:
         """A function defined in another interpreter's text, re-created to read this namespace.
@@ -2690,17 +2686,7 @@ class Interpreter:
             >>> interp.user_names()
             ['a']
         """
-        names = []
-        for name, value in self.symtable.items():
-            if name == "__builtins__":
-                continue
-            if name in self._defaults:
-                if self._defaults[name] is value:
-                    continue
-            elif name in self._builtins and self._builtins[name] is value:
-                continue
-            names.append(name)
-        return names
+        return _user_names(self.symtable, self._defaults, self._builtins)
 
     def symbol_origin(self, name: str) -> Optional[str]:
         """Where a default name comes from (e.g. ``"lmfit-host math pack"``); None otherwise.
@@ -2708,10 +2694,7 @@ class Interpreter:
             >>> Interpreter().symbol_origin("sqrt")
             'lmfit-host math pack'
         """
-        origin = self._origins.get(name)
-        if origin is None and name in self._builtins:
-            return BUILTINS_ORIGIN
-        return origin
+        return _symbol_origin(name, self._origins, self._builtins)
 
     def unknown_names(self, compiled: CompiledExpression) -> List[str]:
         """The names a compiled expression reads that this namespace does not hold (sorted).
@@ -2795,3 +2778,113 @@ def _missing_name(exc: NameError) -> Optional[str]:
 
 def _nothing() -> None:
     """The update of an empty constraint block."""
+
+
+class _PendingCopy:
+    """A copy of an Interpreter whose namespace exists and whose run time is not built yet.
+
+    ``table`` is the copy's symtable: values may be read and stored in it
+    (a Parameters set keeps its values there), but until :meth:`build` it
+    still holds the original's safe builtins and text functions, so nothing
+    may run in it. Compiling and the origin of a name need no run time and
+    are answered as the built copy would answer them. Building replaces the
+    original's builtins that are still in place by the copy's own and
+    re-creates the functions defined in the original's text to read the new
+    namespace, exactly as :meth:`Interpreter.copy` does.
+    """
+
+    __slots__ = ("table", "_namespace", "_builtins", "_defaults", "_origins",
+                 "_arrays", "_limits", "_kind")
+
+    def __init__(self, source: Union[Interpreter, "_PendingCopy"],
+                 kind: Type[Interpreter]) -> None:
+        self.table: Dict[str, Any]
+        self._namespace: Dict[str, Any]
+        self._builtins: Mapping[str, Any]
+        self._arrays: bool
+        if isinstance(source, _PendingCopy):
+            # a copy of a copy not built yet: it copies the same original
+            self.table = dict(source.table)
+            self._namespace, self._builtins = source._namespace, source._builtins
+            self._arrays = source._arrays
+        else:
+            self.table = dict(source.symtable)
+            self._namespace, self._builtins = source.symtable, source._builtins
+            self._arrays = source.arrays
+        self._defaults: Mapping[str, Any] = source._defaults
+        self._origins: Mapping[str, str] = source._origins
+        self._limits: Limits = replace(source._limits)
+        self._kind = kind
+
+    def copy(self) -> "_PendingCopy":
+        """Another pending copy of the same namespace, as it is now."""
+        return _PendingCopy(self, self._kind)
+
+    def compile_expression(self, source: str, *, owner: Optional[str] = None
+                           ) -> CompiledExpression:
+        """:meth:`Interpreter.compile_expression`, under the copy's limits."""
+        return _compile_expression(source, owner, self._limits.max_source_length)
+
+    def symbol_origin(self, name: str) -> Optional[str]:
+        """:meth:`Interpreter.symbol_origin` of the copy (the same defaults, the same builtins)."""
+        return _symbol_origin(name, self._origins, self._builtins)
+
+    def user_names(self) -> List[str]:
+        """:meth:`Interpreter.user_names` of the copy: until it is built, the builtins in
+        ``table`` are the original's."""
+        return _user_names(self.table, self._defaults, self._builtins)
+
+    def adopts(self, function: Any) -> bool:
+        """Whether :meth:`build` re-makes ``function`` to read the copy's names (a function
+        the original's text defined), as :meth:`Interpreter.adopt_function` would now."""
+        return type(function) is FunctionType and function.__globals__ is self._namespace \
+            and function.__code__.co_filename.startswith("<interpreter>")
+
+    def build(self) -> Interpreter:
+        """The interpreter around ``table`` (call once)."""
+        kind = self._kind
+        new = kind.__new__(kind)
+        new.arrays = self._arrays
+        new._defaults, new._origins = self._defaults, self._origins
+        new._limits = self._limits
+        new._state = _RunState(new._limits)
+        new._runtime, new._builtins = _build_runtime(new._state)
+        table = self.table
+        builtins_here = new._builtins
+        for name, value in self._builtins.items():
+            if table.get(name) is value:
+                table[name] = builtins_here[name]
+        table["__builtins__"] = new._runtime
+        new.symtable = table
+        namespace = self._namespace
+        # a function type cannot be subclassed: the type test is exact
+        for name, value in [(name, value) for name, value in table.items()
+                            if type(value) is FunctionType and value.__globals__ is namespace]:
+            table[name] = new.adopt_function(value)
+        return new
+
+
+def _user_names(table: Mapping[str, Any], defaults: Mapping[str, Any],
+                builtins_: Mapping[str, Any]) -> List[str]:
+    """The names of ``table`` that are neither a default nor a safe builtin holding its own
+    value (:meth:`Interpreter.user_names`)."""
+    names = []
+    for name, value in table.items():
+        if name == "__builtins__":
+            continue
+        if name in defaults:
+            if defaults[name] is value:
+                continue
+        elif name in builtins_ and builtins_[name] is value:
+            continue
+        names.append(name)
+    return names
+
+
+def _symbol_origin(name: str, origins: Mapping[str, str], builtins_: Mapping[str, Any]
+                   ) -> Optional[str]:
+    """Where a default or safe builtin name comes from (:meth:`Interpreter.symbol_origin`)."""
+    origin = origins.get(name)
+    if origin is None and name in builtins_:
+        return BUILTINS_ORIGIN
+    return origin

@@ -28,7 +28,7 @@ import numbers
 import time
 import weakref
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, cast
 
 import numpy as np
 
@@ -36,7 +36,7 @@ from . import plugins
 from .covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
 from .errors import ExpressionError, FitAborted, FitError, LmfitHostError, ParameterError
 from .expr import Interpreter, _default_table
-from .parameter import _STATE_KEYS, CorrelationRow, Parameters, _noop
+from .parameter import CorrelationRow, Parameters, _noop
 from .problem import EngineResult, FitProblem
 
 __all__ = ["Minimizer", "MinimizerResult", "minimize"]
@@ -87,16 +87,23 @@ class _Snapshot:
     def __init__(self, params: Parameters) -> None:
         self.source = params
         params._refresh_if_possible()
-        self.states = [param._state_tuple() for param in params.values()]
-        self.values = {state[1]: state[2] for state in self.states}
+        symtable = params._symtable
+        # each parameter's attributes and value: cheap to take, cloned when read
+        self.states = [(name, par.__dict__.copy()) for name, par in dict.items(params)]
+        self.values = {name: symtable.get(name) for name in params}
+        # every computed value is current: the copy need not compute them again
+        self.current = not params._stale and not params._failures
 
     def materialize(self) -> Parameters:
-        interpreter = self.source.interpreter.copy()
+        # the copy's interpreter is built when something needs it (a changed value
+        # to recompute constraints from, a symbol): reading values and errors does not
+        namespace = self.source._copied_namespace()
         for name in set(self.values) | set(self.source):
-            interpreter.symtable.pop(name, None)
-        params = Parameters(interpreter=interpreter)
-        params.__setstate__({"params": [dict(zip(_STATE_KEYS, state))
-                                        for state in self.states]})
+            namespace.table.pop(name, None)
+        params = Parameters(interpreter=cast(Interpreter, namespace))  # taken in place of one
+        params._add_clones(self.states, self.values)
+        if self.current:
+            params._stale = False
         return params
 
 

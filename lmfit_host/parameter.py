@@ -38,7 +38,7 @@ import numpy as np
 
 from .errors import (ExpressionCycleError, ExpressionError, ExpressionRuntimeError,
                      ParameterError, UnknownNameError)
-from .expr import CompiledExpression, Interpreter, check_identifier
+from .expr import CompiledExpression, Interpreter, _PendingCopy, check_identifier
 
 __all__ = ["Parameter", "Parameters", "ParameterBoundsWarning", "create_params"]
 
@@ -353,14 +353,7 @@ class _TextKeepingInterpreter(Interpreter):
 
     def copy(self) -> "_TextKeepingInterpreter":
         """A copy as :meth:`Interpreter.copy` makes, that keeps noting def statements."""
-        made = super().copy()
-        # a fresh instance given the attributes one by one, not a __class__ change:
-        # the block of a fit reads an attribute of it at every step, and CPython
-        # reads attributes of an object whose class was changed more slowly
-        new = type(self).__new__(type(self))
-        for key, value in vars(made).items():
-            setattr(new, key, value)
-        return new
+        return cast(_TextKeepingInterpreter, self._copy_later(type(self)).build())
 
 
 def _install_functions(interp: Interpreter, functions: Mapping[str, str], what: str) -> None:
@@ -1012,14 +1005,21 @@ class Parameters(Dict[str, Parameter]):
     def __init__(self, usersyms: Optional[Mapping[str, Any]] = None, *,
                  interpreter: Optional[Interpreter] = None) -> None:
         super().__init__()
-        if interpreter is None:
+        pending: Optional[_PendingCopy] = None
+        if type(interpreter) is _PendingCopy:
+            # a copy of another set's namespace (copy(), a fit's result.params): its
+            # interpreter is built when something first needs it, often never
+            pending, interpreter = cast(_PendingCopy, interpreter), None
+        elif interpreter is None:
             interpreter = _TextKeepingInterpreter()
         elif type(interpreter) is Interpreter:
             # from now on it notes the def statements run through it, so that the
             # functions they define can be saved; it behaves the same otherwise
             interpreter.__class__ = _TextKeepingInterpreter
-        self._interp = interpreter
-        self._symtable: Dict[str, Any] = self._interp.symtable
+        self._built: Optional[Interpreter] = interpreter
+        self._pending = pending
+        self._symtable: Dict[str, Any] = \
+            pending.table if pending is not None else interpreter.symtable  # type: ignore[union-attr]
         self._runner: Optional[Callable[[], None]] = None
         self._order: Tuple[str, ...] = ()   # constrained names in dependency order
         # parameter -> why it cannot be computed, from the last refresh (None: all computed)
@@ -1029,6 +1029,22 @@ class Parameters(Dict[str, Parameter]):
             self._symtable.update(usersyms)
 
     # --- the namespace ----------------------------------------------------------
+
+    @property
+    def _interp(self) -> Interpreter:
+        """The interpreter of this set, built now if it was left pending."""
+        built = self._built
+        if built is None:
+            assert self._pending is not None
+            built = self._built = self._pending.build()
+            self._pending = None
+        return built
+
+    @property
+    def _namespace(self) -> Union[Interpreter, _PendingCopy]:
+        """What compiles expressions and names the origin of symbols, without building a
+        pending interpreter."""
+        return self._built if self._built is not None else self._pending  # type: ignore[return-value]
 
     @property
     def interpreter(self) -> Interpreter:
@@ -1323,7 +1339,7 @@ class Parameters(Dict[str, Parameter]):
         if name in self or name in pending:
             return
         if name in self._symtable:
-            origin = self._interp.symbol_origin(name)
+            origin = self._namespace.symbol_origin(name)
             where = origin if origin else "a symbol added to this set's interpreter"
             raise ParameterError(
                 f"parameter name {name!r} is not allowed: the expression namespace already "
@@ -1331,7 +1347,7 @@ class Parameters(Dict[str, Parameter]):
 
     def _prepare_expr(self, par: Parameter, text: str) -> CompiledExpression:
         """Compile ``text`` for ``par`` and refuse it if it would close a cycle."""
-        compiled = self._interp.compile_expression(text, owner=par._name)
+        compiled = self._namespace.compile_expression(text, owner=par._name)
         deps = self._expression_names()
         deps[par._name] = compiled.names  # type: ignore[index]
         cycle = _find_cycle(deps, [par._name])  # type: ignore[list-item]
@@ -1371,7 +1387,7 @@ class Parameters(Dict[str, Parameter]):
             taken.add(id(par))
             compiled = None
             if par._expr is not None:
-                compiled = self._interp.compile_expression(par._expr, owner=name)
+                compiled = self._namespace.compile_expression(par._expr, owner=name)
             prepared.append((name, par, compiled))
             pending[name] = par
         deps = self._expression_names()
@@ -1539,7 +1555,16 @@ class Parameters(Dict[str, Parameter]):
         self._stale = True
 
     def _user_symbol_names(self) -> List[str]:
-        return [n for n in self._interp.user_names() if n not in self]
+        return [n for n in self._namespace.user_names() if n not in self]
+
+    def _copied_namespace(self) -> _PendingCopy:
+        """A copy of this set's namespace for a new set, its interpreter built on first need
+        (:class:`Parameters` takes it in place of an interpreter)."""
+        if self._built is None:
+            # still pending here: copy the pending table, with the same original
+            assert self._pending is not None
+            return self._pending.copy()
+        return self._built._copy_later(_TextKeepingInterpreter)
 
     def setdefault(self, name: str, par: Parameter) -> Parameter:  # type: ignore[override]
         """Return ``self[name]``, first adding ``par`` under that name if it is missing."""
@@ -1651,15 +1676,18 @@ class Parameters(Dict[str, Parameter]):
         self._refresh_if_possible()
         for name in dict.keys(self):
             # a copied symtable holds our values under our names: the new parameters take them
-            if name in new._symtable and new._interp.symbol_origin(name) is None:
+            if name in new._symtable and new._namespace.symbol_origin(name) is None:
                 del new._symtable[name]
         for key in self._user_symbol_names():
             if key in new._symtable and not overwrite_symbols:
                 continue
             value = self._symtable[key]
             if type(value) is FunctionType:
-                # shared, as lmfit does; one defined in text is re-made to read the copy's names
-                value = new._interp.adopt_function(value)
+                # shared, as lmfit does; one defined in text is re-made to read the copy's
+                # names (by the copy's interpreter when it is built, if it is not yet)
+                pending = new._pending
+                if pending is None or not pending.adopts(value):
+                    value = new._interp.adopt_function(value)
             else:
                 try:
                     value = _copy.deepcopy(value, memo)
@@ -1669,22 +1697,33 @@ class Parameters(Dict[str, Parameter]):
         # Names, bounds and expressions were checked when they entered this set
         # and the namespace was checked by the caller: clone without re-checking
         # (a fit copies its Parameters every time; this is on its setup path).
-        symtable, ours = new._symtable, self._symtable
-        for name, par in dict.items(self):
+        new._add_clones([(name, par.__dict__) for name, par in dict.items(self)],
+                        self._symtable, memo)
+        if overwrite_symbols and not self._stale and not self._failures:
+            # the same namespace, every computed value current: nothing to recompute
+            new._stale = False
+        return new
+
+    def _add_clones(self, states: Sequence[Tuple[str, Mapping[str, Any]]],
+                    values: Mapping[str, Any], memo: Optional[Dict[int, Any]] = None) -> None:
+        """Add clones of parameters, given as (name, the attributes of a Parameter that
+        belonged to a set), with their values; no checks: they were checked when they
+        entered that set, and the caller checked this set's namespace."""
+        symtable = self._symtable
+        for name, attributes in states:
             clone = Parameter.__new__(Parameter)
-            state = par.__dict__.copy()
+            state = dict(attributes)
             found = state["_correl"]
-            if found is not None:
-                state["_correl"] = found.as_dict() if type(found) is CorrelationRow \
-                    else dict(found)
+            # a CorrelationRow is read-only: shared, each clone makes its own dict on reading
+            if found is not None and type(found) is not CorrelationRow:
+                state["_correl"] = dict(found)
             if state["user_data"] is not None:
                 state["user_data"] = _copy.deepcopy(state["user_data"], memo)
-            state["_owner"] = new
+            state["_owner"] = self
             clone.__dict__ = state
-            symtable[name] = ours.get(name)
-            dict.__setitem__(new, name, clone)
-        new._structure_changed()
-        return new
+            symtable[name] = values.get(name)
+            dict.__setitem__(self, name, clone)
+        self._structure_changed()
 
     def copy(self) -> "Parameters":
         """A deep copy: new Parameter objects and a new interpreter with the same symbols.
@@ -1696,7 +1735,7 @@ class Parameters(Dict[str, Parameter]):
         >>> params['a'].value, clone['a'].value
         (1.0, 2.0)
         """
-        new = type(self)(interpreter=self._interp.copy())
+        new = type(self)(interpreter=cast(Interpreter, self._copied_namespace()))
         return self._copy_into(new, memo=None, overwrite_symbols=True)
 
     def with_interpreter(self, interpreter: Interpreter) -> "Parameters":
@@ -1724,7 +1763,7 @@ class Parameters(Dict[str, Parameter]):
         return self.copy()
 
     def __deepcopy__(self, memo: Optional[Dict[int, Any]]) -> "Parameters":
-        new = type(self)(interpreter=self._interp.copy())
+        new = type(self)(interpreter=cast(Interpreter, self._copied_namespace()))
         if memo is not None:
             memo[id(self)] = new
         return self._copy_into(new, memo=memo, overwrite_symbols=True)
@@ -1767,7 +1806,9 @@ class Parameters(Dict[str, Parameter]):
         for key, value in state.get("symbols", {}).items():
             if key not in self._symtable:
                 self._symtable[key] = value
-        _install_functions(self._interp, state.get("functions", {}), "unpickling Parameters")
+        functions = state.get("functions")
+        if functions:
+            _install_functions(self._interp, functions, "unpickling Parameters")
         pairs: List[Tuple[str, Parameter]] = []
         for par_state in state["params"]:
             par = Parameter.__new__(Parameter)

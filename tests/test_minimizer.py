@@ -442,6 +442,32 @@ def test_result_params_pickle(sine_data):
     assert restored["amp"].stderr == result.params["amp"].stderr
 
 
+def test_result_params_are_read_without_building_an_interpreter_and_recompute_in_their_own():
+    x = np.linspace(0.0, 5.0, 40)
+    data = 3.0 * np.exp(-x / 1.5) + 0.5
+    params = Parameters(usersyms={"floor": 0.5})
+    params.add("amp", value=1.0)
+    params.add("tau", value=1.0, min=0.1)
+    params.interpreter("def rate(t):\n    return 1.0/t + floor*0.0")
+    params.add("k", expr="rate(tau)")
+
+    def residual(p):
+        return p["amp"].value * np.exp(-x * p["k"].value) + p.interpreter.symtable["floor"] \
+            - data
+
+    result = minimize(residual, params)
+    snap = result.params
+    assert snap["tau"].value == pytest.approx(1.5, rel=1e-6)
+    assert snap["k"].value == pytest.approx(1.0 / snap["tau"].value)
+    assert snap["amp"].stderr is not None and set(snap["amp"].correl) == {"tau"}
+    assert snap._built is None  # reading values and errors built nothing
+    snap["tau"].value = 2.0
+    assert snap["k"].value == 0.5  # recomputed by the copy's own function
+    snap.interpreter.symtable["floor"] = 1.0
+    assert params["k"].value == pytest.approx(1.0 / params["tau"].value)
+    assert params.interpreter.symtable["floor"] == 0.5
+
+
 def test_prepare_fit_checks_before_any_work():
     params = Parameters()
     params.add("a", value=np.nan)

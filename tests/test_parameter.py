@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lmfit_host.parameter as parameter_module
-from lmfit_host.errors import (ExpressionCycleError, ExpressionError, ExpressionSyntaxError,
+from lmfit_host.errors import (ExpressionCycleError, ExpressionError, ExpressionLimitError,
+                               ExpressionSyntaxError,
                                ParameterError, UnknownNameError)
 from lmfit_host.expr import Interpreter
 from lmfit_host.parameter import (Parameter, ParameterBoundsWarning, Parameters,
@@ -953,6 +954,58 @@ def test_text_function_in_a_copy_reads_the_copys_values(how):
     clone = copies[how](params)
     clone["k"].value = 10.0
     assert clone["b"].value == 10.0 and params["b"].value == 2.0
+
+
+def _with_text_function() -> Parameters:
+    params = Parameters(usersyms={"offset": 0.5})
+    params.add("a", 1.0)
+    params.add("k", 2.0)
+    params.interpreter("def scaled(v):\n    return k*v + offset")
+    params.add("b", expr="scaled(a)")
+    params.update_constraints()
+    return params
+
+
+def test_a_copy_builds_its_interpreter_only_when_something_needs_it():
+    params = _with_text_function()
+    clone = params.copy()
+    twice = clone.copy()  # a copy of a copy not built yet
+    for made in (clone, twice):
+        assert made.valuesdict() == {"a": 1.0, "k": 2.0, "b": 2.5}
+        assert made["b"].value == 2.5
+        # names and expressions are checked as they would be after building
+        with pytest.raises(ParameterError, match="'sqrt'.*math pack"):
+            made.add("sqrt", 1.0)
+        with pytest.raises(ExpressionSyntaxError):
+            made.add("c", expr="a +")
+        assert made._built is None
+    # saved and restored without building, the text function included
+    restored = pickle.loads(pickle.dumps(twice))
+    assert twice._built is None
+    restored["k"].value = 3.0
+    assert restored["b"].value == 3.5
+    # once built, each copy's function reads its own namespace
+    clone["k"].value = 10.0
+    twice.interpreter.symtable["offset"] = 100.0
+    twice["a"].value = 2.0
+    assert clone["b"].value == 10.5
+    assert twice["b"].value == 104.0
+    assert params["b"].value == 2.5
+    assert params.interpreter.symtable["offset"] == 0.5
+
+
+def test_a_copy_not_built_yet_keeps_the_limits_and_symbols_of_the_moment_it_was_made():
+    params = _with_text_function()
+    params.interpreter.limits.max_source_length = 40
+    clone = params.copy()
+    params.interpreter.limits.max_source_length = 1000
+    params.interpreter.symtable["offset"] = 7.0
+    with pytest.raises(ExpressionLimitError):
+        clone.add("c", expr=" + ".join(["a"] * 30))
+    assert clone._built is None
+    clone["a"].value = 3.0
+    assert clone["b"].value == 6.5
+    assert clone.interpreter.limits.max_source_length == 40
 
 
 def test_copy_of_a_single_parameter_is_free_and_keeps_the_value():
