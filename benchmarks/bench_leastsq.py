@@ -9,8 +9,9 @@ benchmark-only dependency; skipped when not installed). All three use
 ``xtol=ftol=1e-7`` and the evaluation budget ``1000*(nvarys+1)`` (our
 default, passed explicitly to the other two; no fit reaches it). A fourth
 runner, ours with ``polish=False``, shows what the engine's accuracy polish
-costs. The raw residual does the same arithmetic as the Parameters-based
-one. Each runner is timed over a batch of calls lasting about 20 ms, so a
+costs; in S4 another reads each fit's values from ``result.params``, as
+lmfit 1.x code does. The raw residual does the same arithmetic as the
+Parameters-based one. Each runner is timed over a batch of calls lasting about 20 ms, so a
 sub-millisecond fit is not timed one cold call at a time. The ratio is time
 per call / raw time per call, from the minimum over the rounds (the median
 beside it). Time is this process's CPU time by default
@@ -81,6 +82,7 @@ class Scenario:
     check: Callable[[], str] = lambda: ""
     times: Dict[str, List[float]] = field(default_factory=dict)
     batch: int = 1                      # raw's calls per timed batch (see measure)
+    extras: Dict[str, Callable[[], Any]] = field(default_factory=dict)  # more rows of ours
 
 
 def _params_ours(spec: Dict[str, Dict[str, Any]]) -> "lmfit_host.Parameters":
@@ -275,6 +277,17 @@ def many_small_fits(count: int = 2000) -> Scenario:
                                          polish=polish, **TOLERANCES)
         return result
 
+    def ours_reading_result_params() -> Any:
+        # the lmfit 1.x idiom: each fit's values read from result.params
+        found = []
+        for data in datasets:
+            for name, value in start.items():
+                ours_params[name].value = value
+            result = lmfit_host.minimize(residual, ours_params, args=(x, data), maxfev=maxfev,
+                                         **TOLERANCES)
+            found.append(result.params["amp"].value)
+        return found
+
     def other() -> Any:
         for data in datasets:
             for name, value in start.items():
@@ -298,7 +311,8 @@ def many_small_fits(count: int = 2000) -> Scenario:
                 f"({refined} of 200 polished)")
 
     return Scenario("S4", f"{count} small fits (3-param Gaussian, 64 points)", 2.5, raw, ours,
-                    other if lmfit else None, check)
+                    other if lmfit else None, check,
+                    extras={"+ result.params": ours_reading_result_params})
 
 
 SCENARIOS: Dict[str, Callable[[], Scenario]] = {
@@ -325,6 +339,7 @@ def measure(scenario: Scenario, repeat: int, clock: Callable[[], float]) -> None
     """
     runners = {"raw": scenario.raw, "ours": scenario.ours,
                "ours_plain": lambda: scenario.ours(polish=False)}
+    runners.update(scenario.extras)
     if scenario.other is not None:
         runners["lmfit"] = scenario.other
     batches = {}
@@ -364,6 +379,11 @@ def report(scenario: Scenario) -> str:
     lines.append(f"      polish=False      {plain_min * 1e3:9.3f} ms (median "
                  f"{plain_med * 1e3:.3f})   ratio {plain_min / raw_min:5.2f}x "
                  f"(median {plain_med / raw_med:.2f}x)")
+    for label in scenario.extras:
+        extra_min, extra_med = min(times[label]), statistics.median(times[label])
+        lines.append(f"      {label:<18}{extra_min * 1e3:9.3f} ms (median "
+                     f"{extra_med * 1e3:.3f})   ratio {extra_min / raw_min:5.2f}x "
+                     f"(median {extra_med / raw_med:.2f}x)")
     if "lmfit" in times:
         other_min, other_med = min(times["lmfit"]), statistics.median(times["lmfit"])
         lines.append(f"    lmfit 1.3.4         {other_min * 1e3:9.3f} ms (median "
