@@ -32,13 +32,13 @@ import warnings
 import weakref
 from types import CodeType, FunctionType
 from typing import (IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping,
-                    Optional, Sequence, Tuple, Union, cast, overload)
+                    NamedTuple, Optional, Sequence, Tuple, Union, cast, overload)
 
 import numpy as np
 
 from .errors import (ExpressionCycleError, ExpressionError, ExpressionRuntimeError,
                      ParameterError, UnknownNameError)
-from .expr import CompiledExpression, Interpreter, _PendingCopy, check_identifier
+from .expr import CompiledExpression, Interpreter, Limits, _PendingCopy, check_identifier
 
 __all__ = ["Parameter", "Parameters", "ParameterBoundsWarning", "create_params"]
 
@@ -355,6 +355,24 @@ class _TextKeepingInterpreter(Interpreter):
         """A copy as :meth:`Interpreter.copy` makes, that keeps noting def statements."""
         return cast(_TextKeepingInterpreter, self._copy_later(type(self)).build())
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickle support (a Minimizer's ``asteval``): the limits, the user symbols, and the
+        functions defined in text as their text, as a Parameters set saves them."""
+        symbols, functions = _saved_symbols(self.symtable, self.user_names(),
+                                            _SAVING_INTERPRETER)
+        return _restored_interpreter, (self.arrays, bool(self._defaults), self.limits, symbols,
+                                       functions)
+
+
+def _restored_interpreter(arrays: bool, use_defaults: bool, limits: Limits,
+                          symbols: Mapping[str, Any], functions: Mapping[str, str]
+                          ) -> _TextKeepingInterpreter:
+    """An interpreter saved by :meth:`_TextKeepingInterpreter.__reduce__`, made again."""
+    interp = _TextKeepingInterpreter(arrays=arrays, use_defaults=use_defaults, limits=limits)
+    interp.symtable.update(symbols)
+    _install_functions(interp, functions, "unpickling an interpreter")
+    return interp
+
 
 def _install_functions(interp: Interpreter, functions: Mapping[str, str], what: str) -> None:
     """Define saved functions in ``interp``: run each def text, bind it to its symbol.
@@ -395,16 +413,66 @@ def _describe_object(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _unsaved_def_advice(key: str, value: Any) -> Optional[str]:
+class _Saver(NamedTuple):
+    """Who pickles a namespace, for the messages: the object, where its symbols live, how
+    the user reaches its interpreter."""
+
+    what: str       # "these Parameters"
+    of: str         # " of their interpreter"
+    through: str    # "this set"
+    holder: str     # "params.interpreter"
+
+
+_SAVING_PARAMETERS = _Saver("these Parameters", " of their interpreter", "this set",
+                            "params.interpreter")
+_SAVING_INTERPRETER = _Saver("this interpreter (a Minimizer's asteval)", "", "this interpreter",
+                             "minimizer.asteval")
+
+
+def _unsaved_def_advice(key: str, value: Any, saver: _Saver = _SAVING_PARAMETERS
+                        ) -> Optional[str]:
     """Why a function defined in interpreter text has no saved text, and what to do; or None."""
     if type(value) is not FunctionType or \
             not value.__code__.co_filename.startswith("<interpreter>"):
         return None
     if value.__closure__ is not None:
         return (f"it was made inside another function (a closure); define it with def at the "
-                f"top level of the text: params.interpreter('def {key}(...): ...')")
+                f"top level of the text: {saver.holder}('def {key}(...): ...')")
     return (f"its text was run through an interpreter that did not keep it; run its def "
-            f"again through this set: params.interpreter('def {key}(...): ...')")
+            f"again through {saver.through}: {saver.holder}('def {key}(...): ...')")
+
+
+def _saved_symbols(symtable: Mapping[str, Any], names: Iterable[str], saver: _Saver
+                   ) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    """The symbols ``names`` of ``symtable`` as pickle keeps them: (values, def texts of the
+    functions defined in interpreter text).
+
+    A symbol that cannot be pickled (a lambda, a function defined inside
+    another function) is an error naming it: nothing is left out silently.
+    """
+    symbols: Dict[str, Any] = {}
+    functions: Dict[str, str] = {}
+    for key in names:
+        value = symtable[key]
+        text = _def_text(value)
+        if text is not None:
+            functions[key] = text
+            continue
+        advice = _unsaved_def_advice(key, value, saver)
+        if advice is None:
+            try:
+                pickle.dumps(value)
+            except Exception as exc:
+                advice = (f"pickle refused it ({type(exc).__name__}: {exc}); define it with "
+                          f"def at module level or in interpreter text "
+                          f"({saver.holder}('def {key}(...): ...')), or delete it first "
+                          f"(del {saver.holder}.symtable[{key!r}])")
+            else:
+                symbols[key] = value
+                continue
+        raise ParameterError(f"cannot pickle {saver.what}: symbol {key!r}{saver.of} "
+                             f"({_describe_object(value)}) cannot be saved: {advice}")
+    return symbols, functions
 
 
 # --- Parameter -------------------------------------------------------------------
@@ -1775,29 +1843,8 @@ class Parameters(Dict[str, Parameter]):
         another function) is an error naming it: nothing is left out silently.
         """
         self._refresh_if_possible()
-        symbols: Dict[str, Any] = {}
-        functions: Dict[str, str] = {}
-        for key in self._user_symbol_names():
-            value = self._symtable[key]
-            text = _def_text(value)
-            if text is not None:
-                functions[key] = text
-                continue
-            advice = _unsaved_def_advice(key, value)
-            if advice is None:
-                try:
-                    pickle.dumps(value)
-                except Exception as exc:
-                    advice = (f"pickle refused it ({type(exc).__name__}: {exc}); define it with "
-                              f"def at module level or in interpreter text "
-                              f"(params.interpreter('def {key}(...): ...')), or delete it first "
-                              f"(del params.interpreter.symtable[{key!r}])")
-                else:
-                    symbols[key] = value
-                    continue
-            raise ParameterError(
-                f"cannot pickle these Parameters: symbol {key!r} of their interpreter "
-                f"({_describe_object(value)}) cannot be saved: {advice}")
+        symbols, functions = _saved_symbols(self._symtable, self._user_symbol_names(),
+                                            _SAVING_PARAMETERS)
         state = {"version": 1, "params": [p._state() for p in dict.values(self)],
                  "symbols": symbols, "functions": functions}
         return type(self), (), state

@@ -468,6 +468,30 @@ def test_result_params_are_read_without_building_an_interpreter_and_recompute_in
     assert params.interpreter.symtable["floor"] == 0.5
 
 
+def two_targets(params):
+    return np.array([params["a"].value - 3.0, params["b"].value - 6.5])
+
+
+def test_a_fit_run_through_minimizer_methods_pickles_with_the_asteval_symbols():
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", expr="scale*a + shift(a)")
+    mini = Minimizer(two_targets, params)
+    mini.asteval.symtable["scale"] = 2.0
+    mini.asteval("def shift(v):\n    return 0.1*v")
+    result = mini.leastsq()
+    restored = pickle.loads(pickle.dumps(result))
+    assert restored.minimizer.result is restored
+    assert restored.params["b"].value == result.params["b"].value
+    asteval = restored.minimizer.asteval
+    assert asteval.symtable["scale"] == 2.0 and asteval.eval("shift(10.0)") == 1.0
+    assert asteval.limits == mini.asteval.limits
+    assert restored.refit().chisqr == pytest.approx(result.chisqr, rel=1e-9)
+    mini.asteval.symtable["bad"] = lambda v: v
+    with pytest.raises(ParameterError, match=r"symbol 'bad' \(a lambda\).*minimizer\.asteval"):
+        pickle.dumps(mini)
+
+
 def test_prepare_fit_checks_before_any_work():
     params = Parameters()
     params.add("a", value=np.nan)
