@@ -2648,6 +2648,25 @@ class Interpreter:
         """
         return self._copy_later().build()
 
+    def __copy__(self) -> "Interpreter":
+        """``copy.copy(interp)`` is :meth:`copy`."""
+        return self.copy()
+
+    def __deepcopy__(self, memo: Optional[Dict[int, Any]]) -> "Interpreter":
+        """``copy.deepcopy(interp)``: :meth:`copy`, with deep copies of the user's values
+        (functions are shared, or re-made as :meth:`copy` does; values that cannot be
+        copied are shared)."""
+        new = self.copy()
+        table = new.symtable
+        for name in new.user_names():
+            value = table[name]
+            if not callable(value):
+                try:
+                    table[name] = _copy.deepcopy(value, memo)
+                except Exception:
+                    pass
+        return new
+
     def _copy_later(self, kind: Optional[Type["Interpreter"]] = None) -> "_PendingCopy":
         """:meth:`copy` in two halves: the new namespace now, the interpreter around it later.
 
@@ -2799,7 +2818,10 @@ class _PendingCopy:
     def __init__(self, source: Union[Interpreter, "_PendingCopy"],
                  kind: Type[Interpreter]) -> None:
         self.table: Dict[str, Any]
-        self._namespace: Dict[str, Any]
+        # The original's namespace, by identity only (a copy must not keep the original's
+        # symbols alive): the functions its text defined hold it as their globals, so while
+        # one of them lives, so does the namespace, and no other dict can take its id.
+        self._namespace: int
         self._builtins: Mapping[str, Any]
         self._arrays: bool
         if isinstance(source, _PendingCopy):
@@ -2809,7 +2831,7 @@ class _PendingCopy:
             self._arrays = source._arrays
         else:
             self.table = dict(source.symtable)
-            self._namespace, self._builtins = source.symtable, source._builtins
+            self._namespace, self._builtins = id(source.symtable), source._builtins
             self._arrays = source.arrays
         self._defaults: Mapping[str, Any] = source._defaults
         self._origins: Mapping[str, str] = source._origins
@@ -2837,7 +2859,7 @@ class _PendingCopy:
     def adopts(self, function: Any) -> bool:
         """Whether :meth:`build` re-makes ``function`` to read the copy's names (a function
         the original's text defined), as :meth:`Interpreter.adopt_function` would now."""
-        return type(function) is FunctionType and function.__globals__ is self._namespace \
+        return type(function) is FunctionType and id(function.__globals__) == self._namespace \
             and function.__code__.co_filename.startswith("<interpreter>")
 
     def build(self) -> Interpreter:
@@ -2859,7 +2881,7 @@ class _PendingCopy:
         namespace = self._namespace
         # a function type cannot be subclassed: the type test is exact
         for name, value in [(name, value) for name, value in table.items()
-                            if type(value) is FunctionType and value.__globals__ is namespace]:
+                            if type(value) is FunctionType and id(value.__globals__) == namespace]:
             table[name] = new.adopt_function(value)
         return new
 

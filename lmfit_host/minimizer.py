@@ -35,8 +35,8 @@ import numpy as np
 from . import plugins
 from .covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
 from .errors import ExpressionError, FitAborted, FitError, LmfitHostError, ParameterError
-from .expr import Interpreter, _default_table
-from .parameter import CorrelationRow, Parameters, _noop
+from .expr import Interpreter, _default_table, _PendingCopy
+from .parameter import _STATE_KEYS, CorrelationRow, Parameters, _noop
 from .problem import EngineResult, FitProblem
 
 __all__ = ["Minimizer", "MinimizerResult", "minimize"]
@@ -78,10 +78,13 @@ class _Correlations:
 class _Snapshot:
     """A fit on the user's own Parameters, frozen at its end and made into Parameters on demand.
 
-    Each parameter's full state (value, bounds, vary, expression, errors) is
-    taken when the fit ends, so later changes to the user's Parameters do not
-    reach the result; building the Parameters object is left to the first
-    read of ``result.params``, since most loops over many fits never read it.
+    Each parameter's full state (value, bounds, vary, expression, errors) and
+    the namespace the values were computed in are taken when the fit ends,
+    so later changes to the user's Parameters do not reach the result;
+    building the Parameters object is left to the first read of
+    ``result.params``, since most loops over many fits never read it (and
+    its interpreter waits until something needs it). Pickled, a snapshot is
+    the Parameters it stands for.
     """
 
     def __init__(self, params: Parameters) -> None:
@@ -89,22 +92,49 @@ class _Snapshot:
         params._refresh_if_possible()
         symtable = params._symtable
         # each parameter's attributes and value: cheap to take, cloned when read
-        self.states = [(name, par.__dict__.copy()) for name, par in dict.items(params)]
+        self.states: List[Any] = [(name, par.__dict__.copy()) for name, par in dict.items(params)]
         self.values = {name: symtable.get(name) for name in params}
-        # every computed value is current: the copy need not compute them again
+        # every computed value current (and real): the copy need not compute them again
         self.current = not params._stale and not params._failures
+        self.namespace: Optional[Any] = params._copied_namespace()
 
     def materialize(self) -> Parameters:
-        # the copy's interpreter is built when something needs it (a changed value
-        # to recompute constraints from, a symbol): reading values and errors does not
-        namespace = self.source._copied_namespace()
-        for name in set(self.values) | set(self.source):
-            namespace.table.pop(name, None)
-        params = Parameters(interpreter=cast(Interpreter, namespace))  # taken in place of one
+        namespace = self.namespace
+        if namespace is None:
+            return self._materialize_saved()
+        namespace = namespace.copy()  # each Parameters made has a namespace of its own
+        table = namespace.table if isinstance(namespace, _PendingCopy) else namespace.symtable
+        for name in self.values:
+            table.pop(name, None)
+        params = Parameters(interpreter=namespace)
         params._add_clones(self.states, self.values)
         if self.current:
             params._stale = False
         return params
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return _as_is, (self.materialize(),)
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        # only snapshots pickled by lmfit-host 0.3.2 and earlier arrive here: each state a
+        # tuple in _STATE_KEYS order, the namespace copied from the source when read
+        self.__dict__.update(state)
+        self.namespace = None
+        self.current = False
+
+    def _materialize_saved(self) -> Parameters:
+        interpreter = self.source.interpreter.copy()
+        for name in set(self.values) | set(self.source):
+            interpreter.symtable.pop(name, None)
+        params = Parameters(interpreter=interpreter)
+        params.__setstate__({"params": [dict(zip(_STATE_KEYS, state))
+                                        for state in self.states]})
+        return params
+
+
+def _as_is(value: Any) -> Any:
+    """What a pickled snapshot is made again from: the Parameters it stood for."""
+    return value
 
 
 class MinimizerResult:
@@ -464,6 +494,8 @@ class _Fit:
                           "the covariance does not describe the uncertainty; widen the bound "
                           "or fix the parameter")
         self.set_values(names, x.tolist())
+        if self.expr_names and not work._computed_values_real():
+            work._stale = True  # reading such a value reports it (see _computed_values_real)
 
         stderr: Dict[str, float] = {}
         correl: Dict[str, Mapping[str, float]] = {}
@@ -486,6 +518,7 @@ class _Fit:
             snapshot: Any = _Snapshot(work)
         else:
             self._write_back(x, stderr, correl)
+            work._refresh_if_possible()  # a value that is not a number: None, as in the snapshot
             snapshot = work
 
         if aborted:
@@ -507,7 +540,8 @@ class _Fit:
             engine_version=version, elapsed=time.perf_counter() - started,
             scale_covar=minimizer.scale_covar, nan_policy=minimizer.nan_policy,
             engine_options=dict(options), minimizer=minimizer,
-            best_values=dict(snapshot.values) if self.direct else work.valuesdict(),
+            best_values=dict(snapshot.values) if self.direct else
+            {name: work._symtable.get(name) for name in work},
         )
         return MinimizerResult(**attributes)
 
@@ -590,7 +624,9 @@ class _Fit:
         for name in needed:
             if name not in source and name in fitted and own.get(name) is not fitted[name]:
                 own[name] = fitted[name]
-        source._set_values_from_fit(self.work.valuesdict())
+        # the values as the fit left them, checked by the user's set itself
+        symtable = self.work._symtable
+        source._set_values_from_fit({name: symtable.get(name) for name in self.work})
         for name, param in source.items():
             param.stderr = stderr.get(name)
             # a CorrelationRow: each Parameter makes its own dict of it when read

@@ -1396,9 +1396,22 @@ class Parameters(Dict[str, Parameter]):
         """
         self._symtable.update((name, values[name]) for name in dict.keys(self) if name in values)
         if all(name in values for name, par in dict.items(self) if par._expr is not None):
-            self._stale = False
+            self._stale = not self._computed_values_real()
         else:
             self._stale = True
+
+    def _computed_values_real(self) -> bool:
+        """Whether every constrained value is a real number (or None).
+
+        A constraint block run by a fit stores what its expressions give,
+        unchecked (a fit step must be cheap); at the end of a fit a value
+        that is not a real number marks the set for recomputation, which
+        reports it when the value is read.
+        """
+        symtable = self._symtable
+        return all(type(value) is float or _is_real_result(value)
+                   for value in [symtable.get(name) for name, par in dict.items(self)
+                                 if par._expr is not None])
 
     # --- adding and removing ------------------------------------------------------
 
@@ -1625,14 +1638,18 @@ class Parameters(Dict[str, Parameter]):
     def _user_symbol_names(self) -> List[str]:
         return [n for n in self._namespace.user_names() if n not in self]
 
-    def _copied_namespace(self) -> _PendingCopy:
+    def _copied_namespace(self) -> Union[_PendingCopy, Interpreter]:
         """A copy of this set's namespace for a new set, its interpreter built on first need
-        (:class:`Parameters` takes it in place of an interpreter)."""
-        if self._built is None:
+        (:class:`Parameters` takes it in place of an interpreter); an interpreter of the
+        user's own class is copied by its own ``copy()``, at once."""
+        built = self._built
+        if built is None:
             # still pending here: copy the pending table, with the same original
             assert self._pending is not None
             return self._pending.copy()
-        return self._built._copy_later(_TextKeepingInterpreter)
+        if type(built) is not _TextKeepingInterpreter:
+            return built.copy()
+        return built._copy_later(_TextKeepingInterpreter)
 
     def setdefault(self, name: str, par: Parameter) -> Parameter:  # type: ignore[override]
         """Return ``self[name]``, first adding ``par`` under that name if it is missing."""
@@ -1766,17 +1783,16 @@ class Parameters(Dict[str, Parameter]):
         # and the namespace was checked by the caller: clone without re-checking
         # (a fit copies its Parameters every time; this is on its setup path).
         new._add_clones([(name, par.__dict__) for name, par in dict.items(self)],
-                        self._symtable, memo)
-        if overwrite_symbols and not self._stale and not self._failures:
-            # the same namespace, every computed value current: nothing to recompute
-            new._stale = False
+                        self._symtable, memo, deep=True)
         return new
 
     def _add_clones(self, states: Sequence[Tuple[str, Mapping[str, Any]]],
-                    values: Mapping[str, Any], memo: Optional[Dict[int, Any]] = None) -> None:
+                    values: Mapping[str, Any], memo: Optional[Dict[int, Any]] = None,
+                    deep: bool = False) -> None:
         """Add clones of parameters, given as (name, the attributes of a Parameter that
         belonged to a set), with their values; no checks: they were checked when they
-        entered that set, and the caller checked this set's namespace."""
+        entered that set, and the caller checked this set's namespace. ``deep`` copies
+        their ``user_data`` too (else it is shared)."""
         symtable = self._symtable
         for name, attributes in states:
             clone = Parameter.__new__(Parameter)
@@ -1785,7 +1801,7 @@ class Parameters(Dict[str, Parameter]):
             # a CorrelationRow is read-only: shared, each clone makes its own dict on reading
             if found is not None and type(found) is not CorrelationRow:
                 state["_correl"] = dict(found)
-            if state["user_data"] is not None:
+            if deep and state["user_data"] is not None:
                 state["user_data"] = _copy.deepcopy(state["user_data"], memo)
             state["_owner"] = self
             clone.__dict__ = state
@@ -1803,6 +1819,7 @@ class Parameters(Dict[str, Parameter]):
         >>> params['a'].value, clone['a'].value
         (1.0, 2.0)
         """
+        self._refresh_if_possible()  # first: it may build this set's own interpreter
         new = type(self)(interpreter=cast(Interpreter, self._copied_namespace()))
         return self._copy_into(new, memo=None, overwrite_symbols=True)
 
@@ -1831,6 +1848,7 @@ class Parameters(Dict[str, Parameter]):
         return self.copy()
 
     def __deepcopy__(self, memo: Optional[Dict[int, Any]]) -> "Parameters":
+        self._refresh_if_possible()  # first: it may build this set's own interpreter
         new = type(self)(interpreter=cast(Interpreter, self._copied_namespace()))
         if memo is not None:
             memo[id(self)] = new
@@ -1850,9 +1868,8 @@ class Parameters(Dict[str, Parameter]):
         return type(self), (), state
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
-        for key, value in state.get("symbols", {}).items():
-            if key not in self._symtable:
-                self._symtable[key] = value
+        # the user's symbols as they were, a default's name given another value included
+        self._symtable.update(state.get("symbols", {}))
         functions = state.get("functions")
         if functions:
             _install_functions(self._interp, functions, "unpickling Parameters")

@@ -10,12 +10,14 @@ import pytest
 
 from lmfit_host import (
     EngineNotFoundError,
+    ExpressionError,
     FitError,
     Minimizer,
     MinimizerResult,
     ParameterError,
     Parameters,
     UnknownNameError,
+    fit_report,
     minimize,
 )
 
@@ -466,6 +468,68 @@ def test_result_params_are_read_without_building_an_interpreter_and_recompute_in
     snap.interpreter.symtable["floor"] = 1.0
     assert params["k"].value == pytest.approx(1.0 / params["tau"].value)
     assert params.interpreter.symtable["floor"] == 0.5
+
+
+def line(params, x, y):
+    return params["a"].value * x + params["b"].value - y
+
+
+def test_result_params_hold_the_namespace_of_the_fits_end():
+    x = np.linspace(0.0, 1.0, 20)
+    params = Parameters(usersyms={"k": 1.0})
+    params.add("a", 1.0)
+    params.add("b", 0.0)
+    params.add("c", expr="k*a")
+    result = minimize(line, params, args=(x, 3.0 * x + 1.0))
+    params.interpreter.symtable["k"] = 10.0  # after the fit, before result.params is read
+    snap = result.params
+    assert snap.eval("k") == 1.0 and snap["c"].value == pytest.approx(3.0)
+
+
+def test_result_params_share_user_data_that_cannot_be_copied():
+    import threading
+    x = np.linspace(0.0, 1.0, 20)
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("b", 0.0)
+    lock = threading.Lock()
+    params["a"].user_data = lock
+    result = minimize(line, params, args=(x, 3.0 * x + 1.0))
+    assert result.params["a"].user_data is lock and "a" in fit_report(result)
+
+
+@pytest.mark.parametrize("how", ["minimize", "Minimizer"])
+def test_a_constrained_value_that_ends_complex_is_reported_when_read(how):
+    x = np.linspace(0.0, 1.0, 20)
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("b", 0.0)
+    params.add("c", expr="a**0.5")  # a ends at -4: c has no real value
+    if how == "minimize":
+        result = minimize(line, params, args=(x, -4.0 * x + 1.0))
+    else:
+        result = Minimizer(line, params, fcn_args=(x, -4.0 * x + 1.0)).leastsq()
+    assert params["a"].value == pytest.approx(-4.0) and result.params["a"].value == params["a"].value
+    for holder in (params, result.params, params.copy()):
+        with pytest.raises(ExpressionError, match="'c' gives a complex"):
+            holder["c"].value
+    assert result.best_values["c"] is None
+
+
+def test_result_params_pickled_by_lmfit_host_0_3_2_still_load():
+    # 0.3.2 kept each parameter of a snapshot as a tuple in _STATE_KEYS order
+    from lmfit_host.minimizer import _Snapshot
+    params = Parameters(usersyms={"k": 2.0})
+    params.add("a", 1.5, min=0.0)
+    params.add("b", expr="k*a")
+    params["a"].stderr = 0.25
+    saved = {"source": params, "states": [p._state_tuple() for p in params.values()],
+             "values": params.valuesdict()}
+    snapshot = _Snapshot.__new__(_Snapshot)
+    snapshot.__setstate__(pickle.loads(pickle.dumps(saved)))
+    made = snapshot.materialize()
+    assert made.valuesdict() == {"a": 1.5, "b": 3.0}
+    assert made["a"].stderr == 0.25 and made["a"].min == 0.0
 
 
 def two_targets(params):

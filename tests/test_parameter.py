@@ -966,30 +966,91 @@ def _with_text_function() -> Parameters:
 
 def test_a_copy_builds_its_interpreter_only_when_something_needs_it():
     params = _with_text_function()
-    clone = params.copy()
-    twice = clone.copy()  # a copy of a copy not built yet
-    for made in (clone, twice):
-        assert made.valuesdict() == {"a": 1.0, "k": 2.0, "b": 2.5}
-        assert made["b"].value == 2.5
+    params["a"].stderr = 0.5
+
+    def reads_and_checks_without_building(made):
+        assert made["a"].value == 1.0 and made["a"].stderr == 0.5
         # names and expressions are checked as they would be after building
         with pytest.raises(ParameterError, match="'sqrt'.*math pack"):
             made.add("sqrt", 1.0)
         with pytest.raises(ExpressionSyntaxError):
             made.add("c", expr="a +")
         assert made._built is None
-    # saved and restored without building, the text function included
+
+    clone = params.copy()
+    reads_and_checks_without_building(clone)
+    twice = clone.copy()  # copying computes clone's values first: that builds clone's
+    reads_and_checks_without_building(twice)
+    # saved (its values computed first) and restored, the text function included
     restored = pickle.loads(pickle.dumps(twice))
-    assert twice._built is None
     restored["k"].value = 3.0
     assert restored["b"].value == 3.5
-    # once built, each copy's function reads its own namespace
-    clone["k"].value = 10.0
+    # computed values are computed again in each copy's own namespace
     twice.interpreter.symtable["offset"] = 100.0
-    twice["a"].value = 2.0
+    assert twice["b"].value == 102.0
+    clone["k"].value = 10.0
     assert clone["b"].value == 10.5
-    assert twice["b"].value == 104.0
     assert params["b"].value == 2.5
     assert params.interpreter.symtable["offset"] == 0.5
+
+
+def test_a_copy_computes_its_values_again_in_its_own_namespace():
+    kept = Parameters()
+    interp = kept.interpreter
+    interp.symtable["k"] = 1.0
+    kept.add("a", 2.0)
+    kept.add("b", expr="k*a")
+    assert kept["b"].value == 2.0
+    interp.symtable["k"] = 10.0  # changed behind the set's back (docs: update_constraints)
+    assert kept.copy()["b"].value == 20.0 and copy.deepcopy(kept)["b"].value == 20.0
+
+
+def test_a_copy_does_not_keep_the_originals_symbols_alive():
+    import gc
+    import weakref
+    big = np.zeros(10)
+    watch = weakref.ref(big)
+    params = Parameters(usersyms={"big": big})
+    params.add("a", 1.0)
+    clone = params.copy()
+    del params, big
+    gc.collect()
+    assert watch() is None  # the copy holds a copy of the array, not the original
+    assert clone._built is None and clone.interpreter.symtable["big"].shape == (10,)
+
+
+def test_a_copy_of_a_set_with_an_interpreter_of_the_users_own_class_keeps_the_class():
+    class Counting(Interpreter):
+        def copy(self):
+            new = super().copy()
+            new.__class__ = Counting
+            return new
+
+    params = Parameters(interpreter=Counting())
+    params.add("a", 1.0)
+    params.add("b", expr="2*a")
+    clone = params.copy()
+    assert type(clone.interpreter) is Counting and clone["b"].value == 2.0
+
+
+def test_pickle_keeps_a_symbol_that_gives_a_default_name_another_value():
+    params = Parameters(usersyms={"floor": 0.5})
+    params.add("a", 2.0)
+    params.add("b", expr="floor*a")
+    restored = pickle.loads(pickle.dumps(params))
+    assert restored["b"].value == 1.0 and restored.interpreter.symtable["floor"] == 0.5
+
+
+def test_copy_and_deepcopy_of_an_interpreter_give_it_its_own_namespace():
+    params = Parameters(usersyms={"arr": np.zeros(2), "fn": lambda v: v})
+    interp = params.interpreter
+    shallow, deep = copy.copy(interp), copy.deepcopy(interp)
+    for made in (shallow, deep):
+        assert made.symtable is not interp.symtable and made.symtable["fn"] is interp.symtable["fn"]
+        made.symtable["extra"] = 1.0
+        assert "extra" not in interp.symtable
+    assert shallow.symtable["arr"] is interp.symtable["arr"]
+    assert deep.symtable["arr"] is not interp.symtable["arr"]
 
 
 def test_a_copy_not_built_yet_keeps_the_limits_and_symbols_of_the_moment_it_was_made():
