@@ -2460,6 +2460,7 @@ class Interpreter:
     def __init__(self, symtable: Optional[Mapping[str, Any]] = None, *, arrays: bool = False,
                  use_defaults: bool = True, limits: Optional[Limits] = None) -> None:
         self.arrays = bool(arrays)
+        self._use_defaults = bool(use_defaults)   # whether the safe builtins are defaults too
         if use_defaults:
             self._defaults, self._origins = _default_table(self.arrays)
         else:
@@ -2710,10 +2711,36 @@ class Interpreter:
     def symbol_origin(self, name: str) -> Optional[str]:
         """Where a default name comes from (e.g. ``"lmfit-host math pack"``); None otherwise.
 
+        The answer is about the name, not about what the symtable holds under it
+        now: a name given another value (a parameter of a Parameters set that
+        shadows it, a value the user stored) keeps its origin.
+
             >>> Interpreter().symbol_origin("sqrt")
             'lmfit-host math pack'
         """
         return _symbol_origin(name, self._origins, self._builtins)
+
+    def default_value(self, name: str) -> Any:
+        """What ``name`` holds in this namespace by default: a function pack's function or
+        constant, or a safe builtin (``sum``, ``range``, ...). KeyError when it has none.
+
+        A Parameters set puts it back when a parameter that shadowed the name leaves.
+
+            >>> Interpreter().default_value("pi")
+            3.141592653589793
+        """
+        return _default_value(name, self._defaults, self._builtins, self._use_defaults)
+
+    def holds_default(self, name: str) -> bool:
+        """Whether ``symtable[name]`` is the name's default (not replaced, not shadowed).
+
+            >>> interp = Interpreter(); interp.holds_default("e")
+            True
+            >>> interp.symtable["e"] = 2.5; interp.holds_default("e")
+            False
+        """
+        return _holds_default(self.symtable, name, self._defaults, self._builtins,
+                              self._use_defaults)
 
     def unknown_names(self, compiled: CompiledExpression) -> List[str]:
         """The names a compiled expression reads that this namespace does not hold (sorted).
@@ -2813,7 +2840,7 @@ class _PendingCopy:
     """
 
     __slots__ = ("table", "_namespace", "_builtins", "_defaults", "_origins",
-                 "_arrays", "_limits", "_kind")
+                 "_arrays", "_use_defaults", "_limits", "_kind")
 
     def __init__(self, source: Union[Interpreter, "_PendingCopy"],
                  kind: Type[Interpreter]) -> None:
@@ -2835,6 +2862,7 @@ class _PendingCopy:
             self._arrays = source.arrays
         self._defaults: Mapping[str, Any] = source._defaults
         self._origins: Mapping[str, str] = source._origins
+        self._use_defaults: bool = source._use_defaults
         self._limits: Limits = replace(source._limits)
         self._kind = kind
 
@@ -2856,6 +2884,16 @@ class _PendingCopy:
         ``table`` are the original's."""
         return _user_names(self.table, self._defaults, self._builtins)
 
+    def default_value(self, name: str) -> Any:
+        """:meth:`Interpreter.default_value` of the copy; a safe builtin is the original's
+        until :meth:`build` puts the copy's own in its place."""
+        return _default_value(name, self._defaults, self._builtins, self._use_defaults)
+
+    def holds_default(self, name: str) -> bool:
+        """:meth:`Interpreter.holds_default` of the copy."""
+        return _holds_default(self.table, name, self._defaults, self._builtins,
+                              self._use_defaults)
+
     def adopts(self, function: Any) -> bool:
         """Whether :meth:`build` re-makes ``function`` to read the copy's names (a function
         the original's text defined), as :meth:`Interpreter.adopt_function` would now."""
@@ -2867,6 +2905,7 @@ class _PendingCopy:
         kind = self._kind
         new = kind.__new__(kind)
         new.arrays = self._arrays
+        new._use_defaults = self._use_defaults
         new._defaults, new._origins = self._defaults, self._origins
         new._limits = self._limits
         new._state = _RunState(new._limits)
@@ -2910,3 +2949,24 @@ def _symbol_origin(name: str, origins: Mapping[str, str], builtins_: Mapping[str
     if origin is None and name in builtins_:
         return BUILTINS_ORIGIN
     return origin
+
+
+def _default_value(name: str, defaults: Mapping[str, Any], builtins_: Mapping[str, Any],
+                   use_defaults: bool) -> Any:
+    """The default of ``name`` in a namespace (:meth:`Interpreter.default_value`)."""
+    if name in defaults:
+        return defaults[name]
+    if use_defaults and name in builtins_:
+        return builtins_[name]
+    raise KeyError(name)
+
+
+def _holds_default(table: Mapping[str, Any], name: str, defaults: Mapping[str, Any],
+                   builtins_: Mapping[str, Any], use_defaults: bool) -> bool:
+    """Whether ``table[name]`` is the name's default (:meth:`Interpreter.holds_default`)."""
+    if name not in table:
+        return False
+    try:
+        return table[name] is _default_value(name, defaults, builtins_, use_defaults)
+    except KeyError:
+        return False

@@ -451,6 +451,36 @@ def test_symbol_origin_of_defaults(interp):
     assert interp.symbol_origin("a") is None
 
 
+def test_default_value_is_what_a_fresh_namespace_holds():
+    interp = Interpreter()
+    assert interp.default_value("sqrt") is math.sqrt and interp.default_value("e") == math.e
+    assert interp.default_value("sum") is interp.symtable["sum"]   # this interpreter's own
+    with pytest.raises(KeyError):
+        interp.default_value("amp")
+    with pytest.raises(KeyError):
+        Interpreter(use_defaults=False).default_value("sum")
+
+
+def test_holds_default_is_false_once_a_name_is_given_another_value():
+    interp = Interpreter({"a": 1.0})
+    assert interp.holds_default("pi") and interp.holds_default("range")
+    interp("pi = 3\ndel range")
+    assert not interp.holds_default("pi") and not interp.holds_default("range")
+    assert not interp.holds_default("a") and not interp.holds_default("nothing")
+    assert interp.symbol_origin("pi") == "lmfit-host math pack"   # about the name, still
+
+
+def test_a_pending_copy_answers_defaults_as_the_built_copy_will():
+    interp = Interpreter()
+    pending = interp._copy_later()
+    assert pending.holds_default("sum") and pending.default_value("sum") is interp.symtable["sum"]
+    pending.table["sum"] = 1.0
+    assert not pending.holds_default("sum")
+    pending.table["sum"] = pending.default_value("sum")
+    built = pending.build()
+    assert built.holds_default("sum") and built.symtable["sum"] is not interp.symtable["sum"]
+
+
 def test_builtins_entry_is_hidden_from_user_names(interp):
     assert "__builtins__" in interp.symtable
     assert "__builtins__" not in interp.user_names()
