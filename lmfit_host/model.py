@@ -333,7 +333,10 @@ class Model:
             full = self._prefix + root
             if full not in params:
                 params.add(full, value=self.def_vals.get(root, _NO_VALUE))
-            self._apply_hint(params, root, full)
+        # hints after all of them: a hint's expression names the model's parameters, also
+        # one called like a default symbol (e, max) that is added after it
+        for root in self._param_root_names:
+            self._apply_hint(params, root, self._prefix + root)
         for root in self.param_hints:
             if root in self._param_root_names:
                 continue

@@ -40,7 +40,8 @@ from .errors import (ExpressionCycleError, ExpressionError, ExpressionRuntimeErr
                      ParameterError, UnknownNameError)
 from .expr import CompiledExpression, Interpreter, Limits, _PendingCopy, check_identifier
 
-__all__ = ["Parameter", "Parameters", "ParameterBoundsWarning", "create_params"]
+__all__ = ["Parameter", "Parameters", "ParameterBoundsWarning", "ShadowedNameWarning",
+           "create_params"]
 
 _INF = math.inf
 _FORMAT_NAME = "lmfit-host parameters"
@@ -52,6 +53,11 @@ ParameterTuple = Tuple[Any, ...]
 
 class ParameterBoundsWarning(UserWarning):
     """A value given for a parameter lay outside its bounds and was moved to the nearest bound."""
+
+
+class ShadowedNameWarning(UserWarning):
+    """A new parameter took the name of a default symbol (``e``, ``max``, a function pack's
+    function) that expressions already in the set read: they now read the parameter."""
 
 
 # --- small helpers -------------------------------------------------------------
@@ -91,14 +97,15 @@ def _as_bound(bound: Any, which: str, name: Optional[str]) -> Tuple[Optional[flo
     return number, number
 
 
-def _warn_bounds(message: str) -> None:
-    """Issue a ParameterBoundsWarning located at the first caller outside this module."""
+def _warn_from_caller(message: str, category: type = ParameterBoundsWarning) -> None:
+    """Issue a warning (ParameterBoundsWarning by default) located at the first caller
+    outside this module."""
     frame: Any = sys._getframe(0)
     level = 1
     while frame is not None and frame.f_code.co_filename == __file__:
         frame = frame.f_back
         level += 1
-    warnings.warn(message, ParameterBoundsWarning, stacklevel=level)
+    warnings.warn(message, category, stacklevel=level)
 
 
 def _is_real_result(value: Any) -> bool:
@@ -360,7 +367,7 @@ class _TextKeepingInterpreter(Interpreter):
         functions defined in text as their text, as a Parameters set saves them."""
         symbols, functions = _saved_symbols(self.symtable, self.user_names(),
                                             _SAVING_INTERPRETER)
-        return _restored_interpreter, (self.arrays, bool(self._defaults), self.limits, symbols,
+        return _restored_interpreter, (self.arrays, self._use_defaults, self.limits, symbols,
                                        functions)
 
 
@@ -764,7 +771,7 @@ class Parameter:
         if moved is not number:
             # compare with the value, not the bound: when min == max both bounds are equal
             side = "below min" if number < moved else "above max"  # type: ignore[operator]
-            _warn_bounds(f"{_label(self._name)}: value {number!r} is {side} {moved!r}; "
+            _warn_from_caller(f"{_label(self._name)}: value {number!r} is {side} {moved!r}; "
                          f"moved to {moved!r}")
 
     def _assign_value(self, number: Optional[float], update_init: bool = True,
@@ -1268,6 +1275,18 @@ class Parameters(Dict[str, Parameter]):
         """The error to report for ``par``: name the parameter without a value, if that is why."""
         if not isinstance(error.__cause__, TypeError):
             return error   # None in arithmetic shows up as a TypeError; others say enough
+        shadowed = self._shadowed_calls(par._compiled)  # type: ignore[arg-type]
+        if shadowed:
+            called = shadowed[0]
+            origin = self._namespace.symbol_origin(called) or "default"
+            explained = ExpressionRuntimeError(
+                f"expression {par._expr!r} of parameter {name!r} calls {called}(), but in this "
+                f"set {called!r} is a parameter (value {self._symtable.get(called)!r}), which "
+                f"shadows the {origin}'s function {called}; rename the parameter {called!r} "
+                f"to call the function [the evaluation failed with "
+                f"{type(error.__cause__).__name__}: {error.__cause__}]", par._expr, name)
+            explained.__cause__ = error
+            return explained
         missing = self._valueless_inputs(par._compiled.names)  # type: ignore[union-attr]
         if not missing:
             return error
@@ -1279,6 +1298,26 @@ class Parameters(Dict[str, Parameter]):
             par._expr, name)
         explained.__cause__ = error
         return explained
+
+    def _shadowed_calls(self, compiled: CompiledExpression) -> List[str]:
+        """Names an expression calls that are parameters here, shadowing a default function."""
+        tree = compiled._checked
+        if tree is None:
+            return []
+        found: List[str] = []
+        namespace = self._namespace
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                called = node.func.id
+                if called in found or not dict.__contains__(self, called):
+                    continue
+                try:
+                    default = namespace.default_value(called)
+                except KeyError:
+                    continue
+                if callable(default):
+                    found.append(called)
+        return found
 
     def _valueless_inputs(self, reads: Iterable[str]) -> List[str]:
         """The parameters without a value that ``reads`` depend on, traced through constraints.
@@ -1416,15 +1455,23 @@ class Parameters(Dict[str, Parameter]):
     # --- adding and removing ------------------------------------------------------
 
     def _check_new_name(self, name: Any, pending: Iterable[str] = ()) -> None:
+        """Refuse a name that is not an identifier, or that the user's own symbols hold.
+
+        A default symbol's name (``e``, ``max``, ``sum``, a function pack's
+        ``step``) is free: the parameter shadows the symbol while it is in
+        the set, as in lmfit, and the default comes back when it leaves.
+        """
         _check_name(name)
         if name in self or name in pending:
             return
-        if name in self._symtable:
-            origin = self._namespace.symbol_origin(name)
-            where = origin if origin else "a symbol added to this set's interpreter"
+        namespace = self._namespace
+        if name in self._symtable and not namespace.holds_default(name):
+            origin = namespace.symbol_origin(name)
+            where = (f"a value put in this set's interpreter in place of {name!r} from {origin}"
+                     if origin else "a symbol added to this set's interpreter")
             raise ParameterError(
                 f"parameter name {name!r} is not allowed: the expression namespace already "
-                f"holds {name!r} (from {where}); choose another name")
+                f"holds {name!r} ({where}); choose another name")
 
     def _prepare_expr(self, par: Parameter, text: str) -> CompiledExpression:
         """Compile ``text`` for ``par`` and refuse it if it would close a cycle."""
@@ -1484,6 +1531,9 @@ class Parameters(Dict[str, Parameter]):
         cycle = _find_cycle(deps, [name for name, _, _ in prepared])
         if cycle:
             raise _cycle_error(cycle, sources)  # type: ignore[arg-type]
+        namespace = self._namespace
+        shadowing = [name for name, _, _ in prepared
+                     if not dict.__contains__(self, name) and namespace.holds_default(name)]
         for name, par, compiled in prepared:
             old = dict.get(self, name)
             if old is par:
@@ -1496,6 +1546,28 @@ class Parameters(Dict[str, Parameter]):
             self._symtable[name] = par._val
             dict.__setitem__(self, name, par)
         self._structure_changed()
+        if shadowing:
+            # last: the set is complete, so warnings-as-errors cannot leave it half-changed
+            self._warn_shadowing(shadowing, set(pending))
+
+    def _warn_shadowing(self, names: Sequence[str], added: Iterable[str]) -> None:
+        """Warn when new parameters shadow default symbols that expressions already in the
+        set read: those expressions silently change meaning (added together, they meant
+        the parameters from the start)."""
+        namespace = self._namespace
+        before = set(added)
+        for name in names:
+            readers = [f"{n} = {p._expr!r}" for n, p in dict.items(self)
+                       if n not in before and p._compiled is not None
+                       and name in p._compiled.names]
+            if not readers:
+                continue
+            origin = namespace.symbol_origin(name) or "default"
+            _warn_from_caller(
+                f"parameter {name!r} shadows {name!r} of the {origin}: the expression"
+                f"{'s' if len(readers) > 1 else ''} {', '.join(readers)} now read"
+                f"{'' if len(readers) > 1 else 's'} the parameter's value; rename the parameter "
+                f"to keep the {origin}'s {name} there", ShadowedNameWarning)
 
     def _refresh_if_possible(self) -> None:
         """Bring computed values up to date where possible, before parameters leave or change."""
@@ -1509,9 +1581,19 @@ class Parameters(Dict[str, Parameter]):
         """Detach ``par`` from this set; it keeps its latest value."""
         if refresh and par._expr is not None:
             self._refresh_if_possible()
-        par._val = self._symtable.pop(par._name, None)  # type: ignore[arg-type]
+        name: str = par._name  # type: ignore[assignment]  # an owned parameter has a name
+        par._val = self._symtable.get(name)
+        self._vacate(name)
         par._owner = None
         par._compiled = None
+
+    def _vacate(self, name: str) -> None:
+        """Take a leaving parameter's name out of the namespace: the default symbol it
+        shadowed (``e``, ``max``, a pack's function) comes back, any other name goes."""
+        try:
+            self._symtable[name] = self._namespace.default_value(name)
+        except KeyError:
+            self._symtable.pop(name, None)
 
     def _dependents(self, names: Iterable[str]) -> Dict[str, str]:
         leaving = set(names)
@@ -1700,9 +1782,11 @@ class Parameters(Dict[str, Parameter]):
         """
         snapshot = self._snapshot()
         try:
+            # the new names first, together: an expression given here reads them, also
+            # one called like a default symbol (e, max) that comes later in the call
+            self._add_parameters([(name, Parameter(name=name)) for name in kws
+                                  if name not in self])
             for name, spec in kws.items():
-                if name not in self:
-                    self.add(name)
                 par = dict.__getitem__(self, name)
                 if isinstance(spec, Mapping):
                     par.set(**spec)
@@ -1723,7 +1807,7 @@ class Parameters(Dict[str, Parameter]):
         items, states, values, runner, order, failures, stale = snapshot
         for name in dict.keys(self):
             if name not in values:
-                self._symtable.pop(name, None)
+                self._vacate(name)
         dict.clear(self)
         for (name, par), state in zip(items, states):
             par.__dict__.clear()
@@ -1827,20 +1911,18 @@ class Parameters(Dict[str, Parameter]):
         """A copy whose namespace is ``interpreter``: its symtable receives the parameter values.
 
         User symbols of this set that ``interpreter`` lacks are copied into it.
-        A parameter name that ``interpreter`` holds as a default symbol is refused.
+        The parameters take their names over in ``interpreter``: a default
+        symbol of that name (``e``, ``max``) is shadowed while the parameter is
+        in the copy and comes back when it leaves; any other symbol of that
+        name is replaced (a Minimizer's interpreter holds the values of the
+        parameters it was made from).
 
-        >>> params = Parameters(); params.add('a', 1.0)
+        >>> params = Parameters(); params.add('a', 1.0); params.add('e', 2.0)
         >>> interp = Interpreter()
         >>> work = params.with_interpreter(interp)
-        >>> interp.symtable['a']
-        1.0
+        >>> interp.symtable['a'], interp.eval('e')
+        (1.0, 2.0)
         """
-        for name in self:
-            origin = interpreter.symbol_origin(name)
-            if origin is not None:
-                raise ParameterError(
-                    f"parameter name {name!r} is not allowed in the given interpreter: it "
-                    f"already holds {name!r} (from {origin}); rename the parameter")
         new = type(self)(interpreter=interpreter)
         return self._copy_into(new, memo=None, overwrite_symbols=False)
 

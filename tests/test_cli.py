@@ -335,6 +335,19 @@ def test_derived_parameter_from_p_expr(tmp_path, capsys):
     assert params["rate"]["stderr"] is not None
 
 
+def test_formula_parameters_named_like_functions_are_fitted(tmp_path, capsys):
+    # read as values, not called, the names of functions (a pack's step, the builtin sum)
+    # are parameters of the formula, as in lmfit's ExpressionModel
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n" + "".join(f"{x},{3 * x + 0.5}\n" for x in range(8)))
+    assert main(["fit", str(path), "--model", "sum*x + max", "-p", "half:expr=sum/2",
+                 "--json"]) == 0
+    params = json.loads(capsys.readouterr().out)["params"]
+    assert params["sum"]["value"] == pytest.approx(3.0)
+    assert params["max"]["value"] == pytest.approx(0.5)
+    assert params["half"]["value"] == pytest.approx(1.5)
+
+
 def test_unknown_parameter_in_p_is_an_error(tmp_path, capsys):
     path = write_decay(tmp_path)
     assert main(["fit", str(path), "--model", "a*x", "-p", "b=1"]) == 2

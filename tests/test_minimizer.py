@@ -556,6 +556,37 @@ def test_a_fit_run_through_minimizer_methods_pickles_with_the_asteval_symbols():
         pickle.dumps(mini)
 
 
+def sum_targets(params):
+    return np.array([params["sum"].value - 3.0, params["b"].value - 6.5])
+
+
+@pytest.mark.parametrize("how", ["minimize", "minimizer", "refit", "pickled"])
+def test_fits_of_a_parameter_named_like_a_default_symbol(how):
+    params = Parameters()
+    params.add("sum", value=1.0)          # shadows the safe builtin sum
+    params.add("b", expr="2*sum + 0.5")
+    if how == "minimize":
+        result = minimize(sum_targets, params)
+    else:
+        mini = Minimizer(sum_targets, params)
+        result = mini.leastsq()
+        if how == "refit":
+            result = result.refit()
+        elif how == "pickled":
+            result = pickle.loads(pickle.dumps(result))
+            # the Minimizer's namespace was copied from the set, its start value included
+            assert result.minimizer.asteval.eval("sum") == 1.0
+            result = result.refit()
+    assert result.params["sum"].value == pytest.approx(3.0)
+    assert result.params["b"].value == pytest.approx(6.5)
+    fitted = result.params
+    fitted.pop("b")
+    fitted.pop("sum")
+    assert fitted.eval("sum([1.0, 2.0])") == 3.0
+    if how != "pickled":
+        assert params.eval("sum") == pytest.approx(3.0)   # the seed: the set holds the fit
+
+
 def test_prepare_fit_checks_before_any_work():
     params = Parameters()
     params.add("a", value=np.nan)

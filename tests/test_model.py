@@ -215,6 +215,38 @@ def test_fit_recovers_a_known_exponential_decay():
     assert np.allclose(result.best_fit, DECAY_DATA, atol=1e-8)
 
 
+def poly4(x, a, b, c, d, e):
+    return a + b * x + c * x ** 2 + d * x ** 3 + e * x ** 4
+
+
+def test_fit_with_arguments_named_like_default_symbols():
+    x = np.linspace(-2.0, 2.0, 41)
+    truth = dict(a=1.0, b=2.0, c=0.5, d=-0.3, e=0.1)
+    model = Model(poly4)
+    assert model.param_names == ["a", "b", "c", "d", "e"]
+    result = model.fit(poly4(x, **truth), x=x, a=1, b=1, c=1, d=1, e=1)
+    assert result.best_values == pytest.approx(truth, abs=1e-8)
+    # the fitted parameter shadows the constant e; popped, the constant is back
+    params = result.params
+    assert params.eval("e") == pytest.approx(0.1)
+    params.pop("e")
+    assert params.eval("e") == math.e
+
+
+def test_model_with_parameters_named_like_functions_and_a_hint_reading_them():
+    def shifted(x, max, sum=1.0):
+        return max * x + sum
+
+    model = Model(shifted)
+    model.set_param_hint("sum", expr="2*max")     # reads the parameter max, not the function
+    x = np.linspace(0.0, 1.0, 11)
+    params = model.make_params(max=3.0)
+    assert params["sum"].value == 6.0
+    result = model.fit(shifted(x, 2.0, 4.0), params, x=x)
+    assert result.params["max"].value == pytest.approx(2.0)
+    assert result.params["sum"].value == pytest.approx(4.0)
+
+
 def test_fit_result_has_init_fit_and_residual():
     result = Model(decay).fit(DECAY_DATA, t=T, tau=1.5)
     assert np.allclose(result.init_fit, 1.0 * np.exp(-T / 1.5))

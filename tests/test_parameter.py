@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from lmfit_host.errors import (ExpressionCycleError, ExpressionError, ExpressionLimitError,
                                ExpressionSyntaxError,
                                ParameterError, UnknownNameError)
-from lmfit_host.expr import Interpreter
+from lmfit_host.expr import BUILTIN_NAMES, Interpreter
 from lmfit_host.parameter import (Parameter, ParameterBoundsWarning, Parameters,
-                                  create_params)
+                                  ShadowedNameWarning, create_params)
 
 
 @pytest.fixture(autouse=True)
@@ -122,23 +122,226 @@ def test_name_that_is_not_a_string_is_refused():
         Parameters().add(Parameter(1.0), value=None) if False else Parameter(1.0, name=5)
 
 
-@pytest.mark.parametrize("taken", ["sin", "pi", "sqrt", "inf", "e"])
-def test_name_held_by_the_expression_namespace_is_refused(taken):
-    params = Parameters()
-    with pytest.raises(ParameterError) as info:
-        params.add(taken, 1.0)
-    message = str(info.value)
-    assert repr(taken) in message and "namespace already holds" in message
-    origin = params.interpreter.symbol_origin(taken)
-    assert origin and origin in message
-    assert taken not in params
-
-
 def test_name_of_a_user_symbol_is_refused():
     params = Parameters(usersyms={"scale": 2.0})
     with pytest.raises(ParameterError, match="'scale'"):
         params.add("scale", 1.0)
     assert params.interpreter.symtable["scale"] == 2.0
+
+
+#: Names the namespace holds by default: math-pack functions and constants, safe builtins.
+SHADOWABLE = ["e", "pi", "inf", "sin", "sqrt", "log", "max", "min", "sum", "range", "abs",
+              "float"]
+
+
+@pytest.mark.parametrize("name", SHADOWABLE)
+def test_parameter_may_take_the_name_of_a_default_symbol_and_shadows_it(name):
+    params = Parameters()
+    params.add(name, value=2.5)
+    params.add("twice", expr=f"2*{name}")
+    assert params[name].value == 2.5 and params["twice"].value == 5.0
+    assert params.eval(name) == 2.5
+    params[name].value = 4.0
+    assert params["twice"].value == 8.0 and params.valuesdict()[name] == 4.0
+
+
+@pytest.mark.parametrize("leave", ["pop", "del", "popitem", "clear", "loads"])
+def test_default_symbol_comes_back_when_the_parameter_shadowing_it_leaves(leave):
+    params = Parameters()
+    default = params.interpreter.symtable["max"]
+    params.add("a", 1.0)
+    params.add("max", 3.0)
+    if leave == "pop":
+        assert params.pop("max").value == 3.0
+    elif leave == "del":
+        del params["max"]
+    elif leave == "popitem":
+        assert params.popitem()[0] == "max"
+    elif leave == "clear":
+        params.clear()
+    else:
+        params.loads(make_params().dumps())   # replaces the content
+    assert params.interpreter.symtable["max"] is default
+    assert params.eval("max(1.0, 2.0)") == 2.0
+
+
+def test_default_symbol_comes_back_when_a_failed_set_is_rolled_back():
+    params = make_params()
+    params.set(e=1.0)
+    assert params.eval("e") == 1.0
+    params.pop("e")
+    before = dict(params.interpreter.symtable)
+    with pytest.raises(ParameterError):
+        params.set(e=1.0, sum={"min": 5, "max": 1})   # sum's bounds are refused: nothing stays
+    assert "e" not in params and "sum" not in params
+    assert params.interpreter.symtable.keys() == before.keys()
+    assert all(params.interpreter.symtable[k] is v for k, v in before.items())
+
+
+def test_a_parameter_shadowing_a_default_stays_when_replaced_under_its_name():
+    params = Parameters()
+    params.add("e", 1.0)
+    params["e"] = Parameter(5.0)
+    assert params.eval("e") == 5.0
+    del params["e"]
+    assert params.eval("e") == math.e
+
+
+def test_default_name_given_another_value_by_the_user_is_refused_naming_the_pack():
+    params = Parameters()
+    params.interpreter.symtable["e"] = 2.7
+    with pytest.raises(ParameterError,
+                       match="'e' is not allowed.*in place of 'e' from lmfit-host math pack"):
+        params.add("e", 1.0)
+    params.interpreter("def max(a, b):\n    return a")
+    with pytest.raises(ParameterError, match="'max' is not allowed.*namespace already holds"):
+        params.add("max", 1.0)
+    assert "e" not in params and params.interpreter.symtable["e"] == 2.7
+
+
+def test_default_name_given_as_a_user_symbol_is_refused():
+    params = Parameters(usersyms={"sum": 10.0})
+    with pytest.raises(ParameterError, match="'sum' is not allowed"):
+        params.add("sum", 1.0)
+    with pytest.raises(ParameterError, match="'sum' is not allowed"):
+        Parameters(usersyms={"sum": 10.0}).loads(_shadowing_params().dumps())
+
+
+@pytest.mark.parametrize("bad", ["lambda", "None", "2e", "e-1", "_e"])
+def test_default_names_are_free_but_keywords_and_non_identifiers_are_not(bad):
+    params = Parameters()
+    params.add("e", 1.0)
+    with pytest.raises(ParameterError, match="invalid parameter name"):
+        params.add(bad, 1.0)
+    assert list(params) == ["e"]
+
+
+def _shadowing_params() -> Parameters:
+    params = Parameters()
+    params.add("sum", 1.5)
+    params.add("e", 2.0, min=0)
+    params.add("step", 0.5)
+    params.add("area", expr="sum*e + step")
+    return params
+
+
+def _check_shadowing_copy(made: Parameters, original: Parameters) -> None:
+    """``made`` computes with its own parameters named like defaults, and gives the
+    defaults back (its own interpreter's) when they leave; ``original`` is untouched."""
+    assert made["area"].value == 3.5
+    made["sum"].value = 10.0
+    assert made["area"].value == 20.5 and original["area"].value == 3.5
+    del made["area"]
+    for name in ("sum", "e", "step"):
+        made.pop(name)
+    interp = made.interpreter
+    assert interp.symtable["sum"] is interp.default_value("sum")
+    assert interp.eval("sum([1, 2])") == 3 and interp.eval("e") == math.e
+    assert original.eval("sum + e") == 3.5
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle", "json", "with_interpreter",
+                                 "add", "update", "set_state"])
+def test_copies_keep_parameters_named_like_defaults_and_give_the_defaults_back(how):
+    original = _shadowing_params()
+    if how == "copy":
+        made = original.copy()
+    elif how == "deepcopy":
+        made = copy.deepcopy(original)
+    elif how == "pickle":
+        made = pickle.loads(pickle.dumps(original))
+    elif how == "json":
+        made = Parameters.loads(original.dumps())
+    elif how == "with_interpreter":
+        made = original.with_interpreter(Interpreter())
+    elif how == "add":
+        made = Parameters() + original
+    elif how == "update":
+        made = Parameters().update(original)
+    else:
+        made = original.copy()
+        made = made.copy()   # a copy of a copy whose interpreter was never built
+    _check_shadowing_copy(made, original)
+
+
+def test_new_parameter_shadowing_a_name_that_expressions_read_warns_naming_them():
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("x", expr="a*e")
+    assert params["x"].value == math.e
+    with pytest.warns(ShadowedNameWarning, match=r"'e' shadows 'e' of the lmfit-host math "
+                      r"pack: the expression x = 'a\*e' now reads the parameter"):
+        params.add("e", 2.0)
+    assert params["x"].value == 2.0
+
+
+def test_parameters_added_together_with_the_expressions_reading_them_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ShadowedNameWarning)
+        params = Parameters()
+        params.add_many(("x", None, False, None, None, "2*e"), ("e", 2.0))
+        params.set(y={"expr": "3*max"}, max=1.0)
+        assert params["x"].value == 4.0 and params["y"].value == 3.0
+        copied = Parameters.loads(params.dumps())
+        assert copied["x"].value == 4.0
+        params.add("z", expr="e + 1")   # written while e is the parameter: it means it
+        assert params["z"].value == 3.0
+
+
+def test_expression_calling_a_name_a_parameter_shadows_says_so():
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("max", 3.0)
+    params.add("c", expr="max(a, 2.0)")
+    with pytest.raises(ExpressionError, match=r"calls max\(\), but in this set 'max' is a "
+                       r"parameter \(value 3.0\), which shadows the lmfit-host math pack's "
+                       r"function max; rename the parameter 'max'"):
+        params["c"].value
+    assert params["a"].value == 1.0
+
+
+_DEFAULT_NAMES = sorted(set(Interpreter().symtable) - {"__builtins__"})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(_DEFAULT_NAMES),
+       value=st.floats(allow_nan=False),
+       others=st.lists(st.sampled_from(["a", "b", "k"]), unique=True, max_size=3),
+       leave=st.sampled_from(["pop", "del", "clear", "rollback", "copy-pop", "pickle-pop"]))
+def test_adding_and_removing_a_parameter_named_after_a_default_leaves_the_namespace_as_it_was(
+        name, value, others, leave):
+    params = Parameters()
+    for other in others:
+        params.add(other, 1.0)
+    if leave.startswith("copy"):
+        params = params.copy()          # its interpreter pending: the original's builtins
+    elif leave.startswith("pickle"):
+        params = pickle.loads(pickle.dumps(params))
+    before = dict(params._symtable)
+    if leave == "rollback":
+        with pytest.raises(ParameterError):
+            params.set(**{name: value, "zz": {"min": 2.0, "max": 1.0}})
+    else:
+        params.add(name, value)
+        if leave != "copy-pop":   # evaluating would build the copy's interpreter
+            assert params.eval(name) == value
+        if leave in ("pop", "copy-pop", "pickle-pop"):
+            params.pop(name)
+        elif leave == "del":
+            del params[name]
+        else:
+            params.clear()
+    if leave == "clear":   # the others leave too
+        before = {key: value for key, value in before.items() if key not in others}
+    assert params._built is None or leave != "copy-pop"
+    interp = params.interpreter
+    table = params._symtable
+    assert table.keys() == before.keys()
+    for key in before:
+        # building a copy's interpreter puts its own safe builtins in place of the original's
+        assert table[key] is before[key] or key in BUILTIN_NAMES | {"__builtins__"}, key
+    for key in _DEFAULT_NAMES:
+        assert interp.holds_default(key), key
 
 
 def test_renaming_a_parameter_inside_a_set_is_refused():
@@ -484,7 +687,7 @@ def test_add_many_adds_nothing_when_one_item_is_refused():
     params = make_params()
     before = state_of(params)
     with pytest.raises(ParameterError):
-        params.add_many(("x", 1.0), ("sin", 2.0))
+        params.add_many(("x", 1.0), ("2sin", 2.0))
     with pytest.raises(ExpressionCycleError):
         params.add_many(("x", None, False, None, None, "y"), ("y", None, False, None, None, "x"))
     with pytest.raises(ParameterError):
@@ -971,8 +1174,8 @@ def test_a_copy_builds_its_interpreter_only_when_something_needs_it():
     def reads_and_checks_without_building(made):
         assert made["a"].value == 1.0 and made["a"].stderr == 0.5
         # names and expressions are checked as they would be after building
-        with pytest.raises(ParameterError, match="'sqrt'.*math pack"):
-            made.add("sqrt", 1.0)
+        with pytest.raises(ParameterError, match="'offset'.*namespace already holds"):
+            made.add("offset", 1.0)
         with pytest.raises(ExpressionSyntaxError):
             made.add("c", expr="a +")
         assert made._built is None
@@ -1245,7 +1448,7 @@ def test_loads_on_an_instance_replaces_its_content_as_lmfit():
     "[]",
     '{"params": []}',
     '{"format": "lmfit-host parameters", "version": 99, "params": []}',
-    '{"format": "lmfit-host parameters", "version": 1, "params": [{"name": "sin"}]}',
+    '{"format": "lmfit-host parameters", "version": 1, "params": [{"name": "class"}]}',
     '{"format": "lmfit-host parameters", "version": 1, "params": ["a"]}',
     '{"unique_symbols": {}, "params": [[1.0]]}',
     '{"unique_symbols": [], "params": ["a"]}',

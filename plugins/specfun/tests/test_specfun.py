@@ -429,11 +429,27 @@ def test_constraint_uses_pack_functions():
     assert params["fwhm"].value == pytest.approx(widths.fwhm_voigt(0.5, 0.4), rel=1e-15)
 
 
-def test_parameter_named_like_a_pack_function_is_an_error_naming_both():
+def test_parameter_named_like_a_pack_function_shadows_it_while_it_is_in_the_set():
+    from lmfit_host import Parameters
+
+    params = Parameters()
+    params.add("step", value=0.25)            # a step height, as lmfit users name it
+    params.add("double", expr="2*step")
+    assert params["double"].value == 0.5
+    params.pop("double")
+    params.pop("step")
+    assert params.interpreter.symtable["step"] is lineshapes.step
+    params.add("edge", expr="step(1.0, 1.0, 0.0, 1.0)")
+    assert params["edge"].value == 1.0
+
+
+def test_pack_function_name_given_by_the_user_is_refused_naming_the_pack():
     from lmfit_host import ParameterError, Parameters
 
-    with pytest.raises(ParameterError, match=f"(?s)'erf'.*{PACK}|{PACK}.*'erf'"):
-        Parameters().add("erf", value=1.0)
+    params = Parameters()
+    params.interpreter.symtable["erf"] = lambda v: v   # the user's own erf
+    with pytest.raises(ParameterError, match=f"'erf' is not allowed.*in place of 'erf' from function pack '{PACK}'"):
+        params.add("erf", value=1.0)
 
 
 def test_minimizer_asteval_holds_pack_functions():
@@ -696,21 +712,32 @@ def test_clash_is_reported_naming_both_packs_and_the_earlier_keeps_the_name(inst
     assert any("'erf'" in p and PACK in p for p in record["problems"])
 
 
-def test_parameter_named_like_a_throwaway_pack_function_is_an_error_naming_both(pack_site):
-    script = """
+def test_parameters_saved_before_a_pack_is_installed_load_when_it_takes_their_names(
+        pack_site, tmp_path):
+    saved = tmp_path / "params.json"
+    save = f"""
         from lmfit_host import Parameters
-        try:
-            Parameters().add("softplus", value=1.0)
-            print("NO ERROR")
-        except Exception as exc:
-            print(type(exc).__name__)
-            print(exc)
+        params = Parameters()
+        params.add("softplus", value=2.0)
+        params.add("twice", expr="2*softplus")
+        open({str(saved)!r}, "w").write(params.dumps())
     """
-    done = _run(script, env_extra={"PYTHONPATH": str(pack_site)})
+    done = _run(save, env_extra={})
     assert done.returncode == 0, done.stderr
-    kind, _, message = done.stdout.partition("\n")
-    assert kind == "ParameterError", done.stdout
-    assert "'softplus'" in message and "lmfit-host-throwaway" in message
+    load = f"""
+        from lmfit_host import Parameters
+        params = Parameters.loads(open({str(saved)!r}).read())
+        print(params["twice"].value)
+        params.pop("twice"); params.pop("softplus")
+        print(params.eval("softplus(0.0)"))
+    """
+    # the packs' folder in front of the path this test runs with (the core under test)
+    path = os.pathsep.join(filter(None, [str(pack_site), os.environ.get("PYTHONPATH")]))
+    done = _run(load, env_extra={"PYTHONPATH": path})
+    assert done.returncode == 0, done.stderr
+    twice, default = done.stdout.split()
+    assert float(twice) == 4.0
+    assert float(default) == pytest.approx(math.log(2.0))   # the pack's softplus is back
 
 
 def test_line_shapes_in_array_interpreters_check_what_they_would_broadcast():
