@@ -1133,9 +1133,11 @@ def check_broadcast_arguments(what: str, args: Sequence[Any],
     element (numpy's binary functions, the packs' line shapes): arrays of
     shapes ``(n, 1)`` and ``(1, n)`` would build ``n*n`` elements, as they
     would through ``+``. Lists and tuples count with the shape numpy gives
-    them, worked out without converting them. Arguments of one shape, or
-    shapes that do not broadcast (numpy reports those itself), pass.
-    Outside a run it does nothing, like :func:`charge_current_run`.
+    them, worked out without converting them, and a nested one alone is
+    refused when numpy would build more elements than the limit in
+    converting it (``[x]*20000`` for a long array ``x``). Arguments of one
+    shape, or shapes that do not broadcast (numpy reports those itself),
+    pass. Outside a run it does nothing, like :func:`charge_current_run`.
 
     ``what`` names the call in the message, e.g. ``"atan2()"``.
     """
@@ -1153,6 +1155,8 @@ def check_broadcast_arguments(what: str, args: Sequence[Any],
                 continue  # a host object numpy cannot size: it reports the problem itself
             if shape:
                 shapes.append(shape)
+                if len(shape) > 1 and type(value) in _CONVERTED_TYPES:
+                    _check_converted(what, shape, state.limits.max_array_size)
     if len(shapes) < 2 or all(shape == shapes[0] for shape in shapes):
         return
     try:
@@ -1165,6 +1169,21 @@ def check_broadcast_arguments(what: str, args: Sequence[Any],
         raise _limit_error("%s would broadcast its arguments of shapes %s to %d elements, more "
                            "than the limit of %d (Limits.max_array_size)"
                            % (what, ", ".join(str(s) for s in shapes), size, limit))
+
+
+#: What numpy converts to an array of :func:`_shape` when a function is given it. Nested,
+#: it may hold one array (or list) many times over: ``[x]*20000`` is small, its array is not.
+#: (A flat one converts to no more elements than it holds.)
+_CONVERTED_TYPES = frozenset({list, tuple})
+
+
+def _check_converted(what: str, shape: Tuple[int, ...], limit: int) -> None:
+    """Refuse a list (tuple) that numpy would convert to more than ``limit`` elements."""
+    size = math.prod(shape)
+    if size > limit:
+        raise _limit_error("%s would convert its argument of shape %s to an array of %d "
+                           "elements, more than the limit of %d (Limits.max_array_size)"
+                           % (what, shape, size, limit))
 
 
 def check_ordered_items(what: str, items: Iterable[Any]) -> None:
@@ -1201,15 +1220,15 @@ def _check_ordering(what: str, items: Iterable[Any], limit: int) -> None:
 
 
 def _may_broadcast(function: Any) -> bool:
-    """Whether ``function`` may take several arguments to broadcast: numpy ufuncs (one
-    input too: ``where=`` broadcasts against it), and Python functions of two or more
-    parameters, or of ``*args`` or ``**kwargs``."""
+    """Whether ``function`` may take arguments numpy would broadcast or convert: numpy
+    ufuncs (one input too: ``where=`` broadcasts against it, and a list is converted),
+    and Python functions of any parameters."""
     if isinstance(function, np.ufunc):
         return True
     code = getattr(function, "__code__", None)
     if not isinstance(code, CodeType):
         return False  # builtins and classes of the namespace take no arrays to broadcast
-    return code.co_argcount + code.co_kwonlyargcount >= 2 or bool(code.co_flags & 0x0C)
+    return code.co_argcount + code.co_kwonlyargcount >= 1 or bool(code.co_flags & 0x0C)
 
 
 def _array_checked(function: Callable[..., Any], name: str) -> Callable[..., Any]:
@@ -1217,9 +1236,11 @@ def _array_checked(function: Callable[..., Any], name: str) -> Callable[..., Any
     ``name`` is the one expressions call it by."""
     what = "%s()" % name
     check = check_broadcast_arguments
+    converted = _CONVERTED_TYPES
 
     def checked(*args: Any, **kwargs: Any) -> Any:
-        if len(args) + len(kwargs) > 1:
+        # one array alone broadcasts nothing; one list is converted, which may build much
+        if kwargs or len(args) > 1 or (args and type(args[0]) in converted):
             check(what, args, kwargs)
         return function(*args, **kwargs)
 

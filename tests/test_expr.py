@@ -539,7 +539,7 @@ def test_array_functions_check_what_they_would_broadcast(restore_provider):
     assert interp.eval("sum([1, 2.5, 3])") == 6.5
     # numpy functions of one input are checked too (where= broadcasts); the scalar
     # interpreter's functions are the functions themselves
-    with pytest.raises(ExpressionLimitError, match=r"sin\(\) would broadcast"):
+    with pytest.raises(ExpressionLimitError, match=r"sin\(\) would (broadcast|convert)"):
         interp.eval("sin(v, where=[list(v > 0)] * 300)")
     assert np.array_equal(interp.eval("sin(v)"), np.sin(v))
     assert Interpreter().symtable["atan2"] is math.atan2
@@ -752,6 +752,19 @@ def test_broadcast_checks_follow_the_limit():
     assert interp.eval("[x] * 20000 in [0]") is False
     with pytest.raises(ExpressionLimitError, match="max_array_size"):
         interp.eval("x - [x] * 20000")
+
+
+@pytest.mark.parametrize("text", ["exp([x] * 200)", "sqrt(tuple([x] * 200))",
+                                  "factorial([x] * 200)", "isnan([[x] * 20] * 10)"])
+def test_array_function_of_one_list_is_refused_when_numpy_would_convert_it_past_the_limit(
+        text):
+    # one array alone broadcasts nothing, but numpy converts a list of arrays to one array
+    interp = Interpreter({"x": np.ones(1000)}, arrays=True, limits=Limits(max_array_size=10_000))
+    with pytest.raises(ExpressionLimitError, match=r"would convert its argument of shape "
+                       r"\((200|10, 20), 1000\) to an array of 200000 elements.*max_array_size"):
+        interp.eval(text)
+    interp.limits.max_array_size = 200_000
+    assert np.shape(interp.eval(text)) in ((200, 1000), (10, 20, 1000))
 
 
 def _indexing_interpreter(limit: int = 100_000) -> Interpreter:
