@@ -2094,6 +2094,9 @@ _FLOAT_FUNCTIONS: FrozenSet[Any] = frozenset({
     math.log10, math.log1p, math.log2, math.pow, math.radians, math.remainder, math.sin,
     math.sinh, math.sqrt, math.tan, math.tanh,
 })
+#: Functions of the core math pack (by name) that give a float when every argument is one.
+_PACK_FLOAT_PRESERVING: FrozenSet[str] = frozenset({
+    "max", "min", "maximum", "minimum", "clip", "sign", "square", "gamfcn"})
 _FLOAT, _INT, _UNKNOWN = "float", "int literal", "unknown"
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
@@ -2227,7 +2230,7 @@ class _FastPath:
             elif value is builtins.abs and simple and len(kinds) == 1:
                 kind = kinds[0]
             elif getattr(value, "__module__", None) == "lmfit_host.mathpack" \
-                    and getattr(value, "__name__", None) in ("max", "min") and simple \
+                    and getattr(value, "__name__", None) in _PACK_FLOAT_PRESERVING and simple \
                     and kinds and all(item == _FLOAT for item in kinds):
                 kind = _FLOAT
         except TypeError:  # unhashable value: not one of ours

@@ -10,6 +10,16 @@ them, with one exception in the array versions: ``max``/``min`` of several
 arguments of which one is an array is element-wise (``max(a*x, 0)`` clips a
 model at zero), as numpy's ``maximum``/``minimum`` reduced over the arguments.
 
+Expressions written for lmfit use numpy's spellings, so the pack has them
+too: ``arctan`` is ``atan`` (and ``arcsin``, ``arccos``, ``arctan2``,
+``arcsinh``, ``arccosh``, ``arctanh``, ``deg2rad``, ``rad2deg``, ``power``
+likewise), and ``log2``, ``sign``, ``square``, ``maximum``, ``minimum``,
+``clip``, ``where``, ``mean``, ``real``, ``imag`` and lmfit's ``gamfcn``
+(the Gamma function) behave as numpy's (SciPy's) functions of those names.
+On numbers they run as plain Python and give Python numbers; given arrays
+(or lists) they hand them to numpy, after the same size checks as the
+array interpreters make.
+
 The module is also a pluggy plugin (entry point ``math`` in the
 ``lmfit_host`` group)::
 
@@ -30,7 +40,8 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import numpy as np
 
 from lmfit_host.errors import ExpressionLimitError
-from lmfit_host.expr import _MIXED, Symbol, _weigh, charge_current_run, check_ordered_items
+from lmfit_host.expr import (_MIXED, Symbol, _weigh, charge_current_run,
+                             check_broadcast_arguments, check_ordered_items)
 from lmfit_host.hookspecs import hookimpl
 
 ORIGIN = "lmfit-host math pack"
@@ -213,6 +224,181 @@ def log_array(x: Any, base: Optional[float] = None) -> Any:
     return np.log(x) / np.log(base)
 
 
+# --- numpy's spellings: Python on numbers, numpy (checked) on anything else ----------------
+
+#: Exact types the numpy-named functions handle as plain Python numbers.
+_REAL_NUMBERS = frozenset({float, int, bool, np.float64})
+#: Conditions ``where`` tests as plain Python values.
+_CONDITIONS = _REAL_NUMBERS | {np.bool_}
+
+
+def _with_numpy(name: str, function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` for arguments that are not plain numbers (arrays, lists, numpy
+    scalars), refused first if numpy would build more than the run's
+    ``Limits.max_array_size`` elements from them: scalar interpreters do not wrap their
+    functions, so these functions check for themselves."""
+    check_broadcast_arguments("%s()" % name, args)
+    return function(*args)
+
+
+def sign(x: Any) -> Any:
+    """-1.0, 0.0 or 1.0 as ``x`` is negative, zero or positive (nan for nan), as numpy's.
+
+        >>> sign(-2.5), sign(0), sign(3)
+        (-1.0, 0.0, 1.0)
+    """
+    if type(x) in _REAL_NUMBERS:
+        if x > 0:
+            return 1.0
+        if x < 0:
+            return -1.0
+        return 0.0 if x == 0 else math.nan
+    return _with_numpy("sign", np.sign, x)
+
+
+def square(x: Any) -> Any:
+    """``x*x`` as a float (numbers are squared as floats: an integer cannot grow without
+    bound, as for ``pow``); arrays and complex numbers as numpy's ``square``.
+
+        >>> square(1.5), square(3)
+        (2.25, 9.0)
+    """
+    if type(x) is float:
+        return x * x
+    if type(x) in _REAL_NUMBERS:
+        value = float(x)
+        return value * value
+    return _with_numpy("square", np.square, x)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    """The larger of two values, nan when either is nan (numpy's ``maximum``; ``max``
+    skips a nan that comes second).
+
+        >>> maximum(2.0, 3.0), maximum(float('nan'), 1.0)
+        (3.0, nan)
+    """
+    if type(a) in _REAL_NUMBERS and type(b) in _REAL_NUMBERS:
+        if a != a:
+            return a
+        if b != b:
+            return b
+        return a if a > b else b
+    return _with_numpy("maximum", np.maximum, a, b)
+
+
+def minimum(a: Any, b: Any) -> Any:
+    """The smaller of two values, nan when either is nan (numpy's ``minimum``).
+
+        >>> minimum(2.0, 3.0)
+        2.0
+    """
+    if type(a) in _REAL_NUMBERS and type(b) in _REAL_NUMBERS:
+        if a != a:
+            return a
+        if b != b:
+            return b
+        return a if a < b else b
+    return _with_numpy("minimum", np.minimum, a, b)
+
+
+def clip(a: Any, a_min: Any, a_max: Any) -> Any:
+    """``a`` limited to [a_min, a_max] (``minimum(maximum(a, a_min), a_max)``, as numpy's
+    ``clip``); a bound of None is no bound.
+
+        >>> clip(1.7, 0.0, 1.0), clip(-3, 0, None)
+        (1.0, 0)
+    """
+    if type(a) in _REAL_NUMBERS and (a_min is None or type(a_min) in _REAL_NUMBERS) \
+            and (a_max is None or type(a_max) in _REAL_NUMBERS):
+        if a_min is not None:
+            a = maximum(a, a_min)
+        if a_max is not None:
+            a = minimum(a, a_max)
+        return a
+    return _with_numpy("clip", np.clip, a, a_min, a_max)
+
+
+def where(condition: Any, x: Any, y: Any) -> Any:
+    """``x`` where ``condition`` holds, else ``y`` (numpy's ``where``; on numbers, ``x if
+    condition else y``).
+
+        >>> where(2.0 > 1.0, 2.0, 0.0)
+        2.0
+    """
+    if type(condition) in _CONDITIONS and type(x) in _REAL_NUMBERS \
+            and type(y) in _REAL_NUMBERS:
+        return x if condition else y
+    return _with_numpy("where", np.where, condition, x, y)
+
+
+def mean(values: Any, axis: Optional[int] = None) -> Any:
+    """The arithmetic mean of numbers (a list, a tuple, a generator) or of an array, as
+    numpy's ``mean``; numbers are summed exactly (``fsum``), nan when there are none.
+
+        >>> mean([1.0, 2.0, 4.5])
+        2.5
+    """
+    if axis is None and not isinstance(values, np.ndarray):
+        if type(values) in _REAL_NUMBERS:
+            return float(values)
+        items = values if isinstance(values, (list, tuple)) else list(values)
+        charge_current_run(len(items))
+        if set(map(type, items)) <= _REAL_NUMBERS:
+            return math.fsum(items) / len(items) if items else math.nan
+        values = items
+    check_broadcast_arguments("mean()", (values,))
+    return np.mean(values, axis=axis)
+
+
+def real(x: Any) -> Any:
+    """The real part of a number or an array (numpy's ``real``).
+
+        >>> real(2.5), real(1 + 2j)
+        (2.5, 1.0)
+    """
+    if type(x) in _REAL_NUMBERS or type(x) is complex:
+        return x.real
+    return _with_numpy("real", np.real, x)
+
+
+def imag(x: Any) -> Any:
+    """The imaginary part of a number or an array (numpy's ``imag``).
+
+        >>> imag(2.5), imag(1 + 2j)
+        (0.0, 2.0)
+    """
+    if type(x) in _REAL_NUMBERS or type(x) is complex:
+        return x.imag
+    return _with_numpy("imag", np.imag, x)
+
+
+def gamfcn(x: Any) -> Any:
+    """The Gamma function, lmfit's ``gamfcn``: ``math.gamma`` with SciPy's values where
+    it raises (inf at 0 and past 171.6, nan at the negative integers and -inf).
+
+        >>> gamfcn(5.0), gamfcn(0.0), gamfcn(-2.0)
+        (24.0, inf, nan)
+    """
+    try:
+        return math.gamma(x)
+    except OverflowError:
+        return math.copysign(math.inf, x)   # x above 171.6, or within 1e-308 of zero
+    except ValueError:
+        if x == 0:
+            return math.copysign(math.inf, x)
+        return math.nan                     # the poles at the negative integers, and -inf
+    except TypeError:
+        return _with_numpy("gamfcn", gamfcn_array, x)
+
+
+def gamfcn_array(x: Any) -> Any:
+    """The Gamma function of an array (SciPy's ``gamma``; complex arguments too)."""
+    from scipy.special import gamma  # imported on first use: scipy.special is slow to import
+
+    return gamma(x)
+
+
 # name -> (scalar version, array version or None when the scalar one handles arrays too)
 _FUNCTIONS: Dict[str, Tuple[Callable[..., Any], Optional[Callable[..., Any]]]] = {
     "abs": (builtins.abs, None),
@@ -254,7 +440,27 @@ _FUNCTIONS: Dict[str, Tuple[Callable[..., Any], Optional[Callable[..., Any]]]] =
     "tan": (math.tan, np.tan),
     "tanh": (math.tanh, np.tanh),
     "trunc": (math.trunc, np.trunc),
+    # numpy's (and lmfit's) spellings that have no math twin; see the module docstring
+    "clip": (clip, None),
+    "gamfcn": (gamfcn, gamfcn_array),
+    "imag": (imag, None),
+    "log2": (math.log2, np.log2),
+    "maximum": (maximum, np.maximum),
+    "mean": (mean, None),
+    "minimum": (minimum, np.minimum),
+    "real": (real, None),
+    "sign": (sign, np.sign),
+    "square": (square, np.square),
+    "where": (where, None),
 }
+
+#: numpy's names of functions the pack has under math's names: the same functions.
+ALIASES: Dict[str, str] = {
+    "arccos": "acos", "arccosh": "acosh", "arcsin": "asin", "arcsinh": "asinh",
+    "arctan": "atan", "arctan2": "atan2", "arctanh": "atanh", "deg2rad": "radians",
+    "power": "pow", "rad2deg": "degrees",
+}
+_FUNCTIONS.update({alias: _FUNCTIONS[name] for alias, name in ALIASES.items()})
 
 _CONSTANTS: Dict[str, float] = {"e": math.e, "pi": math.pi, "inf": math.inf, "nan": math.nan}
 

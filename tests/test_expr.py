@@ -767,6 +767,20 @@ def test_array_function_of_one_list_is_refused_when_numpy_would_convert_it_past_
     assert np.shape(interp.eval(text)) in ((200, 1000), (10, 20, 1000))
 
 
+def test_numpy_named_pack_functions_of_floats_run_in_the_native_block():
+    from lmfit_host import mathpack
+
+    interp = Interpreter({"a": 1.5, "b": 0.5})
+    text = "2*gamfcn(a) + sign(b)*square(a) + clip(a, b, 1.0) - maximum(a, b)/minimum(a, b)"
+    entries = [("c", interp.compile_expression(text))]
+    _, guarded, _ = expr_module._compile_block(entries, interp.symtable)
+    assert {mathpack.gamfcn, mathpack.sign, mathpack.square, mathpack.clip, mathpack.maximum,
+            mathpack.minimum} <= set(guarded)
+    interp.compile_block(entries)()
+    expected = 2 * math.gamma(1.5) + 2.25 + 1.0 - 3.0
+    assert interp.symtable["c"] == pytest.approx(expected, rel=1e-15)
+
+
 def _indexing_interpreter(limit: int = 100_000) -> Interpreter:
     """Arrays whose fancy indexing builds far more than the arrays themselves hold."""
     return Interpreter({"x": np.ones((3000, 1)), "y": np.ones((1, 3000)), "z": np.ones((10, 10)),

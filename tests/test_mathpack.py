@@ -8,20 +8,27 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 import pluggy
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lmfit_host import hookspecs, mathpack
+from lmfit_host import Parameters, hookspecs, mathpack
 from lmfit_host.errors import ExpressionLimitError
-from lmfit_host.expr import Interpreter, Symbol
+from lmfit_host.expr import Interpreter, Limits, Symbol
 
 SEED_FUNCTIONS = (
     "abs acos acosh asin asinh atan atan2 atanh ceil copysign cos cosh degrees exp fabs "
     "factorial floor fmod frexp fsum hypot isinf isnan ldexp log log10 log1p max min modf pow "
     "radians sin sinh sqrt tan tanh trunc").split()
 SEED_CONSTANTS = ["e", "pi", "inf", "nan"]
+#: numpy's and lmfit's names that lmfit users write in constraint expressions
+NUMPY_FUNCTIONS = (
+    "arccos arccosh arcsin arcsinh arctan arctan2 arctanh deg2rad rad2deg power log2 sign "
+    "square maximum minimum clip where mean real imag gamfcn").split()
 
 
-def test_symbols_are_exactly_the_seed_names():
-    assert set(mathpack.SYMBOLS) == set(SEED_FUNCTIONS) | set(SEED_CONSTANTS)
+def test_symbols_are_the_seed_names_and_numpys_spellings():
+    assert set(mathpack.SYMBOLS) == set(SEED_FUNCTIONS) | set(SEED_CONSTANTS) | \
+        set(NUMPY_FUNCTIONS)
 
 
 def test_every_symbol_names_the_pack_as_origin():
@@ -235,3 +242,137 @@ def test_array_interpreter_applies_functions_element_wise():
     np.testing.assert_allclose(interp.eval("log(x, 2)"), np.log2(x))
     np.testing.assert_allclose(interp.eval("factorial(x * 4)"), [1.0, 2.0])
     assert interp.eval("max(x)") == 0.5 and interp.eval("fsum(x)") == 0.75
+
+
+# --- numpy's and lmfit's spellings --------------------------------------------------------------
+
+@pytest.mark.parametrize("alias, name", sorted(mathpack.ALIASES.items()))
+def test_numpy_spellings_of_math_functions_are_the_same_functions(alias, name):
+    assert mathpack.SYMBOLS[alias].value is mathpack.SYMBOLS[name].value
+    assert mathpack.SYMBOLS[alias].array_value is mathpack.SYMBOLS[name].array_value
+    sample = np.linspace(0.1, 0.9, 5)
+    arguments = (sample, sample[::-1]) if alias in ("arctan2", "power") else (sample + 1.0 * (
+        alias == "arccosh"),)
+    np.testing.assert_array_equal(mathpack.SYMBOLS[alias].array_value(*arguments),
+                                  getattr(np, alias)(*arguments))
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+reals = st.floats(width=64) | st.integers(-10**6, 10**6)
+
+
+def same(ours: Any, numpys: Any) -> bool:
+    """Equal values (nan equal to nan; numpy scalars compared as Python numbers)."""
+    ours, numpys = complex(ours), complex(numpys)
+    return ours == numpys or (cmath_isnan(ours) and cmath_isnan(numpys))
+
+
+def cmath_isnan(value: complex) -> bool:
+    return math.isnan(value.real) or math.isnan(value.imag)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=reals, b=reals, c=reals)
+def test_numpy_named_functions_agree_with_numpy_on_numbers(a, b, c):
+    s = mathpack.SYMBOLS
+    pairs = [
+        (s["sign"].value(a), np.sign(a)), (s["maximum"].value(a, b), np.maximum(a, b)),
+        (s["minimum"].value(a, b), np.minimum(a, b)), (s["real"].value(a), np.real(a)),
+        (s["imag"].value(a), np.imag(a)), (s["where"].value(a > b, a, c), np.where(a > b, a, c)),
+    ]
+    if not (math.isnan(b) or math.isnan(c)):  # numpy's clip with a nan bound varies by version
+        pairs.append((s["clip"].value(a, b, c), np.clip(a, b, c)))
+    if abs(a) < 1e150:
+        pairs.append((s["square"].value(a), np.square(float(a))))
+    for ours, numpys in pairs:
+        assert same(ours, numpys), (ours, numpys)
+        assert not isinstance(ours, np.generic)   # Python numbers for Python numbers
+    finite_values = [v for v in (a, b, c) if math.isfinite(v)]
+    if finite_values and max(abs(v) for v in finite_values) < 1e300:
+        # numpy adds in order, the pack exactly: they agree to numpy's rounding
+        ours = s["mean"].value(finite_values)
+        assert type(ours) is float
+        assert ours == math.fsum(finite_values) / len(finite_values)
+        assert ours == pytest.approx(np.mean(finite_values), rel=1e-15,
+                                     abs=1e-15 * max(abs(v) for v in finite_values))
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=st.floats(width=64) | st.integers(-200, 200))
+def test_gamfcn_is_scipys_gamma(x):
+    from scipy.special import gamma
+
+    ours, theirs = mathpack.gamfcn(x), float(gamma(x))
+    assert type(ours) is float
+    if math.isnan(theirs) or math.isinf(theirs) or theirs == 0.0:
+        assert same(ours, theirs)
+        assert math.isnan(ours) or math.copysign(1, ours) == math.copysign(1, theirs)
+    else:
+        assert ours == pytest.approx(theirs, rel=1e-13)
+
+
+def test_gamfcn_array_and_complex_values():
+    from scipy.special import gamma
+
+    z = np.array([0.5, 3.0, 1.0 + 1.0j])
+    np.testing.assert_array_equal(mathpack.gamfcn_array(z), gamma(z))
+    assert mathpack.gamfcn(1.0 + 1.0j) == gamma(1.0 + 1.0j)   # no math twin: SciPy's
+
+
+def test_numpy_named_functions_in_a_constraint_give_python_floats():
+    params = Parameters()
+    params.add("a", 0.7)
+    params.add("b", 2.0)
+    expressions = {
+        "arctan(a)": math.atan(0.7), "arctan2(a, b)": math.atan2(0.7, 2.0),
+        "arcsin(0.5)": math.asin(0.5), "arccos(0.5)": math.acos(0.5),
+        "sign(a - b)": -1.0, "where(a > 0, a, 0)": 0.7, "clip(b, 0, 1)": 1,
+        "maximum(a, b)": 2.0, "minimum(a, b)": 0.7, "deg2rad(180)": math.pi,
+        "rad2deg(pi)": 180.0, "log2(b)": 1.0, "power(b, 3)": 8.0, "square(a)": 0.7 * 0.7,
+        "mean([a, b])": 1.35, "real(a)": 0.7, "imag(a)": 0.0, "gamfcn(b + 3)": 24.0,
+    }
+    for number, (text, expected) in enumerate(expressions.items()):
+        params.add("c%d" % number, expr=text)
+    values = params.valuesdict()
+    for number, (text, expected) in enumerate(expressions.items()):
+        assert values["c%d" % number] == pytest.approx(expected, rel=1e-15), text
+        assert type(values["c%d" % number]) in (float, int), text
+
+
+def test_numpy_named_functions_in_array_interpreters_are_numpys():
+    x = np.linspace(-0.9, 0.9, 7)
+    y = np.linspace(0.1, 2.0, 7)
+    interp = Interpreter({"x": x, "y": y}, arrays=True)
+    from scipy.special import gamma
+
+    expected = {
+        "arctan(x)": np.arctan(x), "arcsinh(x)": np.arcsinh(x), "arctan2(x, y)": np.arctan2(x, y),
+        "sign(x)": np.sign(x), "square(x)": np.square(x), "maximum(x, 0)": np.maximum(x, 0),
+        "minimum(x, y)": np.minimum(x, y), "clip(x, -0.5, 0.5)": np.clip(x, -0.5, 0.5),
+        "where(x > 0, x, y)": np.where(x > 0, x, y), "mean(x)": np.mean(x),
+        "mean([x, y], 0)": np.mean([x, y], axis=0), "real(x)": x, "imag(x)": 0.0 * x,
+        "log2(y)": np.log2(y), "power(y, x)": np.power(y, x), "deg2rad(x)": np.deg2rad(x),
+        "rad2deg(x)": np.rad2deg(x), "gamfcn(y)": gamma(y),
+    }
+    for text, value in expected.items():
+        np.testing.assert_array_equal(interp.eval(text), value, err_msg=text)
+
+
+@pytest.mark.parametrize("arrays", [False, True])
+@pytest.mark.parametrize("text", [
+    "maximum(x[:, None], x)", "minimum(x, x[:, None])", "clip(x[:, None], x, 1.0)",
+    "where(x[:, None] > 0, x, 0.0)", "mean([x] * 2000)", "sign([x] * 2000)",
+    "square([x] * 2000)", "real([x] * 2000)", "imag([x] * 2000)", "gamfcn([x] * 2000)",
+])
+def test_numpy_named_functions_are_bounded_by_max_array_size(arrays, text):
+    interp = Interpreter({"x": np.linspace(0.0, 1.0, 20_000)}, arrays=arrays)
+    with pytest.raises(ExpressionLimitError, match="max_array_size"):
+        interp.eval(text)
+
+
+def test_mean_of_no_numbers_is_nan_and_of_a_generator_is_counted_work():
+    assert math.isnan(mathpack.mean([]))
+    interp = Interpreter(limits=Limits(max_work=1000))
+    assert interp.eval("mean(v for v in range(100))") == 49.5
+    with pytest.raises(ExpressionLimitError):
+        interp.eval("mean(v for v in range(10000))")

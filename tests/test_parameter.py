@@ -1474,6 +1474,36 @@ def test_loads_of_a_bad_document_leaves_the_set_unchanged(text):
     assert state_of(params) == before
 
 
+#: Parameters of a Pearson7 fit as lmfit 1.3.4 writes them (``ModelResult.params.dumps()``,
+#: its symbols shortened): the height reads lmfit's name of the Gamma function, gamfcn.
+LMFIT_PEARSON7 = """{"unique_symbols": {"e": 2.718281828459045, "pi": 3.141592653589793,
+ "gamfcn": {"__class__": "Callable", "__name__": "gamma", "pyversion": "3.11",
+            "value": "gASVKwAAAAAAAACMHXNjaXB5LnNwZWNpYWwuX3NwZWNpYWxfdWZ1bmNzlIwFZ2FtbWGUk5Qu",
+            "importer": "scipy.special._special_ufuncs"},
+ "amplitude": 3.008002474478012, "True": 1, "None": null, "False": 0, "little_endian": 1},
+ "params": [
+ ["amplitude", 3.008002474478012, true, null, -Infinity, Infinity, null, 0.0112, null, 3.47, null],
+ ["center", 0.19540914235735593, true, null, -Infinity, Infinity, null, 0.0020, null, 0.2, null],
+ ["sigma", 1.1149788177946052, true, null, 0.0, Infinity, null, 0.0151, null, 0.8, null],
+ ["expon", 1.6206929443502673, true, null, -Infinity, 100, null, 0.0277, null, 1.5, null],
+ ["fwhm", 1.629096534436045, false, "sqrt(2**(1/expon)-1)*2*sigma", -Infinity, Infinity,
+  null, 0.0068, null, 1.2262734984654076, null],
+ ["height", 1.4457268280745261, false,
+  "amplitude * gamfcn(expon)/max(1e-15, (gamfcn(0.5)*gamfcn(expon-0.5)*sigma))",
+  -Infinity, Infinity, null, 0.0039, null, 2.171554460228262, null]]}"""
+
+
+def test_parameters_of_an_lmfit_pearson7_fit_load_and_compute_its_height():
+    params = Parameters.loads(LMFIT_PEARSON7)
+    amplitude, sigma, expon = 3.008002474478012, 1.1149788177946052, 1.6206929443502673
+    height = amplitude * math.gamma(expon) / (math.gamma(0.5) * math.gamma(expon - 0.5) * sigma)
+    assert params["height"].value == pytest.approx(height, rel=1e-14)
+    assert params["height"].value == pytest.approx(1.4457268280745261, rel=1e-14)  # lmfit's
+    params["expon"].value = 2.0
+    assert params["height"].value == pytest.approx(
+        amplitude * 1.0 / (math.pi ** 0.5 * (math.pi ** 0.5 / 2) * sigma), rel=1e-14)
+
+
 def test_loaded_value_outside_bounds_is_moved_with_warning():
     text = json.dumps({"format": "lmfit-host parameters", "version": 1,
                        "params": [{"name": "a", "value": 5.0, "max": 1.0}]})
