@@ -37,6 +37,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy as _copy
+import difflib
 import functools
 import keyword
 import threading
@@ -59,9 +60,10 @@ from lmfit_host.errors import (ExpressionError, ExpressionLimitError, Expression
                                UnknownNameError, UnsafeExpressionError)
 
 __all__ = [
-    "BUILTINS_ORIGIN", "CompiledExpression", "Interpreter", "Limits", "Symbol",
+    "BUILTINS_ORIGIN", "CompiledExpression", "EQUIVALENT_NAMES", "Interpreter", "Limits",
+    "Symbol",
     "charge_current_run", "check_broadcast_arguments", "check_identifier", "check_ordered_items",
-    "default_symbols", "set_missing_name_hint", "set_symbol_provider",
+    "default_symbols", "set_missing_name_hint", "set_symbol_provider", "suggested_name",
 ]
 
 BUILTINS_ORIGIN = "lmfit-host interpreter builtins"
@@ -193,6 +195,49 @@ def set_missing_name_hint(hint: Optional[Callable[[str], Optional[str]]] = None)
     """
     global _missing_name_hint
     _missing_name_hint = hint
+
+
+#: Spellings from numpy, SciPy and lmfit whose function the namespace may hold under another
+#: name (numpy's arctan, arcsin, ... are in the math pack under both names); an unknown
+#: name's error suggests the other name when the namespace has it.
+EQUIVALENT_NAMES: Mapping[str, str] = MappingProxyType({
+    "absolute": "abs", "amax": "max", "amin": "min", "around": "round", "fix": "trunc",
+    "ln": "log", "gamma": "gamfcn", "loggammafcn": "gammaln", "betalnfnc": "betaln",
+})
+
+
+def suggested_name(name: str, namespace: Mapping[str, Any]) -> Optional[str]:
+    """A name of ``namespace`` the unknown ``name`` probably means, or None: the namespace's
+    spelling of a numpy/SciPy/lmfit function (``gamma`` -> ``gamfcn``), else a close
+    spelling (``sqr`` -> ``sqrt``, ``amplitud`` -> ``amplitude``).
+
+        >>> suggested_name("ln", Interpreter().symtable)
+        'log'
+    """
+    equivalent = EQUIVALENT_NAMES.get(name)
+    if equivalent is not None and equivalent != name and equivalent in namespace:
+        return equivalent
+    # a name with a number appended (exp2, amp2) is a name of its own, not a misspelling
+    candidates = [key for key in namespace if not key.startswith("_")
+                  and not (name.startswith(key) and name[len(key):].isdigit())]
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _unknown_name_advice(name: str, namespace: Mapping[str, Any]) -> str:
+    """The end of the message about the unknown ``name``: what it may be, what to do."""
+    hint = _missing_name_hint(name) if _missing_name_hint is not None else None
+    equivalent = EQUIVALENT_NAMES.get(name)
+    if equivalent is not None and equivalent != name and equivalent in namespace:
+        return "; did you mean %s? (this namespace's name for it%s)" % (
+            equivalent, "; also: " + hint if hint else "")
+    if hint:
+        return " (%s)" % hint
+    define = "define it first (a parameter, or interp.symtable[%r] = ...)" % name
+    close = suggested_name(name, namespace)
+    if close is not None:
+        return "; did you mean %s? If not, %s" % (close, define)
+    return "; " + define
 
 
 def _default_table(arrays: bool) -> Tuple[Mapping[str, Any], Mapping[str, str]]:
@@ -2820,13 +2865,8 @@ class Interpreter:
                 and not str(exc).startswith("cannot access free variable"):
             name = _missing_name(exc)
             if name is not None and name not in self.symtable:
-                message = "%s uses the unknown name %r" % (subject, name)
-                hint = _missing_name_hint(name) if _missing_name_hint is not None else None
-                if hint:
-                    message += " (%s)" % hint
-                else:
-                    message += "; define it first (a parameter, or interp.symtable[%r] = ...)" \
-                        % name
+                message = "%s uses the unknown name %r%s" % (
+                    subject, name, _unknown_name_advice(name, self.symtable))
                 return UnknownNameError(message, source, owner, name)
         if isinstance(exc, RecursionError):
             return ExpressionLimitError("%s recursed too deeply; look for a recursion without "

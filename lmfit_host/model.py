@@ -32,7 +32,7 @@ from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequ
 import numpy as np
 
 from .errors import FitError, LmfitHostError, UnknownNameError
-from .expr import Interpreter
+from .expr import Interpreter, suggested_name
 from .minimizer import Minimizer, MinimizerResult
 from .parameter import Parameter, Parameters
 
@@ -912,8 +912,10 @@ class ExpressionModel(Model):
         namespace = self.interpreter.symtable
         for function in called:
             if function not in namespace:
+                close = suggested_name(function, namespace)
                 raise UnknownNameError(
                     f"ExpressionModel {self.expr!r}: the function {function!r} is not defined"
+                    + (f" (did you mean {close}?)" if close else "")
                     + _missing_hint(function), self.expr, None, function)
         # a function name read as a value ('gamma*x') is a parameter that hides the function in
         # this model's own namespace; constants (pi, e) stay constants

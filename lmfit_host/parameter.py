@@ -38,7 +38,8 @@ import numpy as np
 
 from .errors import (ExpressionCycleError, ExpressionError, ExpressionRuntimeError,
                      ParameterError, UnknownNameError)
-from .expr import CompiledExpression, Interpreter, Limits, _PendingCopy, check_identifier
+from .expr import (CompiledExpression, Interpreter, Limits, _PendingCopy, check_identifier,
+                   suggested_name)
 
 __all__ = ["Parameter", "Parameters", "ParameterBoundsWarning", "ShadowedNameWarning",
            "create_params"]
@@ -1361,9 +1362,11 @@ class Parameters(Dict[str, Parameter]):
             if compiled is None or compiled.names <= known:
                 continue
             for used in self._interp.unknown_names(compiled):
+                close = suggested_name(used, self._interp.symtable)
+                maybe = f" (did you mean {close}?)" if close else ""
                 raise UnknownNameError(
                     f"expression {par._expr!r} of parameter {name!r} uses unknown name "
-                    f"{used!r}: add a parameter or symbol named {used!r}, or change the "
+                    f"{used!r}{maybe}: add a parameter or symbol named {used!r}, or change the "
                     f"expression", par._expr, name, used)
 
     def update_constraints(self) -> None:

@@ -291,6 +291,35 @@ def test_unknown_name_message_includes_hint(interp, restore_provider):
         interp.eval("nosuchfunc(a)")
 
 
+@pytest.mark.parametrize("unknown, meant", [
+    ("ln", "log"), ("absolute", "abs"), ("amax", "max"), ("fix", "trunc"), ("gamma", "gamfcn")])
+def test_unknown_numpy_spelling_suggests_the_namespaces_name_and_no_definition(interp, unknown,
+                                                                                meant):
+    with pytest.raises(UnknownNameError) as info:
+        interp.eval("%s(a)" % unknown)
+    message = str(info.value)
+    assert "unknown name %r; did you mean %s?" % (unknown, meant) in message
+    assert "define it" not in message
+
+
+def test_unknown_name_close_to_a_known_one_suggests_it_and_still_says_how_to_define_it(interp):
+    interp.symtable["amplitude"] = 2.0
+    for unknown, meant in (("sqr", "sqrt"), ("amplitud", "amplitude"), ("sine", "sin")):
+        with pytest.raises(UnknownNameError) as info:
+            interp.eval("%s(a)" % unknown if unknown != "amplitud" else unknown)
+        message = str(info.value)
+        assert "did you mean %s? If not, define it first" % meant in message, message
+
+
+def test_unknown_name_with_a_number_appended_suggests_nothing(interp):
+    # exp2 is numpy's 2**x, not a misspelling of exp
+    with pytest.raises(UnknownNameError) as info:
+        interp.eval("exp2(a)")
+    assert "did you mean" not in str(info.value) and "define it first" in str(info.value)
+    assert expr_module.suggested_name("exp2", interp.symtable) is None
+    assert expr_module.suggested_name("arctan", {"atan": 1}) == "atan"
+
+
 def test_runtime_error_is_chained_and_named(interp):
     with pytest.raises(ExpressionRuntimeError) as info:
         interp.evaluate(interp.compile_expression("a / (b - 4)", owner="ratio"))

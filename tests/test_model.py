@@ -247,6 +247,13 @@ def test_model_with_parameters_named_like_functions_and_a_hint_reading_them():
     assert result.params["sum"].value == pytest.approx(4.0)
 
 
+def test_expression_model_with_a_numpy_spelling_suggests_the_namespaces_name():
+    with pytest.raises(UnknownNameError, match=r"'absolute' is not defined \(did you mean abs"):
+        ExpressionModel("a*absolute(x)")
+    model = ExpressionModel("a*arctan(x/w) + c*sign(x)")   # numpy's names are there too
+    assert model.param_names == ["a", "w", "c"]
+
+
 def test_fit_result_has_init_fit_and_residual():
     result = Model(decay).fit(DECAY_DATA, t=T, tau=1.5)
     assert np.allclose(result.init_fit, 1.0 * np.exp(-T / 1.5))

@@ -815,6 +815,13 @@ def test_unknown_name_is_reported_when_the_value_is_read():
     assert info.value.name == "nothere"
 
 
+def test_unknown_name_in_a_branch_not_taken_suggests_the_namespaces_name():
+    params = make_params()
+    params.add("c", expr="a if a > 0 else absolute(b)")
+    with pytest.raises(UnknownNameError, match=r"unknown name 'absolute' \(did you mean abs\?\)"):
+        params.update_constraints()
+
+
 def test_unknown_name_is_resolved_by_adding_it_later():
     params = Parameters()
     params.add("b", expr="2*a")
