@@ -1059,6 +1059,12 @@ class Parameters(Dict[str, Parameter]):
     refuse to go on.  Extra symbols can be given as ``usersyms`` (a mapping
     name -> value or function).
 
+    A parameter may be named like a default symbol of the namespace (``e``,
+    ``max``, ``sum``, a function pack's ``step``): as in lmfit, the name then
+    means the parameter in this set's expressions, and the default comes back
+    when the parameter leaves.  Names the user put in the namespace
+    (``usersyms``, functions defined in interpreter text) are refused.
+
     Copies, pickles and JSON (:meth:`dumps`) keep the user symbols; a
     function defined in interpreter text (``params.interpreter('def f(v): ...')``)
     is saved as its def statement, which the set's interpreter notes when it
