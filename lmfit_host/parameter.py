@@ -1476,11 +1476,11 @@ class Parameters(Dict[str, Parameter]):
         namespace = self._namespace
         if name in self._symtable and not namespace.holds_default(name):
             origin = namespace.symbol_origin(name)
-            where = (f"a value put in this set's interpreter in place of {name!r} from {origin}"
+            where = (f"a value put in this set's interpreter in place of {name!r} of {origin}"
                      if origin else "a symbol added to this set's interpreter")
             raise ParameterError(
                 f"parameter name {name!r} is not allowed: the expression namespace already "
-                f"holds {name!r} ({where}); choose another name")
+                f"holds {name!r} (from {where}); choose another name")
 
     def _prepare_expr(self, par: Parameter, text: str) -> CompiledExpression:
         """Compile ``text`` for ``par`` and refuse it if it would close a cycle."""

@@ -191,7 +191,7 @@ def test_default_name_given_another_value_by_the_user_is_refused_naming_the_pack
     params = Parameters()
     params.interpreter.symtable["e"] = 2.7
     with pytest.raises(ParameterError,
-                       match="'e' is not allowed.*in place of 'e' from lmfit-host math pack"):
+                       match="'e' is not allowed.*in place of 'e' of lmfit-host math pack"):
         params.add("e", 1.0)
     params.interpreter("def max(a, b):\n    return a")
     with pytest.raises(ParameterError, match="'max' is not allowed.*namespace already holds"):
