@@ -38,8 +38,8 @@ import numpy as np
 
 from .errors import (ExpressionCycleError, ExpressionError, ExpressionRuntimeError,
                      ParameterError, UnknownNameError)
-from .expr import (CompiledExpression, Interpreter, Limits, _PendingCopy, check_identifier,
-                   suggested_name)
+from .expr import (BUILTIN_NAMES, CompiledExpression, Interpreter, Limits, _PendingCopy,
+                   check_identifier, default_symbols, suggested_name)
 
 __all__ = ["Parameter", "Parameters", "ParameterBoundsWarning", "ShadowedNameWarning",
            "create_params"]
@@ -2088,16 +2088,13 @@ class Parameters(Dict[str, Parameter]):
             self._check_new_name(par.name)   # against symbols this set already holds
         # build and check everything on a fresh set first, so a bad document changes nothing
         trial = type(self)()
-        trial._symtable.update({k: v for k, v in symbols.items()
-                                if trial._interp.symbol_origin(k) is None})
+        trial._symtable.update(symbols)   # the user's, a default's name given a value included
         _install_functions(trial._interp, functions, "JSON parameters")
         trial._add_parameters([(p.name, p) for p in pars])  # type: ignore[misc]
         for par in pars:
             trial._release(par, refresh=False)   # keep the loaded values as they are
         self.clear()
-        for key, value in symbols.items():
-            if self._interp.symbol_origin(key) is None:
-                self._symtable[key] = value
+        self._symtable.update(symbols)
         _install_functions(self._interp, functions, "JSON parameters")
         self._add_parameters([(p.name, p) for p in pars])  # type: ignore[misc]
         return self
@@ -2299,10 +2296,13 @@ def _parse_document(document: Any) -> Tuple[List[Parameter], Dict[str, Any], Dic
         records = [dict(zip(_LMFIT1_FIELDS, rec)) if isinstance(rec, list) else rec
                    for rec in document["params"]]
         names = {rec.get("name") for rec in records if isinstance(rec, dict)}
-        # lmfit lists parameter values and its own functions among the symbols: keep plain data
+        # lmfit lists parameter values, its own functions and its namespace's constants (e,
+        # pi) among the symbols: keep the user's plain data, not the names this namespace has
         found = document["unique_symbols"]
+        defaults = default_symbols().keys() | BUILTIN_NAMES
         symbols = {k: v for k, v in (found.items() if isinstance(found, dict) else ())
-                   if k not in names and (isinstance(v, (int, float, str)) or v is None)}
+                   if k not in names and k not in defaults
+                   and (isinstance(v, (int, float, str)) or v is None)}
         for record in records:
             if isinstance(record, dict):
                 record.pop("user_data", None)   # encoded in lmfit's own scheme

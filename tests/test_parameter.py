@@ -1509,6 +1509,21 @@ def test_parameters_of_an_lmfit_pearson7_fit_load_and_compute_its_height():
     params["expon"].value = 2.0
     assert params["height"].value == pytest.approx(
         amplitude * 1.0 / (math.pi ** 0.5 * (math.pi ** 0.5 / 2) * sigma), rel=1e-14)
+    # lmfit's copies of its namespace's constants are not taken as the user's
+    assert params.interpreter.holds_default("e") and params.interpreter.holds_default("pi")
+    params.add("e", 1.0)
+
+
+def test_user_values_of_default_names_survive_json_as_they_survive_pickle():
+    params = Parameters(usersyms={"e": 3.0})
+    params.interpreter("def mean(values):\n    return values[0]")
+    params.add("a", 2.0)
+    params.add("b", expr="e*a + mean([1.0, 5.0])")
+    assert params["b"].value == 7.0
+    for copied in (Parameters.loads(params.dumps()), pickle.loads(pickle.dumps(params))):
+        assert copied["b"].value == 7.0
+        with pytest.raises(ParameterError, match="'e' is not allowed"):
+            copied.add("e", 1.0)
 
 
 def test_loaded_value_outside_bounds_is_moved_with_warning():
