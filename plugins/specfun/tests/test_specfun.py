@@ -448,7 +448,8 @@ def test_pack_function_name_given_by_the_user_is_refused_naming_the_pack():
 
     params = Parameters()
     params.interpreter.symtable["erf"] = lambda v: v   # the user's own erf
-    with pytest.raises(ParameterError, match=f"'erf' is not allowed.*in place of 'erf' of function pack '{PACK}'"):
+    with pytest.raises(ParameterError,
+                       match=f"'erf' is not allowed.*in place of 'erf' of function pack '{PACK}'"):
         params.add("erf", value=1.0)
 
 
