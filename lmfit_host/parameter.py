@@ -773,7 +773,7 @@ class Parameter:
             # compare with the value, not the bound: when min == max both bounds are equal
             side = "below min" if number < moved else "above max"  # type: ignore[operator]
             _warn_from_caller(f"{_label(self._name)}: value {number!r} is {side} {moved!r}; "
-                         f"moved to {moved!r}")
+                              f"moved to {moved!r}")
 
     def _assign_value(self, number: Optional[float], update_init: bool = True,
                       warn: bool = True) -> Tuple[Optional[float], Optional[float]]:
