@@ -31,7 +31,7 @@ from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequ
 
 import numpy as np
 
-from .errors import FitError, LmfitHostError, UnknownNameError
+from .errors import LmfitHostError, UnknownNameError, user_failure
 from .expr import Interpreter
 from .minimizer import Minimizer, MinimizerResult
 from .parameter import Parameter, Parameters
@@ -497,8 +497,8 @@ class Model:
             except Exception as exc:
                 # name the user's function, not the residual the Minimizer sees
                 values = ", ".join(f"{full}={current[full].value:.6g}" for _, full in pairs)
-                raise FitError(f"the model function {func_name} raised {type(exc).__name__}: "
-                               f"{exc} (with {values})") from exc
+                raise user_failure(exc, f"the model function {func_name} raised "
+                                        f"{type(exc).__name__}: {exc} (with {values})") from exc
 
         return evaluate
 
