@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import pickle
 import time
 import weakref
 from functools import lru_cache
@@ -358,13 +359,18 @@ class _Fit:
             bad = int((~np.isfinite(start_residual)).sum())
             raise FitError(f"the residual function {fcn_name} returns {bad} NaN or infinite "
                            f"value(s) at the start values, before any fitting; check the data "
-                           f"and the start values, or pass nan_policy='omit'")
+                           f"and the start values (NaN in the data: pass nan_policy='omit' to "
+                           f"leave those points out; NaN from the model: bound the parameters, "
+                           f"with min and max, to where it is finite)")
 
         def wrong_length(r: np.ndarray) -> FitError:
             return FitError(f"the residual function {fcn_name} returned {r.shape[0]} values "
                             f"after returning {ndata}; its length must not change during a fit"
-                            + (" (nan_policy='omit' dropped a different number of NaNs)"
-                               if omit else ""))
+                            + (" (nan_policy='omit' dropped a different number of NaNs: it "
+                               "leaves out points where the residual is NaN throughout, such "
+                               "as missing data; NaN that come and go with the parameters "
+                               "mean the model leaves its domain: bound the parameters, with "
+                               "min and max, to where it is finite)" if omit else ""))
 
         ndarray, float64 = np.ndarray, np.dtype(float)
 
@@ -823,6 +829,21 @@ _SEED_STATISTICS = frozenset({
 })
 
 
+class _Unsaved:
+    """What a pickled Minimizer holds in place of a function pickle could not save."""
+
+    def __init__(self, key: str, function: Any, exc: Exception) -> None:
+        self.key = key
+        self.name = getattr(function, "__qualname__", None) or repr(function)
+        self.why = f"{type(exc).__name__}: {exc}"
+
+    def __call__(self, *args: Any, **kws: Any) -> Any:
+        raise FitError(f"this Minimizer was restored from a pickle that could not hold its "
+                       f"{self.key} {self.name!r} ({self.why}); define it with def at module "
+                       f"level to refit after pickling, or give the function again "
+                       f"(minimizer.{self.key} = ...)")
+
+
 def _checked_max_nfev(max_nfev: Any) -> Optional[int]:
     """``max_nfev`` as an int (or None), refused unless a positive integer."""
     if max_nfev is not None and (not isinstance(max_nfev, (int, np.integer))
@@ -930,6 +951,15 @@ class Minimizer:
     def __getstate__(self) -> Dict[str, Any]:
         state = dict(self.__dict__)
         state["_result"] = self.result  # a weak reference does not pickle; the result does
+        # A residual that pickle cannot save (a lambda, a closure) is left out, so that a
+        # result still pickles (for a worker process, say); refitting it then says why.
+        for key in ("userfcn", "Dfun", "iter_cb"):
+            function = state.get(key)
+            if function is not None:
+                try:
+                    pickle.dumps(function)
+                except Exception as exc:
+                    state[key] = _Unsaved(key, function, exc)
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:

@@ -493,6 +493,33 @@ def test_lmfit_02_reads_the_statistics_of_the_latest_fit_off_the_minimizer():
     assert mini.residual is result.residual and mini.covar is result.covar
 
 
+def test_a_result_of_a_lambda_residual_pickles_and_refitting_it_says_why_it_cannot():
+    x = np.linspace(0.0, 1.0, 10)
+    params = Parameters()
+    params.add("a", value=1.0)
+    result = minimize(lambda p: p["a"].value * x - 2.0 * x + 0.01 * np.cos(9 * x), params)
+    restored = pickle.loads(pickle.dumps(result))
+    assert restored.params["a"].value == result.params["a"].value
+    assert restored.chisqr == result.chisqr
+    with pytest.raises(FitError, match="could not hold its userfcn '.*lambda.*def at module"):
+        restored.refit()
+
+
+def test_nan_advice_tells_data_from_model():
+    x = np.linspace(0.1, 2.0, 30)
+    data = 2.0 * np.log(x + 0.3)
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", value=-0.5)  # log of a negative number for the first points
+
+    def logarithm(p):
+        return p["a"].value * np.log(x + p["b"].value) - data
+
+    with np.errstate(invalid="ignore"):
+        with pytest.raises(FitError, match="NaN from the model: bound the parameters"):
+            minimize(logarithm, params)
+
+
 def test_dfun_analytic_jacobian_is_used():
     x = np.linspace(0, 2, 40)
     y = 1.7 * np.exp(-0.9 * x)
