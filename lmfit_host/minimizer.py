@@ -1013,9 +1013,12 @@ class Minimizer:
         """
         started = time.perf_counter()
         if method is not None:
-            if engine != "leastsq" and engine != method:
+            if engine != "leastsq" and \
+                    plugins.resolve_engine_name(engine) != plugins.resolve_engine_name(method):
                 raise ValueError(f"engine={engine!r} and method={method!r} disagree; give one")
             engine = method
+        # the installed engine's own name ('L-BFGS-B' -> 'lbfgsb'), as the result records it
+        engine = plugins.resolve_engine_name(engine)
         engine_object = plugins.get_engine(engine)
         merged = dict(self.kws)
         merged.update(options)

@@ -1003,3 +1003,14 @@ def test_value_setter_writes_names_as_literals_and_is_shared():
     single = _value_setter(("x",))
     single(table, [5.0])
     assert table["x"] == 5.0
+
+
+def test_an_lmfit_spelling_of_an_engine_name_is_recorded_as_the_engines_own():
+    x = np.linspace(0.0, 1.0, 10)
+    params = Parameters()
+    params.add("a", value=1.0)
+    result = minimize(lambda p: p["a"].value * x - 2.0 * x, params, method="Leastsq")
+    assert result.engine == "leastsq" and result.method == "leastsq"
+    again = Minimizer(lambda p: p["a"].value * x - 2.0 * x, params).minimize(
+        engine="lbfgsb", method="L-BFGS-B")
+    assert again.engine == "lbfgsb"
