@@ -40,7 +40,7 @@ from .errors import (
 )
 from .expr import Interpreter
 from .hookspecs import Engine, hookimpl
-from .parameter import Parameter, Parameters
+from .parameter import Parameter, Parameters, create_params
 from .problem import BoundsTransform, EngineResult, FitProblem
 from .covariance import normal_inverse
 from .plugins import PluginWarning, engine_names, list_plugins, register_plugin, unregister_plugin
@@ -60,6 +60,7 @@ __all__ = [
     "ExpressionSyntaxError", "FitAborted", "FitError", "FitProblem", "Interpreter",
     "LmfitHostError", "Minimizer", "MinimizerResult", "Model", "ModelError", "ModelResult", "Parameter", "ParameterError",
     "Parameters", "PluginError", "PluginWarning", "ProblemError", "UnknownNameError",
-    "UnsafeExpressionError", "__version__", "engine_names", "fit_report", "hookimpl",
+    "UnsafeExpressionError", "__version__", "create_params", "engine_names", "fit_report",
+    "hookimpl",
     "list_plugins", "minimize", "normal_inverse", "register_plugin", "report_fit", "unregister_plugin",
 ]

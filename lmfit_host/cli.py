@@ -348,6 +348,7 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The ``fit`` command on parsed arguments; shared by ``demo``."""
     from .datafile import read_data
     from .model import ExpressionModel
+    from .plugins import resolve_engine_name
 
     if args.plot:
         _check_plot_available()
@@ -356,6 +357,7 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise CliError(f"--plot {args.plot}: the folder {folder} does not exist")
     if args.max_nfev is not None and args.max_nfev < 1:
         raise CliError(f"--max-nfev {args.max_nfev}: give a positive number of evaluations")
+    engine = resolve_engine_name(args.engine)  # before reading any data
     options = dict(_engine_option(text) for text in args.option or [])
 
     data = read_data(args.data, x=args.x, y=args.y, sigma=args.sigma,
@@ -382,7 +384,7 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     show = args.progress == "always" or (args.progress == "auto" and err.isatty())
     independent: Dict[str, Any] = {xname: data.x}
     with Progress(err, show) as progress:
-        result = model.fit(data.y, params, weights=data.weights, engine=args.engine,
+        result = model.fit(data.y, params, weights=data.weights, engine=engine,
                            fit_kws=options, max_nfev=args.max_nfev, iter_cb=progress,
                            nan_policy="propagate" if args.nan_policy == "propagate" else "raise",
                            scale_covar=not args.absolute_sigma, **independent)
@@ -443,13 +445,17 @@ def write_demo_data(folder: str, points: int = DEMO_POINTS, seed: int = DEMO_SEE
 
 def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The ``demo`` command: write the damped-sine data file, then fit it as ``fit`` would."""
+    from .plugins import resolve_engine_name
+
+    # an engine that is not installed is reported before anything is written
+    engine = resolve_engine_name(args.engine)
     folder = args.out or tempfile.mkdtemp(prefix="lmfit-host-demo-")
     path = write_demo_data(folder, points=args.points, seed=args.seed)
     fit_argv = ["fit", path, "--model", DEMO_MODEL]
     for spec in DEMO_STARTS:
         fit_argv += ["-p", spec]
-    if args.engine != "leastsq":
-        fit_argv += ["--engine", args.engine]
+    if engine != "leastsq":
+        fit_argv += ["--engine", engine]
     if args.json:
         fit_argv.append("--json")
     if args.plot:

@@ -164,6 +164,9 @@ def estimate_covariance(jacobian: np.ndarray, names: Sequence[str], stats: FitSt
     if stats.nfree <= 0:
         return Covariance(None, f"too few data points: {stats.ndata} residuals for {nvarys} "
                                 f"varied parameters leave no degree of freedom")
+    if not math.isfinite(stats.chisqr):
+        return Covariance(None, "chi-square is not finite (NaN or infinity in the residual, "
+                                "let through by nan_policy='propagate')")
     if scale_covar and not stats.chisqr > 0.0:
         return Covariance(None, "the fit is exact (chi-square is 0), so scaling by reduced "
                                 "chi-square leaves no uncertainty; pass scale_covar=False with "

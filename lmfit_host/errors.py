@@ -6,7 +6,7 @@ or the option, and says what to change.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, Optional, Tuple
 
 
 class LmfitHostError(Exception):
@@ -93,7 +93,59 @@ class ProblemError(LmfitHostError, ValueError):
 
 
 class FitError(LmfitHostError, RuntimeError):
-    """The fit could not run: the user's function raised, or returned a bad residual."""
+    """The fit could not run: the user's function raised, or returned a bad residual.
+
+    When the user's own function (residual, Jacobian, iteration callback)
+    raised, the FitError is also an instance of that exception's class, so
+    ``except ValueError`` (or the user's own class) around a fit still
+    catches it; the original exception is its ``__cause__``.
+    """
+
+
+def user_failure(exc: BaseException, message: str) -> FitError:
+    """A FitError saying ``message`` for ``exc``, raised by the user's function, that is also
+    an instance of ``type(exc)`` (a plain FitError where the two classes cannot be
+    combined, e.g. OSError's own layout)."""
+    return _failure_of_kind(type(exc), message)
+
+
+def _failure_of_kind(kind: type, message: str) -> FitError:
+    combined = _COMBINED.get(kind)
+    if combined is None:
+        combined = FitError
+        if issubclass(kind, Exception) and not issubclass(kind, LmfitHostError):
+            try:
+                combined = type("FitError", (FitError, kind), {
+                    "__module__": __name__, "__qualname__": "FitError",
+                    # the message is ours: neither the user's __init__ nor __str__ applies
+                    "__init__": _plain_init, "__str__": _plain_str,
+                    "__reduce__": _combined_reduce,
+                })
+            except TypeError:  # incompatible layouts
+                pass
+        _COMBINED[kind] = combined
+    return combined(message)  # type: ignore[no-any-return]
+
+
+_COMBINED: Dict[type, type] = {}
+
+
+def _plain_init(self: BaseException, message: str) -> None:
+    Exception.__init__(self, message)
+
+
+def _plain_str(self: BaseException) -> str:
+    return Exception.__str__(self)
+
+
+def _combined_reduce(self: BaseException) -> Tuple[Any, ...]:
+    # pickled (e.g. from a worker process) as what makes it again
+    user_kind = next(base for base in type(self).__bases__ if base is not FitError)
+    return _remade_failure, (user_kind, str(self))
+
+
+def _remade_failure(kind: type, message: str) -> FitError:
+    return _failure_of_kind(kind, message)
 
 
 class FitAborted(LmfitHostError):

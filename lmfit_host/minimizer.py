@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import pickle
 import time
 import weakref
 from functools import lru_cache
@@ -34,7 +35,8 @@ import numpy as np
 
 from . import plugins
 from .covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
-from .errors import ExpressionError, FitAborted, FitError, LmfitHostError, ParameterError
+from .errors import (ExpressionError, FitAborted, FitError, LmfitHostError, ParameterError,
+                     user_failure)
 from .expr import Interpreter, _default_table, _PendingCopy
 from .parameter import _STATE_KEYS, CorrelationRow, Parameters, _noop
 from .problem import EngineResult, FitProblem
@@ -158,8 +160,8 @@ class MinimizerResult:
     success : bool
         The engine's own convergence test passed (False when aborted).
     aborted : bool
-        The fit was stopped early (``iter_cb``, ``max_nfev``, Ctrl-C); ``params``
-        hold the best values seen.
+        The fit was stopped early (``iter_cb``, ``max_nfev``); ``params`` hold the
+        best values seen.
     message : str
         Why the engine stopped.
     nvarys, ndata, nfree : int
@@ -285,7 +287,7 @@ class _Fit:
     """One prepared fit: the working Parameters, the residual closure and the problem."""
 
     def __init__(self, minimizer: "Minimizer", source: Parameters, dfun: Optional[Callable],
-                 col_deriv: bool) -> None:
+                 col_deriv: bool, max_nfev: Optional[int] = None) -> None:
         self.source = source
         self.direct = minimizer._single_use and source is minimizer.params
         if self.direct:
@@ -328,8 +330,8 @@ class _Fit:
 
         def failed(exc: Exception, x: np.ndarray) -> FitError:
             values = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x))
-            return FitError(f"the residual function {fcn_name} raised "
-                            f"{type(exc).__name__}: {exc} (with {values})")
+            return user_failure(exc, f"the residual function {fcn_name} raised "
+                                     f"{type(exc).__name__}: {exc} (with {values})")
 
         def call_user(x: np.ndarray) -> Any:
             # Python floats: user arithmetic on them beats numpy scalars
@@ -357,13 +359,18 @@ class _Fit:
             bad = int((~np.isfinite(start_residual)).sum())
             raise FitError(f"the residual function {fcn_name} returns {bad} NaN or infinite "
                            f"value(s) at the start values, before any fitting; check the data "
-                           f"and the start values, or pass nan_policy='omit'")
+                           f"and the start values (NaN in the data: pass nan_policy='omit' to "
+                           f"leave those points out; NaN from the model: bound the parameters, "
+                           f"with min and max, to where it is finite)")
 
         def wrong_length(r: np.ndarray) -> FitError:
             return FitError(f"the residual function {fcn_name} returned {r.shape[0]} values "
                             f"after returning {ndata}; its length must not change during a fit"
-                            + (" (nan_policy='omit' dropped a different number of NaNs)"
-                               if omit else ""))
+                            + (" (nan_policy='omit' dropped a different number of NaNs: it "
+                               "leaves out points where the residual is NaN throughout, such "
+                               "as missing data; NaN that come and go with the parameters "
+                               "mean the model leaves its domain: bound the parameters, with "
+                               "min and max, to where it is finite)" if omit else ""))
 
         ndarray, float64 = np.ndarray, np.dtype(float)
 
@@ -418,8 +425,9 @@ class _Fit:
                     raise
                 except Exception as exc:
                     values = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x))
-                    raise FitError(f"the Jacobian function {dfun_name} raised "
-                                   f"{type(exc).__name__}: {exc} (with {values})") from exc
+                    raise user_failure(exc, f"the Jacobian function {dfun_name} raised "
+                                            f"{type(exc).__name__}: {exc} (with {values})"
+                                       ) from exc
                 if col_deriv:
                     out = out.T
                 if out.shape != (ndata, len(names)):
@@ -439,11 +447,13 @@ class _Fit:
                 except LmfitHostError:
                     raise
                 except Exception as exc:
-                    raise FitError(f"the iteration callback {cb_name} raised "
-                                   f"{type(exc).__name__}: {exc} at evaluation {nfev}") from exc
+                    raise user_failure(exc, f"the iteration callback {cb_name} raised "
+                                            f"{type(exc).__name__}: {exc} at evaluation {nfev}"
+                                       ) from exc
 
         self.problem = FitProblem(names, start, low, high, residual, ndata, jacobian=jacobian,
-                                  max_nfev=minimizer.max_nfev, callback=callback,
+                                  max_nfev=minimizer.max_nfev if max_nfev is None else max_nfev,
+                                  callback=callback,
                                   nan_policy=minimizer.nan_policy,
                                   start_residual=start_residual)
 
@@ -466,13 +476,16 @@ class _Fit:
 
         covar = None
         reason = ""
+        # parameters that ended at a bound are held there for the error bars of the others
+        pinned: Tuple[str, ...] = ()
+        free: Sequence[str] = names
         if not minimizer.calc_covar:
             reason = "the covariance was not requested (calc_covar=False)"
         elif stats.nfree <= 0:
             reason = (f"too few data points: {stats.ndata} residuals for {len(names)} varied "
                       f"parameters leave no degree of freedom")
-        elif problem.has_bounds and is_at_bound(x, problem.lower, problem.upper, names):
-            pinned = is_at_bound(x, problem.lower, problem.upper, names)
+        elif problem.has_bounds and \
+                len(pinned := is_at_bound(x, problem.lower, problem.upper, names)) == len(names):
             reason = ("the parameter(s) " + ", ".join(pinned) + " ended at a bound, where the "
                       "covariance does not describe the uncertainty; widen the bound or fix "
                       "the parameter")
@@ -484,7 +497,11 @@ class _Fit:
                 # not counted in nfev: the fit's budget (max_nfev) is about the search
                 jac = problem.difference_jacobian(x, central=True, residual=self.residual)
                 inverse = None
-            estimate = estimate_covariance(jac, names, stats, minimizer.scale_covar, inverse)
+            if pinned:
+                free = [name for name in names if name not in pinned]
+                jac = np.asarray(jac)[:, [names.index(name) for name in free]]
+                inverse = None
+            estimate = estimate_covariance(jac, free, stats, minimizer.scale_covar, inverse)
             covar, reason = estimate.matrix, estimate.reason
             # an engine working through the bounds transform sees no slope at a bound
             near = covar is None and problem.has_bounds and \
@@ -493,6 +510,11 @@ class _Fit:
                 reason = ("the parameter(s) " + ", ".join(near) + " ended at a bound, where "
                           "the covariance does not describe the uncertainty; widen the bound "
                           "or fix the parameter")
+            elif covar is not None and pinned:
+                reason = (f"{pinned[0]} ended at a bound: it has no error bar, and the "
+                          f"others' are estimated with it held there" if len(pinned) == 1 else
+                          f"{', '.join(pinned)} ended at bounds: they have no error bars, and "
+                          f"the others' are estimated with them held there")
         self.set_values(names, x.tolist())
         if self.expr_names and not work._computed_values_real():
             work._stale = True  # reading such a value reports it (see _computed_values_real)
@@ -504,12 +526,22 @@ class _Fit:
             corr = _Correlations(covar, errors)
             # each parameter's row becomes a dict when first read: loops of many fits
             # mostly never read them
-            shared = tuple(names)
-            stderr.update(zip(names, errors.tolist()))
-            for i, name in enumerate(names):
+            shared = tuple(free)
+            stderr.update(zip(free, errors.tolist()))
+            for i, name in enumerate(free):
                 correl[name] = CorrelationRow(shared, corr, i)
+            if pinned:
+                # over every varied parameter, as var_names lists them: the ones held at
+                # a bound vary by nothing for the expressions, and are unknown to the user
+                at = [names.index(name) for name in free]
+                held = np.zeros((len(names), len(names)))
+                held[np.ix_(at, at)] = covar
+                covar = np.full_like(held, np.nan)
+                covar[np.ix_(at, at)] = held[np.ix_(at, at)]
+            else:
+                held = covar
             if self.expr_names:
-                stderr.update(self._expression_errors(x, covar))
+                stderr.update(self._expression_errors(x, held))
 
         for name, param in work.items():
             param.stderr = stderr.get(name)
@@ -529,6 +561,11 @@ class _Fit:
         else:
             assert outcome is not None
             message, success, codes = outcome.message, bool(outcome.success), dict(outcome.codes)
+            if not math.isfinite(stats.chisqr):
+                success = False
+                message = (f"Fit failed: the sum of squares at the end is not finite (NaN or "
+                           f"infinity in the residual, let through by nan_policy='propagate'), "
+                           f"so the values are not a fit. The engine reported: {message}")
         distribution, version = plugins.engine_source(engine_name)
         attributes: Dict[str, Any] = dict(codes)
         attributes.update(
@@ -784,6 +821,37 @@ def _with_blocks(params: Parameters, plan: _Plan) -> _Plan:
     return planned
 
 
+#: What lmfit 0.2's Minimizer held after a fit (its table of fit statistics), read from the
+#: latest result.
+_SEED_STATISTICS = frozenset({
+    "nfev", "success", "errorbars", "message", "ier", "lmdif_message", "nvarys", "ndata",
+    "nfree", "residual", "chisqr", "redchi", "covar", "var_names", "aic", "bic",
+})
+
+
+class _Unsaved:
+    """What a pickled Minimizer holds in place of a function pickle could not save."""
+
+    def __init__(self, key: str, function: Any, exc: Exception) -> None:
+        self.key = key
+        self.name = getattr(function, "__qualname__", None) or repr(function)
+        self.why = f"{type(exc).__name__}: {exc}"
+
+    def __call__(self, *args: Any, **kws: Any) -> Any:
+        raise FitError(f"this Minimizer was restored from a pickle that could not hold its "
+                       f"{self.key} {self.name!r} ({self.why}); define it with def at module "
+                       f"level to refit after pickling, or give the function again "
+                       f"(minimizer.{self.key} = ...)")
+
+
+def _checked_max_nfev(max_nfev: Any) -> Optional[int]:
+    """``max_nfev`` as an int (or None), refused unless a positive integer."""
+    if max_nfev is not None and (not isinstance(max_nfev, (int, np.integer))
+                                 or isinstance(max_nfev, bool) or max_nfev < 1):
+        raise ValueError(f"max_nfev must be a positive integer or None, got {max_nfev!r}")
+    return None if max_nfev is None else int(max_nfev)
+
+
 class Minimizer:
     """A fit of a residual function over Parameters, runnable with any installed engine.
 
@@ -843,8 +911,7 @@ class Minimizer:
                                  f"{type(params).__name__}; build one with Parameters() and add()")
         if nan_policy not in NAN_POLICIES:
             raise ValueError(f"nan_policy={nan_policy!r} is not one of {', '.join(NAN_POLICIES)}")
-        if max_nfev is not None and (not isinstance(max_nfev, (int, np.integer)) or max_nfev < 1):
-            raise ValueError(f"max_nfev must be a positive integer or None, got {max_nfev!r}")
+        max_nfev = _checked_max_nfev(max_nfev)
         if iter_cb is not None and not callable(iter_cb):
             raise TypeError(f"iter_cb must be callable or None, got {iter_cb!r}")
         if Dfun is not None and not callable(Dfun):
@@ -856,7 +923,7 @@ class Minimizer:
         self.iter_cb = iter_cb
         self.scale_covar = bool(scale_covar)
         self.nan_policy = nan_policy
-        self.max_nfev = None if max_nfev is None else int(max_nfev)
+        self.max_nfev = max_nfev
         self.calc_covar = bool(calc_covar)
         self.Dfun = Dfun
         self.col_deriv = bool(col_deriv)
@@ -884,6 +951,15 @@ class Minimizer:
     def __getstate__(self) -> Dict[str, Any]:
         state = dict(self.__dict__)
         state["_result"] = self.result  # a weak reference does not pickle; the result does
+        # A residual that pickle cannot save (a lambda, a closure) is left out, so that a
+        # result still pickles (for a worker process, say); refitting it then says why.
+        for key in ("userfcn", "Dfun", "iter_cb"):
+            function = state.get(key)
+            if function is not None:
+                try:
+                    pickle.dumps(function)
+                except Exception as exc:
+                    state[key] = _Unsaved(key, function, exc)
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
@@ -914,7 +990,7 @@ class Minimizer:
         return self._prepare(params, self.Dfun, self.col_deriv).problem
 
     def _prepare(self, params: Optional[Parameters], dfun: Optional[Callable],
-                 col_deriv: bool) -> _Fit:
+                 col_deriv: bool, max_nfev: Optional[int] = None) -> _Fit:
         source = self.params if params is None else params
         if not isinstance(source, Parameters):
             raise ParameterError(f"params must be a Parameters object, got {type(source).__name__}")
@@ -926,7 +1002,7 @@ class Minimizer:
             for name, value in current.items():
                 if name not in symtable:
                     symtable[name] = value
-        return _Fit(self, source, dfun, col_deriv)
+        return _Fit(self, source, dfun, col_deriv, max_nfev)
 
     def minimize(self, engine: str = "leastsq", params: Optional[Parameters] = None,
                  method: Optional[str] = None, **options: Any) -> MinimizerResult:
@@ -937,26 +1013,32 @@ class Minimizer:
         """
         started = time.perf_counter()
         if method is not None:
-            if engine != "leastsq" and engine != method:
+            if engine != "leastsq" and \
+                    plugins.resolve_engine_name(engine) != plugins.resolve_engine_name(method):
                 raise ValueError(f"engine={engine!r} and method={method!r} disagree; give one")
             engine = method
+        # the installed engine's own name ('L-BFGS-B' -> 'lbfgsb'), as the result records it
+        engine = plugins.resolve_engine_name(engine)
         engine_object = plugins.get_engine(engine)
         merged = dict(self.kws)
         merged.update(options)
         dfun = merged.pop("Dfun", self.Dfun)
         col_deriv = bool(merged.pop("col_deriv", self.col_deriv))
+        # lmfit 1.x takes max_nfev per call too: for this fit only
+        max_nfev = _checked_max_nfev(merged.pop("max_nfev", None))
         source = self.params if params is None else params
         start_values = source.valuesdict() if self._single_use else None
         try:
-            fit = self._prepare(params, dfun, col_deriv)
+            fit = self._prepare(params, dfun, col_deriv, max_nfev)
             outcome: Optional[EngineResult] = None
             aborted: Optional[str] = None
             try:
                 outcome = engine_object.run(fit.problem, **merged)
             except FitAborted as stop:
                 aborted = stop.reason
-            except KeyboardInterrupt:
-                aborted = "interrupted by the user (Ctrl-C)"
+            # Ctrl-C (KeyboardInterrupt) goes on to the caller, so that a script or a
+            # loop of fits stops; the user's Parameters are left as they were (below).
+            # iter_cb stops a fit and keeps its best values.
             except LmfitHostError:
                 raise
             except Exception as exc:
@@ -985,10 +1067,18 @@ class Minimizer:
         """L-BFGS-B with native bounds through the ``lbfgsb`` engine (lmfit-host-lbfgsb)."""
         return self.minimize("lbfgsb", params=params, **options)
 
-    def __getattr__(self, name: str) -> Callable[..., MinimizerResult]:
+    def __getattr__(self, name: str) -> Any:
         # third-party engines become methods by their names
         if name.startswith("_"):
             raise AttributeError(name)
+        if name in _SEED_STATISTICS:
+            # lmfit 0.2 code reads the statistics of the latest fit off the Minimizer
+            result = self.result
+            if result is None:
+                raise AttributeError(f"'Minimizer' object has no attribute {name!r} before a "
+                                     f"fit: it holds the latest fit's statistics (run "
+                                     f".leastsq() first)")
+            return getattr(result, name)
         if name in plugins.engine_names():
             def run(params: Optional[Parameters] = None, **options: Any) -> MinimizerResult:
                 return self.minimize(name, params=params, **options)

@@ -31,7 +31,7 @@ from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequ
 
 import numpy as np
 
-from .errors import FitError, LmfitHostError, UnknownNameError
+from .errors import LmfitHostError, UnknownNameError, user_failure
 from .expr import Interpreter, suggested_name
 from .minimizer import Minimizer, MinimizerResult
 from .parameter import Parameter, Parameters
@@ -500,8 +500,8 @@ class Model:
             except Exception as exc:
                 # name the user's function, not the residual the Minimizer sees
                 values = ", ".join(f"{full}={current[full].value:.6g}" for _, full in pairs)
-                raise FitError(f"the model function {func_name} raised {type(exc).__name__}: "
-                               f"{exc} (with {values})") from exc
+                raise user_failure(exc, f"the model function {func_name} raised "
+                                        f"{type(exc).__name__}: {exc} (with {values})") from exc
 
         return evaluate
 
@@ -517,7 +517,8 @@ class Model:
         Parameters
         ----------
         data:
-            The values to fit (any shape; flattened with the model's values).
+            The values to fit (any shape; flattened with the model's values);
+            a list or other array-like becomes a float (or complex) array.
         params:
             Start Parameters (default :meth:`make_params`); never changed.
         weights:
@@ -534,7 +535,9 @@ class Model:
             Overrides the model's ``nan_policy`` for this fit.
         **kwargs:
             Independent variables (``x=...``) and parameter start values
-            (``amp=3``, or a Parameter).
+            (``amp=3``, or a Parameter). An independent variable given as a
+            list, tuple or array-like of numbers (a pandas Series) becomes a
+            float (or complex) array, as in lmfit; other objects pass as given.
 
         >>> result = model.fit(y, x=x, amp=5, cen=1, wid=0.5)              # doctest: +SKIP
         >>> result = model.fit(y, params, weights=1/dy, x=x, engine='anneal')  # doctest: +SKIP
@@ -578,6 +581,10 @@ class Model:
             raise ModelError(f"{self.name}.fit: no start value for {', '.join(missing)}; pass "
                              f"them as keywords ({missing[0]}=...) or to make_params()")
         self._check_independent(independent)
+        # lists and pandas columns become arrays, so that model functions can compute with them
+        for name in self.independent_vars:
+            if name in independent:
+                independent[name] = _as_number_array(independent[name])
 
         policy = self.nan_policy if nan_policy is None else nan_policy
         if policy not in NAN_POLICIES:
@@ -743,6 +750,32 @@ def _set_start(param: Parameter, value: Any, name: str) -> None:
     else:
         raise ModelError(f"start for parameter {name!r} must be a number, a dict of attributes "
                          f"(value, min, max, vary, expr) or a Parameter, not {value!r}")
+
+
+def _as_number_array(value: Any) -> Any:
+    """A list, tuple or array-like (pandas Series, ...) of numbers as a float or complex ndarray.
+
+    Anything else (scalars, strings, booleans, ragged lists, other objects)
+    comes back as given, for model functions that take such arguments.
+
+    >>> _as_number_array([1, 2, 3])
+    array([1., 2., 3.])
+    >>> _as_number_array("linear")
+    'linear'
+    """
+    if not isinstance(value, (list, tuple)) and not hasattr(value, "__array__"):
+        return value
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):  # ragged sequences and the like are the function's business
+        return value
+    if array.ndim == 0:
+        return value
+    if array.dtype.kind in "iuf":
+        return np.asarray(array, dtype=float)
+    if array.dtype.kind == "c":
+        return np.asarray(array, dtype=complex)
+    return value
 
 
 def _omit(bad: np.ndarray, data: np.ndarray, weights: Optional[np.ndarray],

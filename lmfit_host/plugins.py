@@ -19,6 +19,7 @@ status by ``lmfit-host plugins``; every other plugin keeps working.
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 import threading
@@ -43,14 +44,17 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "KNOWN_ENGINES",
     "KNOWN_FUNCTION_PACKS",
+    "LMFIT_METHODS",
     "PluginInfo",
     "PluginWarning",
     "SELECT_ENV",
     "get_engine",
+    "engine_name_key",
     "engine_names",
     "engine_source",
     "list_plugins",
     "register_plugin",
+    "resolve_engine_name",
     "unregister_plugin",
 ]
 
@@ -381,29 +385,96 @@ def engine_names() -> List[str]:
     return sorted(_host.engines())
 
 
+def engine_name_key(name: str) -> str:
+    """``name`` as engine names are compared when not given exactly: no case, ``-`` or ``_``.
+
+    >>> engine_name_key("L-BFGS-B")
+    'lbfgsb'
+    """
+    return name.casefold().replace("-", "").replace("_", "")
+
+
+#: Method names of lmfit 1.x and the SciPy names its ``scalar_minimize`` takes, as
+#: :func:`engine_name_key` keys: asking for one that is not installed says what it is.
+LMFIT_METHODS = frozenset(engine_name_key(name) for name in (
+    "leastsq", "least_squares", "differential_evolution", "brute", "basinhopping", "ampgo",
+    "nelder", "Nelder-Mead", "lbfgsb", "powell", "cg", "bfgs", "newton", "Newton-CG", "cobyla",
+    "tnc", "trust-ncg", "trust-exact", "trust-krylov", "trust-constr", "dogleg", "slsqp",
+    "emcee", "shgo", "dual_annealing"))
+
+
+def resolve_engine_name(name: str) -> str:
+    """The installed engine's own name for ``name``.
+
+    An installed engine of exactly that name always wins. Otherwise names
+    are compared ignoring case, ``-`` and ``_`` (``'Leastsq'`` and
+    ``'L-BFGS-B'`` find ``leastsq`` and ``lbfgsb``), as lmfit ignores case,
+    provided exactly one installed engine matches.
+
+    Raises :class:`EngineNotFoundError` naming the installed engines and the
+    closest ones, the distribution to install when a distribution of this
+    project provides the name, and every match of an ambiguous name.
+
+    >>> resolve_engine_name("Leastsq")  # doctest: +SKIP
+    'leastsq'
+    """
+    engines = _host.engines()
+    if not isinstance(name, str):
+        raise EngineNotFoundError(f"an engine name is a string, such as 'leastsq'; got "
+                                  f"{type(name).__name__} {name!r}")
+    if name in engines:
+        return name
+    key = engine_name_key(name)
+    matches = sorted(engine for engine in engines if engine_name_key(engine) == key)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise EngineNotFoundError(
+            f"engine name {name!r} is ambiguous: the installed engines {', '.join(matches)} all "
+            f"match it when case, '-' and '_' are ignored; give the exact name")
+    raise EngineNotFoundError(_missing_engine_message(name, key, sorted(engines)))
+
+
+def _missing_engine_message(name: str, key: str, installed: List[str]) -> str:
+    """Why no installed engine is called ``name``, and what to do about it."""
+    message = (f"no fitting engine named {name!r} is installed (installed engines: "
+               f"{', '.join(installed) or 'none'})")
+    known = [engine for engine in KNOWN_ENGINES if engine_name_key(engine) == key]
+    if known:
+        engine = known[0]
+        what = "" if engine == name else f"it is the engine {engine!r}: "
+        return f"{message}; {what}install it with: pip install {KNOWN_ENGINES[engine]}"
+    keys = [engine_name_key(engine) for engine in installed]
+    # the nearest spellings, and names that begin the other (lmfit's 'least_squares': leastsq)
+    near = set(difflib.get_close_matches(key, keys, n=3, cutoff=0.6))
+    close = [engine for engine, k in zip(installed, keys)
+             if k in near or (min(len(k), len(key)) >= 3 and (k.startswith(key)
+                                                              or key.startswith(k)))]
+    if close:
+        message += f"; closest: {', '.join(close)}"
+    if key in LMFIT_METHODS:
+        message += (f"; {name!r} is a method of lmfit 1.x that no distribution of lmfit-host "
+                    f"provides")
+    else:
+        message += "; check the spelling (case, '-' and '_' do not matter)"
+    return message
+
+
 def get_engine(name: str) -> Engine:
-    """The installed engine called ``name``.
+    """The installed engine called ``name`` (see :func:`resolve_engine_name` for spellings).
 
     Raises :class:`EngineNotFoundError` naming the installed engines and, for
     a known engine, the distribution to install.
     """
-    engines = _host.engines()
-    try:
-        return engines[name]
-    except (KeyError, TypeError):
-        pass
-    installed = ", ".join(sorted(engines)) or "none"
-    if name in KNOWN_ENGINES:
-        advice = f"install it with: pip install {KNOWN_ENGINES[name]}"
-    else:
-        advice = "check the spelling, or install the distribution that provides it"
-    raise EngineNotFoundError(f"no fitting engine named {name!r} is installed (installed engines: "
-                              f"{installed}); {advice}")
+    return _host.engines()[resolve_engine_name(name)]
 
 
 def engine_source(name: str) -> tuple:
     """``(distribution, version)`` of the plugin that registered engine ``name``."""
-    _host.engines()
+    try:
+        name = resolve_engine_name(name)
+    except EngineNotFoundError:
+        return None, None
     owner = _host._engine_owner.get(name)
     record = _host._records.get(owner) if owner else None
     if record is None:

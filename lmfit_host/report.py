@@ -108,6 +108,8 @@ def _summary_lines(result: Any) -> List[str]:
         lines.append(f"  R-squared {_number(extra)}")
     if not getattr(result, "errorbars", False):
         lines.append(f"  no error bars: {getattr(result, 'errorbars_reason', '') or 'not estimated'}")
+    elif getattr(result, "errorbars_reason", ""):
+        lines.append(f"  error bars: {result.errorbars_reason}")
     return lines
 
 

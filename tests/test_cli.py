@@ -374,6 +374,27 @@ def test_unknown_engine_is_an_error_naming_the_installed_ones(tmp_path, capsys):
     assert "no fitting engine named 'nosuch'" in err and "leastsq" in err
 
 
+def test_demo_with_an_unknown_engine_fails_before_writing_anything(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--engine", "nosuch"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no fitting engine named 'nosuch'" in captured.err
+    assert not out.exists()
+
+
+def test_fit_engine_is_checked_before_the_data_file(tmp_path, capsys):
+    assert main(["fit", str(tmp_path / "none.csv"), "--model", "a*x", "--engine", "nosuch"]) == 2
+    assert "no fitting engine named 'nosuch'" in capsys.readouterr().err
+
+
+def test_fit_engine_may_be_spelled_as_lmfit_does(tmp_path, capsys):
+    path = write_decay(tmp_path)
+    assert main(["fit", str(path), "--model", "amp*exp(-t/tau) + c", "--engine", "LeastSq",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["engine"]["name"] == "leastsq"
+
+
 def test_missing_data_file_is_an_error(tmp_path, capsys):
     assert main(["fit", str(tmp_path / "none.csv"), "--model", "a*x"]) == 2
     assert "no such data file" in capsys.readouterr().err

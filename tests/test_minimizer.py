@@ -356,6 +356,170 @@ def test_parameter_at_bound_gives_no_errorbars_with_reason():
     assert "k ended at a bound" in result.errorbars_reason
 
 
+def peak_with_background(params, x, data):
+    model = params["amp"].value * np.exp(-(x - params["cen"].value) ** 2
+                                         / (2.0 * params["sig"].value ** 2))
+    return model + params["bkg"].value - data
+
+
+def test_a_parameter_at_a_bound_is_held_there_for_the_error_bars_of_the_others():
+    rng = np.random.default_rng(5)
+    x = np.linspace(-5.0, 5.0, 201)
+    data = 3.0 * np.exp(-(x - 0.3) ** 2 / (2 * 0.8 ** 2)) + 0.02 + rng.normal(0, 0.05, x.size)
+    params = Parameters()
+    params.add("amp", value=1.0, min=0.0)
+    params.add("cen", value=0.0)
+    params.add("sig", value=1.0, min=0.01)
+    params.add("bkg", value=0.5, min=0.05)  # above the truth: the fit ends at the bound
+    params.add("fwhm", expr="2.3548*sig")
+    result = minimize(peak_with_background, params, args=(x, data))
+    assert params["bkg"].value == pytest.approx(0.05)
+    assert result.errorbars and "bkg ended at a bound" in result.errorbars_reason
+    assert params["bkg"].stderr is None and params["bkg"].correl is None
+    assert set(params["amp"].correl) == {"cen", "sig"}
+    # as a fit with bkg fixed at its bound gives, scaled by this fit's reduced chi-square
+    # (bkg counts as varied: one degree of freedom fewer)
+    fixed = result.params.copy()
+    fixed["bkg"].set(vary=False)
+    again = minimize(peak_with_background, fixed, args=(x, data))
+    assert again.chisqr == pytest.approx(result.chisqr, rel=1e-9)
+    scale = result.redchi / again.redchi
+    for name in ("amp", "cen", "sig", "fwhm"):
+        assert params[name].stderr == pytest.approx(fixed[name].stderr * scale ** 0.5, rel=1e-4)
+    assert params["amp"].correl["sig"] == pytest.approx(fixed["amp"].correl["sig"], rel=1e-4)
+    at = result.var_names.index("bkg")
+    assert np.isnan(result.covar[at]).all() and np.isnan(result.covar[:, at]).all()
+    free = [i for i in range(4) if i != at]
+    assert np.allclose(result.covar[np.ix_(free, free)], again.covar * scale, rtol=1e-4)
+    assert "bkg ended at a bound" in fit_report(result)
+
+
+class BadCalibration(Exception):
+    """A user's own exception class, with an __init__ of its own."""
+
+    def __init__(self, code, text):
+        super().__init__(code, text)
+        self.code = code
+
+
+def raises_after_five(params, exc):
+    raises_after_five.calls += 1
+    if raises_after_five.calls > 5:
+        raise exc
+    return np.array([params["a"].value - 1.0, params["a"].value + 1.0, 0.5])
+
+
+@pytest.mark.parametrize("exc", [ValueError("bad x"), BadCalibration(3, "drift"),
+                                 FileNotFoundError(2, "no such file"), KeyError("k")])
+def test_an_exception_of_the_users_function_is_caught_by_its_own_class_too(exc):
+    params = Parameters()
+    params.add("a", value=0.3)
+    raises_after_five.calls = 0
+    with pytest.raises(type(exc)) as info:
+        minimize(raises_after_five, params, args=(exc,))
+    error = info.value
+    assert isinstance(error, FitError) and error.__cause__ is exc
+    assert "residual function raises_after_five raised" in str(error)
+    assert params["a"].value == 0.3  # left as before the fit
+    again = pickle.loads(pickle.dumps(error))  # e.g. from a worker process
+    assert isinstance(again, type(exc)) and isinstance(again, FitError)
+    assert str(again) == str(error)
+
+
+def test_ctrl_c_stops_the_caller_and_leaves_the_parameters_as_they_were():
+    x = np.linspace(0.0, 5.0, 50)
+    data = 3.0 * np.exp(-x / 1.3)
+    calls = []
+
+    def decay(p):
+        calls.append(1)
+        if len(calls) == 8:  # inside the engine's search
+            raise KeyboardInterrupt
+        return p["amp"].value * np.exp(-x / p["tau"].value) - data
+
+    params = Parameters()
+    params.add("amp", value=1.0)
+    params.add("tau", value=5.0)
+    with pytest.raises(KeyboardInterrupt):
+        minimize(decay, params)
+    assert params.valuesdict() == {"amp": 1.0, "tau": 5.0} and len(calls) == 8
+
+
+def test_max_nfev_per_call_as_lmfit_1x_takes_it():
+    x = np.linspace(0.0, 5.0, 50)
+    data = 3.0 * np.exp(-x / 1.3)
+
+    def decay(p):
+        return p["amp"].value * np.exp(-x / p["tau"].value) - data
+
+    params = Parameters()
+    params.add("amp", value=1.0)
+    params.add("tau", value=5.0)
+    mini = Minimizer(decay, params)
+    for result in (mini.leastsq(max_nfev=5), mini.minimize(method="leastsq", max_nfev=5),
+                   minimize(decay, params.copy(), method="lbfgsb", max_nfev=5)):
+        assert result.aborted and result.nfev == 5 and "max_nfev=5" in result.message
+    assert mini.max_nfev is None and mini.leastsq().success  # for that call only
+    with pytest.raises(ValueError, match="max_nfev must be a positive integer"):
+        mini.leastsq(max_nfev=0)
+
+
+def test_a_sum_of_squares_left_nan_by_propagate_is_no_success():
+    x = np.linspace(0.0, 1.0, 10)
+
+    def with_nan(p):
+        out = p["a"].value * x - 2.0 * x
+        out[3] = np.nan
+        return out
+
+    params = Parameters()
+    params.add("a", value=1.0)
+    result = minimize(with_nan, params, nan_policy="propagate")
+    assert not result.success and "not finite" in result.message
+    assert not result.errorbars and "not finite" in result.errorbars_reason
+
+
+def test_lmfit_02_reads_the_statistics_of_the_latest_fit_off_the_minimizer():
+    x = np.linspace(0.0, 1.0, 10)
+    params = Parameters()
+    params.add("a", value=1.0)
+    mini = Minimizer(lambda p: p["a"].value * x - 2.0 * x + 0.01 * np.cos(7 * x), params)
+    with pytest.raises(AttributeError, match="before a fit.*leastsq"):
+        mini.chisqr
+    result = mini.leastsq()
+    for name in ("nfev", "success", "errorbars", "message", "ier", "lmdif_message", "nvarys",
+                 "ndata", "nfree", "chisqr", "redchi", "aic", "bic", "var_names"):
+        assert getattr(mini, name) == getattr(result, name)
+    assert mini.residual is result.residual and mini.covar is result.covar
+
+
+def test_a_result_of_a_lambda_residual_pickles_and_refitting_it_says_why_it_cannot():
+    x = np.linspace(0.0, 1.0, 10)
+    params = Parameters()
+    params.add("a", value=1.0)
+    result = minimize(lambda p: p["a"].value * x - 2.0 * x + 0.01 * np.cos(9 * x), params)
+    restored = pickle.loads(pickle.dumps(result))
+    assert restored.params["a"].value == result.params["a"].value
+    assert restored.chisqr == result.chisqr
+    with pytest.raises(FitError, match="could not hold its userfcn '.*lambda.*def at module"):
+        restored.refit()
+
+
+def test_nan_advice_tells_data_from_model():
+    x = np.linspace(0.1, 2.0, 30)
+    data = 2.0 * np.log(x + 0.3)
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", value=-0.5)  # log of a negative number for the first points
+
+    def logarithm(p):
+        return p["a"].value * np.log(x + p["b"].value) - data
+
+    with np.errstate(invalid="ignore"):
+        with pytest.raises(FitError, match="NaN from the model: bound the parameters"):
+            minimize(logarithm, params)
+
+
 def test_dfun_analytic_jacobian_is_used():
     x = np.linspace(0, 2, 40)
     y = 1.7 * np.exp(-0.9 * x)
@@ -870,3 +1034,14 @@ def test_value_setter_writes_names_as_literals_and_is_shared():
     single = _value_setter(("x",))
     single(table, [5.0])
     assert table["x"] == 5.0
+
+
+def test_an_lmfit_spelling_of_an_engine_name_is_recorded_as_the_engines_own():
+    x = np.linspace(0.0, 1.0, 10)
+    params = Parameters()
+    params.add("a", value=1.0)
+    result = minimize(lambda p: p["a"].value * x - 2.0 * x, params, method="Leastsq")
+    assert result.engine == "leastsq" and result.method == "leastsq"
+    again = Minimizer(lambda p: p["a"].value * x - 2.0 * x, params).minimize(
+        engine="lbfgsb", method="L-BFGS-B")
+    assert again.engine == "lbfgsb"

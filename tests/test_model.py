@@ -288,6 +288,49 @@ def test_fit_with_an_unknown_keyword_is_an_error():
         Model(decay).fit(DECAY_DATA, t=T, xtol=1e-9)
 
 
+class _Column:
+    """A stand-in for a pandas Series: an array-like that is not a list or an ndarray."""
+
+    def __init__(self, values):
+        self.values = list(values)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.array(self.values, dtype=dtype)
+
+
+def test_fit_takes_lists_for_independent_variables_and_data():
+    xs = [0, 1, 2, 3, 4]
+    ys = [1.1, 2.9, 5.2, 7.1, 8.8]
+    result = Model(line).fit(ys, x=xs)
+    assert result.best_values["slope"] == pytest.approx(1.96)
+    assert result.best_values["intercept"] == pytest.approx(1.1)
+    assert result.userkws["x"].dtype == float
+
+
+def test_fit_takes_tuples_and_array_likes_as_arrays():
+    seen = []
+
+    def decay_seen(t, amp=1.0, tau=1.0):
+        seen.append(t)
+        return amp * np.exp(-t / tau)
+
+    result = Model(decay_seen).fit(_Column(DECAY_DATA), t=_Column(T), tau=1.5)
+    assert result.best_values["tau"] == pytest.approx(2.0)
+    assert all(type(t) is np.ndarray and t.dtype == float for t in seen)
+    result = Model(decay).fit(tuple(DECAY_DATA), t=tuple(T), tau=1.5)
+    assert result.best_values["tau"] == pytest.approx(2.0)
+
+
+def test_fit_leaves_independent_variables_that_are_not_numbers_alone():
+    def pick(x, labels, scale=1.0):
+        assert labels == ["a", "b", "c"]
+        return scale * x
+
+    result = Model(pick, independent_vars=["x", "labels"]).fit(
+        [2.0, 4.0, 6.0], x=[1, 2, 3], labels=["a", "b", "c"])
+    assert result.best_values["scale"] == pytest.approx(2.0)
+
+
 # -- errors name the user's model function -------------------------------------------------------
 
 

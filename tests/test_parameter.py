@@ -1730,3 +1730,8 @@ def test_constrained_values_always_match_a_direct_evaluation(writes):
         a, b = params["a"].value, params["b"].value
         assert params["c"].value == a * b + 1
         assert params["d"].value == (a * b + 1) - a
+
+
+def test_create_params_is_importable_from_the_package_as_in_lmfit():
+    import lmfit_host
+    assert lmfit_host.create_params is create_params and "create_params" in lmfit_host.__all__

@@ -99,6 +99,73 @@ def test_missing_engine_names_installed_ones_and_distribution():
             del plugins.KNOWN_ENGINES["ghost"]
 
 
+def test_engine_names_ignore_case_dash_and_underscore(registered):
+    registered(_EnginePlugin("start_point"), "loose-plugin")
+    for spelling in ("start_point", "Start_Point", "START-POINT", "startpoint", "Start-Point"):
+        assert plugins.resolve_engine_name(spelling) == "start_point"
+    result = minimize(_line_residual, _line_params(), method="Start-Point")
+    assert result.params["slope"].value == 1.0
+
+
+def test_lmfit_spellings_find_the_installed_engines():
+    pytest.importorskip("lmfit_host_leastsq")
+    pytest.importorskip("lmfit_host_lbfgsb")
+    assert plugins.resolve_engine_name("Leastsq") == "leastsq"
+    assert plugins.resolve_engine_name("L-BFGS-B") == "lbfgsb"
+    result = minimize(_line_residual, _line_params(), method="Leastsq")
+    assert result.success and result.engine_distribution == "lmfit-host-leastsq"
+    assert result.params["slope"].value == pytest.approx(1.0)
+    result = minimize(_line_residual, _line_params(), method="L-BFGS-B")
+    assert result.success and result.engine_distribution == "lmfit-host-lbfgsb"
+
+
+def test_exact_engine_name_wins_and_a_loose_name_matching_two_is_ambiguous(registered):
+    registered(_EnginePlugin("twofit", "TwoFit"), "two-spellings")
+    assert plugins.resolve_engine_name("twofit") == "twofit"
+    assert plugins.resolve_engine_name("TwoFit") == "TwoFit"
+    with pytest.raises(EngineNotFoundError, match="'TWO_FIT' is ambiguous.*TwoFit, twofit"):
+        plugins.resolve_engine_name("TWO_FIT")
+
+
+def test_unknown_lmfit_method_names_installed_and_closest_engines_without_install_advice():
+    pytest.importorskip("lmfit_host_leastsq")
+    for method in ("least_squares", "nelder", "powell", "Nelder-Mead"):
+        with pytest.raises(EngineNotFoundError) as info:
+            minimize(_line_residual, _line_params(), method=method)
+        message = str(info.value)
+        assert f"no fitting engine named {method!r}" in message
+        assert "installed engines: " in message and "leastsq" in message
+        assert "method of lmfit 1.x" in message
+        assert "install" not in message.replace("installed", "")
+    with pytest.raises(EngineNotFoundError, match="closest: leastsq"):
+        plugins.resolve_engine_name("least_squares")
+
+
+def test_misspelled_engine_names_the_closest_and_no_distribution(registered):
+    registered(_EnginePlugin("gradient_walk"), "walk-plugin")
+    with pytest.raises(EngineNotFoundError) as info:
+        plugins.resolve_engine_name("gradientwalks")
+    message = str(info.value)
+    assert "closest: gradient_walk" in message and "check the spelling" in message
+    assert "pip install" not in message
+
+
+def test_known_engine_in_another_spelling_names_its_distribution():
+    plugins.KNOWN_ENGINES["ghost_engine"] = "lmfit-host-ghost"
+    try:
+        with pytest.raises(EngineNotFoundError,
+                           match="it is the engine 'ghost_engine': install it with: "
+                                 "pip install lmfit-host-ghost"):
+            plugins.resolve_engine_name("Ghost-Engine")
+    finally:
+        del plugins.KNOWN_ENGINES["ghost_engine"]
+
+
+def test_engine_name_that_is_not_a_string_is_an_error():
+    with pytest.raises(EngineNotFoundError, match="engine name is a string.*got int 3"):
+        plugins.get_engine(3)
+
+
 def test_engine_name_clash_is_reported_naming_both(registered):
     registered(_EnginePlugin("twin"), "first-twin")
     with pytest.warns(PluginWarning, match="'twin' clashes with plugin 'first-twin'"):

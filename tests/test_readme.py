@@ -33,3 +33,11 @@ def test_seed_example_runs_end_to_end(capsys):
     assert params["period"].value == pytest.approx(5.46, rel=0.01)
     assert params["period"].stderr > 0
     assert "leastsq" in capsys.readouterr().out
+
+
+def test_nist_claim_names_the_problems_whose_stderrs_the_report_excepts():
+    report = (README.parent / "benchmarks" / "nist_report.py").read_text()
+    excepted = re.search(r"STDERR_EXCEPTED = \{(.*?)\}", report).group(1)
+    row = next(line for line in README.read_text().splitlines() if line.startswith("| NIST StRD"))
+    for name in re.findall(r'"(\w+)"', excepted):
+        assert f"{name}'s stderrs excepted" in row

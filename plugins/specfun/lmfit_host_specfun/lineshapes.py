@@ -246,7 +246,8 @@ def pearson7(x: ArrayOrFloat, amplitude: ArrayOrFloat = 1.0, center: ArrayOrFloa
     ``amplitude * gamma(m)*sqrt(k) / (sigma*sqrt(pi)*gamma(m - 1/2))
     * (1 + k*((x - center)/sigma)**2) ** -m``; FWHM = 2*sigma.
     m = 1 is ``lorentzian(x, amplitude, center, sigma)``; m -> inf tends to
-    the Gaussian of the same FWHM. nan for m <= 1/2.
+    the Gaussian of the same FWHM. nan for m <= 1/2. (lmfit's ``pearson7``
+    takes the scale sigma/sqrt(k) as its sigma.)
 
     >>> round(pearson7(0.3, 1.0, 0.0, 2.0, 1.0), 12) == round(lorentzian(0.3, 1.0, 0.0, 2.0), 12)
     True
@@ -469,8 +470,8 @@ def step(x: ArrayOrFloat, amplitude: ArrayOrFloat = 1.0, center: ArrayOrFloat = 
     ``'atan'``      ``1/2 + atan(z)/pi``, integral of ``lorentzian`` (``'arctan'`` too)
     ``'logistic'``  ``1/(1 + exp(-z))``, as :func:`logistic`
 
-    (lmfit's ``step`` ramps from center to center + sigma and uses erf(z)
-    without the sqrt(2); convert sigma when porting.) Unknown forms raise
+    (lmfit's ``'erf'`` form uses erf(z) without the sqrt(2): its sigma is
+    this sigma*sqrt(2); the other forms are lmfit's.) Unknown forms raise
     ValueError listing the valid ones.
 
     >>> step(0.0, 2.0, 0.0, 1.0, 'erf')
@@ -489,6 +490,9 @@ def rectangle(x: ArrayOrFloat, amplitude: ArrayOrFloat = 1.0, center1: ArrayOrFl
     ``step(x, amplitude, center1, sigma1, form) - step(x, amplitude, center2, sigma2, form)``,
     so the half heights sit at center1 and center2 and, for sharp edges, the
     area is amplitude*(center2 - center1). Forms as in :func:`step`.
+    (lmfit's ``rectangle``: for ``'linear'`` its sigmas are these halved, as
+    its ramps are twice as wide as its ``step``'s; for ``'erf'`` these times
+    sqrt(2), as in :func:`step`.)
 
     >>> rectangle(0.5, 3.0, 0.0, 0.1, 1.0, 0.1)
     3.0

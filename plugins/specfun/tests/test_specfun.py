@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -311,6 +312,66 @@ def test_scalar_path_returns_floats_equal_to_array_path(name, shape_args):
     assert all(type(value) is float for value in on_floats)
     np.testing.assert_allclose(on_floats, on_array, rtol=1e-13, atol=1e-300)
     assert function(list(X), 1.7, *shape_args).shape == X.shape
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+# shape, its arguments after x (lmfit's take the same, in the same order), step/rectangle form
+LMFIT_COMPARED = [
+    ("gaussian", (2.0, 0.3, 0.8), None),
+    ("lorentzian", (2.0, 0.3, 0.8), None),
+    ("voigt", (2.0, 0.3, 0.8, 0.4), None),
+    ("pvoigt", (2.0, 0.3, 0.8, 0.3), None),
+    ("moffat", (2.0, 0.3, 0.8, 1.5), None),
+    ("pearson7", (2.0, 0.3, 0.8, 1.7), None),
+    ("split_lorentzian", (2.0, 0.3, 0.8, 1.3), None),
+    ("skewed_gaussian", (2.0, 0.3, 0.8, 1.5), None),
+    ("exp_gaussian", (2.0, 0.3, 0.8, 1.2), None),
+    ("students_t", (2.0, 0.3, 0.8), None),
+    ("doniach", (2.0, 0.3, 0.8, 0.3), None),
+    ("logistic", (2.0, 0.3, 0.8), None),
+] + [("step", (2.0, 0.3, 0.8), form) for form in ("linear", "erf", "atan", "logistic")] + [
+    ("rectangle", (2.0, -1.0, 0.5, 2.0, 0.7), form)
+    for form in ("linear", "erf", "atan", "logistic")]
+
+# the README's conversions: (shape, form) -> lmfit's arguments for the same curve
+SQRT2 = math.sqrt(2.0)
+LMFIT_CONVERSIONS = {
+    ("pearson7", None): lambda a, c, s, m: (a, c, s / math.sqrt(2.0 ** (1.0 / m) - 1.0), m),
+    ("step", "erf"): lambda a, c, s: (a, c, s * SQRT2),
+    ("rectangle", "erf"): lambda a, c1, s1, c2, s2: (a, c1, s1 * SQRT2, c2, s2 * SQRT2),
+    ("rectangle", "linear"): lambda a, c1, s1, c2, s2: (a, c1, s1 / 2, c2, s2 / 2),
+}
+
+
+def _readme_differences():
+    """The README's "Differences from lmfit.lineshapes" bullets, keyed by the shape each names first."""
+    section = README.read_text().split("## Differences from `lmfit.lineshapes`")[1]
+    section = section.split("\n## ")[0]
+    return {bullet.split("`")[1]: bullet for bullet in section.split("\n- ")[1:]}
+
+
+def test_readme_lists_exactly_the_line_shapes_that_differ_from_lmfit():
+    lmfit_shapes = pytest.importorskip("lmfit.lineshapes")
+    differences = _readme_differences()
+    x = np.linspace(-5.0, 6.0, 221)
+    wrong = []
+    for name, args, form in LMFIT_COMPARED:
+        extra = {} if form is None else {"form": form}
+        ours = getattr(lineshapes, name)(x, *args, **extra)
+        lmfit_function = getattr(lmfit_shapes, {"exp_gaussian": "expgaussian"}.get(name, name))
+        differs = not np.allclose(ours, lmfit_function(x, *args, **extra), rtol=1e-12, atol=1e-14)
+        bullet = differences.get(name, "")
+        # exp_gaussian's bullet is about its name, not its values
+        listed = (bool(re.search(rf"\b{form}\b", bullet)) if form else bool(bullet)
+                  and name != "exp_gaussian")
+        if differs != listed:
+            wrong.append(f"{name} {form or ''}: differs from lmfit {differs}, README says {listed}")
+        convert = LMFIT_CONVERSIONS.get((name, form))
+        if convert is not None:
+            np.testing.assert_allclose(ours, lmfit_function(x, *convert(*args), **extra),
+                                       rtol=1e-12, atol=1e-14, err_msg=f"{name} {form}")
+    assert not wrong, wrong
 
 
 def test_widths_with_invalid_shape_exponents_give_nan_on_both_paths():
