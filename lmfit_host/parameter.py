@@ -1457,9 +1457,12 @@ class Parameters(Dict[str, Parameter]):
         reports it when the value is read.
         """
         symtable = self._symtable
-        return all(type(value) is float or _is_real_result(value)
-                   for value in [symtable.get(name) for name, par in dict.items(self)
-                                 if par._expr is not None])
+        # the constrained names in order, while the block that computes them is current
+        names = self._order if self._runner is not None else \
+            [name for name, par in dict.items(self) if par._expr is not None]
+        values = list(map(symtable.get, names))
+        return all([type(value) is float for value in values]) or \
+            all(_is_real_result(value) for value in values)
 
     # --- adding and removing ------------------------------------------------------
 
