@@ -1191,6 +1191,11 @@ class ModelResult:
         outcome = self.minimizer_result
         return outcome.engine if outcome is not None else self._engine_name
 
+    @property
+    def values(self) -> Dict[str, Any]:
+        """The best values by name, as lmfit 1.x's ``ModelResult.values`` (``best_values``)."""
+        return self.best_values
+
     # -- using the result ------------------------------------------------------------------
     def eval(self, params: Optional[Parameters] = None, **kwargs: Any) -> Any:
         """The model at ``params`` (default: best fit), with the fit's independent variables

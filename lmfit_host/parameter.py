@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import copy as _copy
 import functools
+import html
 import json
 import math
 import numbers
@@ -2132,6 +2133,18 @@ class Parameters(Dict[str, Parameter]):
             return repr(self)
         if fmt not in ("g", "e", "f"):
             raise ParameterError(f"pretty_print: fmt must be 'g', 'e' or 'f', got {fmt!r}")
+        header, rows = self._pretty_rows(precision, fmt, columns)
+        widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+        widths[1:] = [max(w, colwidth) for w in widths[1:]]
+
+        def line(row: List[str]) -> str:
+            return " ".join([row[0].ljust(widths[0])] +
+                            [c.rjust(w) for c, w in zip(row[1:], widths[1:])]).rstrip()
+        return "\n".join([line(header)] + [line(r) for r in rows])
+
+    def _pretty_rows(self, precision: int, fmt: str, columns: Sequence[str]
+                     ) -> Tuple[List[str], List[List[str]]]:
+        """The header and the rows of :meth:`pretty_repr`'s table, as strings."""
         if self._stale:
             try:
                 self._refresh()
@@ -2155,14 +2168,17 @@ class Parameters(Dict[str, Parameter]):
             return f"{number:.{precision}{fmt}}"
 
         header = ["Name"] + [c.title() for c in columns]
-        rows = [[name] + [cell(par, c) for c in columns] for name, par in dict.items(self)]
-        widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
-        widths[1:] = [max(w, colwidth) for w in widths[1:]]
+        return header, [[name] + [cell(par, c) for c in columns] for name, par in dict.items(self)]
 
-        def line(row: List[str]) -> str:
-            return " ".join([row[0].ljust(widths[0])] +
-                            [c.rjust(w) for c, w in zip(row[1:], widths[1:])]).rstrip()
-        return "\n".join([line(header)] + [line(r) for r in rows])
+    def _repr_html_(self) -> str:
+        """The :meth:`pretty_print` table as HTML (what Jupyter shows for a Parameters set)."""
+        header, rows = self._pretty_rows(4, "g", _PRETTY_COLUMNS)
+        esc = html.escape
+        return ("<table class='lmfit-host-parameters'><tr>"
+                + "".join(f"<th>{esc(cell)}</th>" for cell in header) + "</tr>"
+                + "".join("<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>"
+                          for row in rows)
+                + "</table>")
 
     def pretty_print(self, oneline: bool = False, colwidth: int = 8, precision: int = 4,
                      fmt: str = "g", columns: Sequence[str] = _PRETTY_COLUMNS) -> None:

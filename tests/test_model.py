@@ -788,3 +788,10 @@ def test_plot_without_matplotlib_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "matplotlib.pyplot", None)
     with pytest.raises(ModelError, match=r"pip install 'lmfit-host\[plot\]'"):
         result.plot_fit()
+
+
+def test_model_result_values_are_the_best_values_as_in_lmfit():
+    t = np.linspace(0.0, 5.0, 40)
+    result = Model(decay).fit(3.0 * np.exp(-t / 1.5), t=t, amp=1.0, tau=1.0)
+    assert result.values == result.best_values
+    assert result.values["tau"] == pytest.approx(1.5, rel=1e-6)

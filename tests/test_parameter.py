@@ -1735,3 +1735,15 @@ def test_constrained_values_always_match_a_direct_evaluation(writes):
 def test_create_params_is_importable_from_the_package_as_in_lmfit():
     import lmfit_host
     assert lmfit_host.create_params is create_params and "create_params" in lmfit_host.__all__
+
+
+def test_parameters_show_as_an_html_table_in_jupyter():
+    params = Parameters()
+    params.add("amp", 5.0, min=0)
+    params.add("cen", 1.5)
+    params.add("fwhm", expr="2*cen")
+    page = params._repr_html_()
+    assert page.startswith("<table") and page.count("<tr>") == 4
+    assert "<td>amp</td>" in page and "<td>3</td>" in page and "<td>2*cen</td>" in page
+    assert params.pretty_repr().splitlines()[0].split() == \
+        ["Name", "Value", "Min", "Max", "Stderr", "Vary", "Expr"]
