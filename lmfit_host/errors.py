@@ -115,13 +115,15 @@ def _failure_of_kind(kind: type, message: str) -> FitError:
         combined = FitError
         if issubclass(kind, Exception) and not issubclass(kind, LmfitHostError):
             try:
-                combined = type("FitError", (FitError, kind), {
+                made = type("FitError", (FitError, kind), {
                     "__module__": __name__, "__qualname__": "FitError",
                     # the message is ours: neither the user's __init__ nor __str__ applies
                     "__init__": _plain_init, "__str__": _plain_str,
                     "__reduce__": _combined_reduce,
                 })
-            except TypeError:  # incompatible layouts
+                made("a message")  # some cannot be made of one (an ExceptionGroup's __new__)
+                combined = made
+            except Exception:  # incompatible layouts, or not made of a message
                 pass
         _COMBINED[kind] = combined
     return combined(message)  # type: ignore[no-any-return]

@@ -268,7 +268,23 @@ def square(x: Any) -> Any:
     if type(x) in _REAL_NUMBERS:
         value = float(x)
         return value * value
-    return _with_numpy("square", np.square, x)
+    return _with_numpy("square", square_array, x)
+
+
+def square_array(x: Any) -> Any:
+    """numpy's ``square``, for namespaces of arrays; Python integers, and integers beyond
+    int64 (numpy's object arrays), are squared as floats, as :func:`square` squares
+    them: an integer cannot grow without bound.
+
+        >>> square_array(3), square_array([2, 3]).tolist(), square_array([10**20]).tolist()
+        (9.0, [4, 9], [1e+40])
+    """
+    if type(x) in _REAL_NUMBERS:
+        return square(x)
+    values = np.asarray(x)
+    if values.dtype == object:
+        values = values.astype(float)  # an integer beyond a float raises OverflowError
+    return np.square(values)
 
 
 def maximum(a: Any, b: Any) -> Any:
@@ -450,7 +466,7 @@ _FUNCTIONS: Dict[str, Tuple[Callable[..., Any], Optional[Callable[..., Any]]]] =
     "minimum": (minimum, np.minimum),
     "real": (real, None),
     "sign": (sign, np.sign),
-    "square": (square, np.square),
+    "square": (square, square_array),
     "where": (where, None),
 }
 

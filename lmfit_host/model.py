@@ -1249,6 +1249,9 @@ class ModelResult:
         if covar is None:
             raise ModelError(f"no uncertainty band: the fit has no covariance "
                              f"({outcome.errorbars_reason or 'not estimated'})")
+        # a parameter held at a bound for the error bars (NaN row and column) varies by
+        # nothing here: the band of the others, as with it fixed
+        covar = np.where(np.isnan(covar), 0.0, covar)
         base = self.params if params is None else params
         userkws = dict(self.userkws)
         userkws.update(kwargs)
@@ -1421,7 +1424,8 @@ class ModelResult:
 
         ``params`` maps each name to value, stderr, start value, bounds,
         vary, expr and its correlations; ``covar`` is a list of rows (or
-        None). Infinite bounds stay ``inf``; JSON writers must map them.
+        None; NaN in the row and column of a parameter held at a bound).
+        Infinite bounds and NaN stay as they are; JSON writers must map them.
         """
         outcome = self.minimizer_result
         summary: Dict[str, Any] = {"model": self.model.name, "engine": self.engine,

@@ -376,3 +376,14 @@ def test_mean_of_no_numbers_is_nan_and_of_a_generator_is_counted_work():
     assert interp.eval("mean(v for v in range(100))") == 49.5
     with pytest.raises(ExpressionLimitError):
         interp.eval("mean(v for v in range(10000))")
+
+
+@pytest.mark.parametrize("arrays", [False, True])
+def test_square_of_integers_cannot_grow_without_bound(arrays):
+    from lmfit_host.errors import ExpressionError
+    from lmfit_host.expr import Interpreter
+    interp = Interpreter(arrays=arrays)
+    assert interp.eval("square(3)") == 9.0
+    for text in ("square(square(square(10**400)))", "square([10**400])"):
+        with pytest.raises(ExpressionError, match="OverflowError"):
+            interp.eval(text)

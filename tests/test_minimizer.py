@@ -1045,3 +1045,16 @@ def test_an_lmfit_spelling_of_an_engine_name_is_recorded_as_the_engines_own():
     again = Minimizer(lambda p: p["a"].value * x - 2.0 * x, params).minimize(
         engine="lbfgsb", method="L-BFGS-B")
     assert again.engine == "lbfgsb"
+
+
+def test_an_exception_group_from_the_users_function_ends_the_fit_as_a_fit_error():
+    group = ExceptionGroup("several", [ValueError("a"), KeyError("b")])
+
+    def residual(p):
+        raise group
+
+    params = Parameters()
+    params.add("a", value=1.0)
+    with pytest.raises(FitError, match="residual raised ExceptionGroup: several") as info:
+        minimize(residual, params)
+    assert info.value.__cause__ is group

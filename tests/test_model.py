@@ -795,3 +795,24 @@ def test_model_result_values_are_the_best_values_as_in_lmfit():
     result = Model(decay).fit(3.0 * np.exp(-t / 1.5), t=t, amp=1.0, tau=1.0)
     assert result.values == result.best_values
     assert result.values["tau"] == pytest.approx(1.5, rel=1e-6)
+
+
+def test_the_band_of_a_fit_with_a_parameter_held_at_a_bound_is_that_of_the_others():
+    rng = np.random.default_rng(0)
+    x = np.linspace(0.0, 10.0, 101)
+    y = 3.0 * np.exp(-x / 2.5) + 0.5 + rng.normal(0.0, 0.02, x.size)
+
+    def offset_decay(x, a=3.0, t=2.5, c=0.3):
+        return a * np.exp(-x / t) + c
+
+    model = Model(offset_decay)
+    params = model.make_params()
+    params["c"].set(max=0.3)  # below the truth: c ends at its bound
+    held = model.fit(y, params, x=x)
+    assert held.errorbars and "c ended at a bound" in held.errorbars_reason
+    fixed_params = model.make_params()
+    fixed_params["c"].set(vary=False)
+    fixed = model.fit(y, fixed_params, x=x)
+    scale = math.sqrt(held.redchi / fixed.redchi)  # c counts as varied in the held fit
+    assert np.allclose(held.eval_uncertainty(x=x), fixed.eval_uncertainty(x=x) * scale,
+                       rtol=1e-3)
