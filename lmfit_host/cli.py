@@ -512,7 +512,7 @@ def run_plugins(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def run_engines(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The ``engines`` command: installed engines with description, distribution and version."""
-    from .plugins import engine_names, engine_source, get_engine
+    from .plugins import blocked_plugins, engine_names, engine_source, get_engine
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -528,7 +528,13 @@ def run_engines(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
     if not rows:
-        out.write("no engines installed; install one with: pip install lmfit-host-leastsq\n")
+        kept = blocked_plugins()
+        if kept:
+            listed = ", ".join(f"{record.name} ({record.distribution or record.module})"
+                               for record in kept)
+            out.write(f"no engines loaded; {kept[0].problems[0]}: {listed}\n")
+        else:
+            out.write("no engines installed; install one with: pip install lmfit-host-leastsq\n")
         return EXIT_OK
     for row in rows:
         source = f"{row['distribution']} {row['version']}" if row["distribution"] else "in-process"

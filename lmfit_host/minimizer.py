@@ -844,6 +844,26 @@ class _Unsaved:
                        f"(minimizer.{self.key} = ...)")
 
 
+def _check_outcome(outcome: Any, engine: str, names: Sequence[str]) -> None:
+    """Refuse what an engine returned unless it is an EngineResult with a finite point of
+    the right length (third-party engines are checked here, not trusted)."""
+    if not isinstance(outcome, EngineResult):
+        raise FitError(f"engine {engine!r} returned {type(outcome).__name__}, not an "
+                       f"EngineResult")
+    try:
+        x = np.asarray(outcome.x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise FitError(f"engine {engine!r} returned a point that is not numbers: "
+                       f"{outcome.x!r:.80}") from exc
+    if x.size != len(names):
+        raise FitError(f"engine {engine!r} returned a point of {x.size} value(s) for "
+                       f"{len(names)} varied parameter(s) ({', '.join(names)})")
+    if not np.isfinite(x).all():
+        bad = [name for name, value in zip(names, x.ravel().tolist()) if not math.isfinite(value)]
+        raise FitError(f"engine {engine!r} returned a point that is not finite "
+                       f"({', '.join(bad)}); the parameters are left as they were")
+
+
 def _checked_max_nfev(max_nfev: Any) -> Optional[int]:
     """``max_nfev`` as an int (or None), refused unless a positive integer."""
     if max_nfev is not None and (not isinstance(max_nfev, (int, np.integer))
@@ -1043,9 +1063,12 @@ class Minimizer:
                 raise
             except Exception as exc:
                 raise FitError(f"engine {engine!r} failed: {type(exc).__name__}: {exc}") from exc
-            if outcome is not None and not isinstance(outcome, EngineResult):
-                raise FitError(f"engine {engine!r} returned {type(outcome).__name__}, not an "
-                               f"EngineResult")
+            if aborted is None and fit.problem.aborted is not None:
+                # the engine caught the host's stop (max_nfev, iter_cb) and went on: the
+                # fit was still stopped, and the host's best point is its answer
+                aborted, outcome = fit.problem.aborted, None
+            if aborted is None:
+                _check_outcome(outcome, engine, fit.names)
             result = fit.finish(self, engine, outcome, aborted, started, merged)
         except BaseException:
             if start_values is not None:

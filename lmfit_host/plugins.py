@@ -48,6 +48,7 @@ __all__ = [
     "PluginInfo",
     "PluginWarning",
     "SELECT_ENV",
+    "blocked_plugins",
     "get_engine",
     "engine_name_key",
     "engine_names",
@@ -125,7 +126,8 @@ def _parse_selection(text: Optional[str]) -> tuple:
     if text is None:
         return None, set()
     selected, blocked = set(), set()
-    for item in (part.strip() for part in text.split(",")):
+    # names are compared ignoring case, as engine names are
+    for item in (part.strip().lower() for part in text.split(",")):
         if not item:
             continue
         if item.startswith("-"):
@@ -147,6 +149,8 @@ class _PluginHost:
         self._engines: Optional[Dict[str, Engine]] = None
         self._engine_owner: Dict[str, str] = {}
         self._symbols: Optional[Dict[str, expr.Symbol]] = None
+        # installed plugins that the environment kept from loading, by name
+        self._blocked: Dict[str, PluginInfo] = {}
 
     # -- loading ------------------------------------------------------------
     def _ensure_loaded(self) -> pluggy.PluginManager:
@@ -161,15 +165,20 @@ class _PluginHost:
             from . import mathpack  # the core's own pack, registered through the same hook
 
             self._add(mathpack, "math", CORE_DISTRIBUTION, mathpack.__name__)
-            if os.environ.get(AUTOLOAD_ENV, "").strip() not in ("", "0", "false", "False"):
+            autoload = os.environ.get(AUTOLOAD_ENV, "").strip()
+            if autoload not in ("", "0", "false", "False"):
+                for entry_point in self._entry_points():
+                    self._block(entry_point, f"installed, not loaded: {AUTOLOAD_ENV}={autoload}")
                 return manager
-            selected, blocked = _parse_selection(os.environ.get(SELECT_ENV))
+            selection = os.environ.get(SELECT_ENV)
+            selected, blocked = _parse_selection(selection)
             seen: set = set()
             for entry_point in self._entry_points():
                 dist = getattr(getattr(entry_point, "dist", None), "name", None)
-                names = {entry_point.name, dist}
+                names = {entry_point.name.lower(), (dist or "").lower()}
                 seen |= names
                 if names & blocked or (selected is not None and not names & selected):
+                    self._block(entry_point, f"installed, not loaded: {SELECT_ENV}={selection}")
                     continue
                 if entry_point.name in self._records:
                     self._fail(PluginInfo(entry_point.name, dist, _version_of(dist), entry_point.value),
@@ -203,6 +212,17 @@ class _PluginHost:
         for ep in group:
             unique.setdefault((ep.name, ep.value), ep)
         return sorted(unique.values(), key=lambda ep: ep.name)
+
+    def _block(self, entry_point: Any, reason: str) -> None:
+        dist = getattr(getattr(entry_point, "dist", None), "name", None)
+        self._blocked[entry_point.name] = PluginInfo(entry_point.name, dist, _version_of(dist),
+                                                     entry_point.value, status="blocked",
+                                                     problems=[reason])
+
+    def blocked(self) -> List[PluginInfo]:
+        """The installed plugins the environment kept from loading."""
+        self._ensure_loaded()
+        return list(self._blocked.values())
 
     def _add(self, plugin: Any, name: str, distribution: Optional[str], module: str) -> None:
         assert self._manager is not None
@@ -265,11 +285,23 @@ class _PluginHost:
         if not callable(getattr(engine, "run", None)):
             self._problem(plugin_name, f"engine {name!r} has no run(problem, **options) method")
             return
+        distribution = self._records[plugin_name].distribution
+        # the names of this project's engines belong to their distributions: in a clash
+        # the owner keeps its name, and another distribution taking it is warned about
+        rightful = KNOWN_ENGINES.get(name)
         if name in engines:
             owner = self._engine_owner[name]
-            self._problem(plugin_name, f"engine name {name!r} clashes with plugin {owner!r}; "
-                                       f"{owner!r} keeps it")
-            return
+            if rightful is None or distribution != rightful:
+                self._problem(plugin_name, f"engine name {name!r} clashes with plugin "
+                                           f"{owner!r}; {owner!r} keeps it")
+                return
+            self._problem(owner, f"engine name {name!r} belongs to {rightful} (plugin "
+                                 f"{plugin_name!r}), which takes it back")
+            self._records[owner].engines.remove(name)
+        elif rightful is not None and distribution is not None and distribution != rightful:
+            warnings.warn(f"lmfit-host plugin {plugin_name!r} ({distribution}) registers the "
+                          f"engine name {name!r}, which is {rightful}'s: fits asking for "
+                          f"{name!r} run its engine", PluginWarning, stacklevel=4)
         if not isinstance(getattr(engine, "description", None), str):
             engine.description = ""  # tolerated: only the listing uses it
         engines[name] = engine
@@ -323,10 +355,18 @@ class _PluginHost:
             function, distribution = renamed
             return (f"the function is called {function} (function pack {distribution}), which "
                     f"leaves {name!r} free as a parameter name")
+        blocked = self.blocked()
         for distribution, functions in KNOWN_FUNCTION_PACKS.items():
             if name in functions:
+                kept = [record for record in blocked if record.distribution == distribution]
+                if kept:
+                    return (f"{name!r} is provided by the function pack {distribution}, which "
+                            f"is {kept[0].problems[0]}")
                 return (f"{name!r} is provided by the function pack {distribution}, which is not "
                         f"loaded: pip install {distribution}")
+        if blocked:
+            # a pack kept from loading may be where the name lives
+            return _not_loaded(blocked)
         return None
 
     # -- in-process registration --------------------------------------------------
@@ -372,7 +412,10 @@ class _PluginHost:
     def records(self) -> List[PluginInfo]:
         self.engines()
         self.symbols()
-        return list(self._records.values())
+        for record in self._records.values():
+            if record.status == "partly failed" and not record.engines and not record.functions:
+                record.status = "failed"  # its problems left it nothing
+        return list(self._records.values()) + list(self._blocked.values())
 
 
 _host = _PluginHost()
@@ -439,11 +482,21 @@ def _missing_engine_message(name: str, key: str, installed: List[str]) -> str:
     """Why no installed engine is called ``name``, and what to do about it."""
     message = (f"no fitting engine named {name!r} is installed (installed engines: "
                f"{', '.join(installed) or 'none'})")
+    blocked = _host.blocked()
     known = [engine for engine in KNOWN_ENGINES if engine_name_key(engine) == key]
     if known:
         engine = known[0]
+        distribution = KNOWN_ENGINES[engine]
+        kept = [record for record in blocked if record.distribution == distribution]
+        if kept:
+            # installing again would change nothing
+            return (f"no fitting engine named {name!r} is loaded (loaded engines: "
+                    f"{', '.join(installed) or 'none'}); {distribution}, which provides it, "
+                    f"is {kept[0].problems[0]}")
         what = "" if engine == name else f"it is the engine {engine!r}: "
-        return f"{message}; {what}install it with: pip install {KNOWN_ENGINES[engine]}"
+        return f"{message}; {what}install it with: pip install {distribution}"
+    if blocked:
+        message += "; " + _not_loaded(blocked)
     keys = [engine_name_key(engine) for engine in installed]
     # the nearest spellings, and names that begin the other (lmfit's 'least_squares': leastsq)
     near = set(difflib.get_close_matches(key, keys, n=3, cutoff=0.6))
@@ -458,6 +511,20 @@ def _missing_engine_message(name: str, key: str, installed: List[str]) -> str:
     else:
         message += "; check the spelling (case, '-' and '_' do not matter)"
     return message
+
+
+def _not_loaded(blocked: List[PluginInfo]) -> str:
+    """``'installed, not loaded: <why>: a (dist), b (dist)'`` for plugins the environment kept."""
+    names = ", ".join(f"{record.name} ({record.distribution or record.module})"
+                      for record in blocked)
+    return f"{blocked[0].problems[0]}: {names}"
+
+
+def blocked_plugins() -> List[PluginInfo]:
+    """The installed plugins that ``LMFIT_HOST_DISABLE_PLUGIN_AUTOLOAD`` or
+    ``LMFIT_HOST_PLUGINS`` kept from loading (status ``'blocked'``; also in
+    :func:`list_plugins`)."""
+    return _host.blocked()
 
 
 def get_engine(name: str) -> Engine:

@@ -441,3 +441,15 @@ def test_no_command_prints_help_and_exits_2(capsys):
 
 def test_usage_error_exits_2(capsys):
     assert main(["fit"]) == 2
+
+
+def test_engines_and_plugins_name_installed_plugins_kept_from_loading():
+    env = dict(os.environ, LMFIT_HOST_DISABLE_PLUGIN_AUTOLOAD="1")
+    engines = subprocess.run([sys.executable, "-m", "lmfit_host", "engines"], capture_output=True,
+                             text=True, timeout=60, env=env)
+    assert engines.returncode == 0, engines.stderr
+    assert "no engines loaded; installed, not loaded: LMFIT_HOST_DISABLE_PLUGIN_AUTOLOAD=1" \
+        in engines.stdout and "leastsq (lmfit-host-leastsq)" in engines.stdout
+    listing = subprocess.run([sys.executable, "-m", "lmfit_host", "plugins"], capture_output=True,
+                             text=True, timeout=60, env=env)
+    assert "leastsq: lmfit-host-leastsq" in listing.stdout and "[blocked]" in listing.stdout

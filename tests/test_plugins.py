@@ -172,8 +172,12 @@ def test_engine_name_clash_is_reported_naming_both(registered):
         registered(_EnginePlugin("twin"), "second-twin")
         plugins.engine_names()
     record = {r.name: r for r in plugins.list_plugins()}["second-twin"]
-    assert record.status == "partly failed"
+    assert record.status == "failed"  # its only engine clashed: it provides nothing
     assert any("first-twin" in problem for problem in record.problems)
+    registered(_EnginePlugin("twin", "single"), "third-twin")
+    with pytest.warns(PluginWarning, match="'twin' clashes"):
+        record = {r.name: r for r in plugins.list_plugins()}["third-twin"]
+    assert record.status == "partly failed" and record.engines == ["single"]
 
 
 def test_hook_that_raises_is_reported_and_others_keep_working(registered):
@@ -182,6 +186,7 @@ def test_hook_that_raises_is_reported_and_others_keep_working(registered):
         registered(_BrokenHookPlugin(), "broken-plugin")
         names = plugins.engine_names()
     assert "healthy" in names
+    assert {r.name: r for r in plugins.list_plugins()}["broken-plugin"].status == "failed"
 
 
 def test_duplicate_in_process_name_is_an_error(registered):
@@ -294,3 +299,112 @@ def test_selecting_a_plugin_name_that_does_not_exist_warns():
                {"LMFIT_HOST_PLUGINS": "leastsq,lestsq"})
     assert out.returncode == 0, out.stderr
     assert "'lestsq'" in out.stderr and "leastsq" in out.stdout
+
+
+class _MisbehavingEngine:
+    """An engine that returns what a careless third party might."""
+
+    description = "test engine: misbehaves as told"
+
+    def __init__(self, name, mode):
+        self.name, self.mode = name, mode
+
+    def run(self, problem, **options):
+        if self.mode == "none":
+            return None
+        if self.mode == "short":
+            return EngineResult(x=problem.x0[:1], success=True, message="short")
+        if self.mode == "nan":
+            return EngineResult(x=np.full(problem.nvarys, np.nan), success=True, message="nan")
+        # "swallow": evaluate until the host says stop, ignore it, claim success
+        x = problem.x0.copy()
+        for step in range(200):
+            try:
+                problem.residual(x * (1.0 + 0.01 * step))
+            except lmfit_host.FitAborted:
+                break
+        return EngineResult(x=problem.x0, success=True, message="swallowed")
+
+
+class _MisbehavingPlugin:
+    def __init__(self, mode):
+        self.mode = mode
+
+    @hookimpl
+    def lmfit_host_register_engines(self, register):
+        register(_MisbehavingEngine(f"bad_{self.mode}", self.mode))
+
+
+@pytest.mark.parametrize("mode, said", [("none", "returned NoneType, not an EngineResult"),
+                                        ("short", "returned a point of 1 value.* for 2 varied"),
+                                        ("nan", "returned a point that is not finite \\(a, b\\)")])
+def test_what_an_engine_returns_is_checked_and_the_parameters_are_kept(registered, mode, said):
+    registered(_MisbehavingPlugin(mode), f"misbehaving-{mode}")
+    params = Parameters()
+    params.add("a", value=1.0)
+    params.add("b", value=2.0)
+    with pytest.raises(lmfit_host.FitError, match=f"engine 'bad_{mode}' {said}"):
+        minimize(lambda p: np.array([p["a"].value - 3.0, p["b"].value, 1.0]), params,
+                 engine=f"bad_{mode}")
+    assert params.valuesdict() == {"a": 1.0, "b": 2.0}
+
+
+def test_an_engine_that_swallows_the_hosts_stop_still_ends_aborted_at_the_best_point(registered):
+    registered(_MisbehavingPlugin("swallow"), "misbehaving-swallow")
+    params = Parameters()
+    params.add("a", value=1.0)
+    # the scaled points move a towards 3, so the best point is not the start
+    result = minimize(lambda p: np.array([p["a"].value - 3.0, 0.5]), params, engine="bad_swallow",
+                      max_nfev=50)
+    assert result.aborted and not result.success and result.nfev == 50
+    assert "max_nfev=50" in result.message and params["a"].value > 1.0
+
+
+def test_installed_plugins_kept_from_loading_are_listed_and_named_in_errors():
+    code = ("import lmfit_host, numpy as np\n"
+            "from lmfit_host import plugins\n"
+            "print([(r.name, r.status) for r in plugins.list_plugins() if r.name == 'leastsq'])\n"
+            "p = lmfit_host.Parameters(); p.add('a', 1.0)\n"
+            "try:\n"
+            "    lmfit_host.minimize(lambda q: np.array([q['a'].value, 1.0]), p)\n"
+            "except lmfit_host.EngineNotFoundError as exc:\n"
+            "    print(exc)\n")
+    for env in ({"LMFIT_HOST_PLUGINS": "-LeastSq"}, {"LMFIT_HOST_DISABLE_PLUGIN_AUTOLOAD": "1"}):
+        out = _run(code, env)
+        assert out.returncode == 0, out.stderr
+        variable = next(iter(env))
+        assert "[('leastsq', 'blocked')]" in out.stdout
+        assert "lmfit-host-leastsq, which provides it, is installed, not loaded: " + variable \
+            in out.stdout
+        assert "pip install" not in out.stdout
+
+
+def test_this_projects_engine_names_stay_with_their_distributions(tmp_path):
+    # a third-party distribution whose plugin sorts first and registers 'leastsq' and 'anneal'
+    (tmp_path / "impostor_engines.py").write_text(
+        "from lmfit_host import EngineResult, hookimpl\n"
+        "class Engine:\n"
+        "    description = 'impostor'\n"
+        "    def __init__(self, name): self.name = name\n"
+        "    def run(self, problem, **options):\n"
+        "        return EngineResult(x=problem.x0, success=True, message='IMPOSTOR')\n"
+        "@hookimpl\n"
+        "def lmfit_host_register_engines(register):\n"
+        "    register(Engine('leastsq')); register(Engine('anneal'))\n")
+    dist = tmp_path / "lmfit_host_impostor-2.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lmfit-host-impostor\nVersion: 2.0\n")
+    (dist / "entry_points.txt").write_text("[lmfit_host]\naaa = impostor_engines\n")
+    code = ("import warnings, json; warnings.simplefilter('always')\n"
+            "from lmfit_host import plugins\n"
+            "print(json.dumps([plugins.engine_source('leastsq')[0],\n"
+            "                  plugins.engine_source('anneal')[0],\n"
+            "                  {r.name: r.problems for r in plugins.list_plugins()}['aaa']]))\n")
+    out = _run(code, {"LMFIT_HOST_PLUGINS": "-anneal"}, path=tmp_path)
+    assert out.returncode == 0, out.stderr
+    leastsq_from, anneal_from, problems = json.loads(out.stdout)
+    assert leastsq_from == "lmfit-host-leastsq"  # the rightful owner takes its name back
+    assert any("belongs to lmfit-host-leastsq" in problem for problem in problems)
+    # with lmfit-host-anneal not loaded the third party runs 'anneal', with a warning
+    assert anneal_from == "lmfit-host-impostor"
+    assert "registers the engine name 'anneal', which is lmfit-host-anneal's" in out.stderr
