@@ -2718,6 +2718,20 @@ class Interpreter:
         """
         return self._copy_later().build()
 
+    def _take_new_defaults(self) -> None:
+        """Let names that function packs registered after this interpreter was made (an
+        in-process ``register_plugin``, say) join its namespace; a name it holds stays."""
+        if not self._use_defaults:
+            return
+        current, origins = _default_table(self.arrays)
+        if current is self._defaults:
+            return
+        table = self.symtable
+        for name, value in current.items():
+            if name not in table:
+                table[name] = value
+        self._defaults, self._origins = current, origins
+
     def __copy__(self) -> "Interpreter":
         """``copy.copy(interp)`` is :meth:`copy`."""
         return self.copy()

@@ -37,7 +37,7 @@ from . import plugins
 from .covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
 from .errors import (ExpressionError, FitAborted, FitError, LmfitHostError, ParameterError,
                      user_failure)
-from .expr import Interpreter, _default_table, _PendingCopy
+from .expr import Interpreter, _PendingCopy
 from .parameter import _STATE_KEYS, CorrelationRow, Parameters, _noop
 from .problem import EngineResult, FitProblem
 
@@ -1015,13 +1015,8 @@ class Minimizer:
         if not isinstance(source, Parameters):
             raise ParameterError(f"params must be a Parameters object, got {type(source).__name__}")
         interpreter = source.interpreter if self._single_use else self.asteval
-        current = _default_table(False)[0]
-        if interpreter._defaults is not current:
-            # functions registered after this interpreter was made reach its fits too
-            symtable = interpreter.symtable
-            for name, value in current.items():
-                if name not in symtable:
-                    symtable[name] = value
+        # functions registered after this interpreter was made reach its fits too
+        interpreter._take_new_defaults()
         return _Fit(self, source, dfun, col_deriv, max_nfev)
 
     def minimize(self, engine: str = "leastsq", params: Optional[Parameters] = None,

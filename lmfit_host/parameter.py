@@ -1184,6 +1184,8 @@ class Parameters(Dict[str, Parameter]):
             self._order = ()
             self._runner = _noop
             return _noop
+        # functions a pack registered since this set's interpreter was made count too
+        self._interp._take_new_defaults()
         order = _topological_order(deps)
         self._order = tuple(order)
         read_by_others = set().union(*deps.values())

@@ -45,6 +45,7 @@ __all__ = [
     "KNOWN_ENGINES",
     "KNOWN_FUNCTION_PACKS",
     "LMFIT_METHODS",
+    "MINIMIZER_NAMES",
     "PluginInfo",
     "PluginWarning",
     "SELECT_ENV",
@@ -110,6 +111,19 @@ class PluginInfo:
     def as_dict(self) -> Dict[str, Any]:
         """A JSON-ready dict of this record."""
         return asdict(self)
+
+
+#: What a Minimizer already calls by these names (its attributes, and the statistics of
+#: the latest fit that lmfit 0.2 code reads off it): no engine may take one, since
+#: ``Minimizer(...).<engine name>()`` must run the engine. The Minimizer's own engine
+#: methods (leastsq, anneal, lbfgsb) run the engines of those names and are not here.
+MINIMIZER_NAMES = frozenset({
+    "Dfun", "asteval", "calc_covar", "col_deriv", "iter_cb", "kws", "max_nfev", "minimize",
+    "nan_policy", "params", "prepare_fit", "result", "scale_covar", "userargs", "userfcn",
+    "userkws", "aic", "bic", "chisqr", "covar", "errorbars", "ier", "lmdif_message",
+    "message", "ndata", "nfev", "nfree", "nvarys", "redchi", "residual", "success",
+    "var_names",
+})
 
 
 def _version_of(distribution: Optional[str]) -> Optional[str]:
@@ -281,6 +295,11 @@ class _PluginHost:
         name = getattr(engine, "name", None)
         if not isinstance(name, str) or not name.isidentifier():
             self._problem(plugin_name, f"registered an engine without a valid name: {engine!r}")
+            return
+        if name in MINIMIZER_NAMES:
+            self._problem(plugin_name, f"engine name {name!r} is refused: Minimizer.{name} is "
+                                       f"already something else, so Minimizer(...).{name}() "
+                                       f"could not run the engine; choose another name")
             return
         if not callable(getattr(engine, "run", None)):
             self._problem(plugin_name, f"engine {name!r} has no run(problem, **options) method")

@@ -408,3 +408,33 @@ def test_this_projects_engine_names_stay_with_their_distributions(tmp_path):
     # with lmfit-host-anneal not loaded the third party runs 'anneal', with a warning
     assert anneal_from == "lmfit-host-impostor"
     assert "registers the engine name 'anneal', which is lmfit-host-anneal's" in out.stderr
+
+
+def test_engine_names_a_minimizer_already_uses_are_refused(registered):
+    from lmfit_host import Minimizer, minimizer
+    params = Parameters()
+    params.add("a", value=1.0)
+    mini = Minimizer(lambda p: np.array([p["a"].value, 1.0]), params)
+    # every public attribute of a Minimizer but its engine methods, and the statistics
+    used = {name for name in dir(mini) if not name.startswith("_")} - {"leastsq", "anneal",
+                                                                          "lbfgsb"}
+    assert used | set(minimizer._SEED_STATISTICS) == set(plugins.MINIMIZER_NAMES)
+    with pytest.warns(PluginWarning, match="engine name 'prepare_fit' is refused"):
+        registered(_EnginePlugin("prepare_fit", "fine_engine"), "clashing-names")
+        names = plugins.engine_names()
+    assert "prepare_fit" not in names and "fine_engine" in names
+
+
+class _DoublingPack:
+    @hookimpl
+    def lmfit_host_register_functions(self, register):
+        register("doubled_late", lambda v: 2.0 * v)
+
+
+def test_functions_registered_in_process_reach_parameters_made_before(registered):
+    params = Parameters()
+    params.add("a", value=1.5)
+    params.add("b", value=0.5)
+    registered(_DoublingPack(), "doubling-pack")
+    params.add("d", expr="doubled_late(a)")
+    assert params["d"].value == 3.0
