@@ -858,8 +858,9 @@ def _check_outcome(outcome: Any, engine: str, names: Sequence[str]) -> None:
     if x.size != len(names):
         raise FitError(f"engine {engine!r} returned a point of {x.size} value(s) for "
                        f"{len(names)} varied parameter(s) ({', '.join(names)})")
-    if not np.isfinite(x).all():
-        bad = [name for name, value in zip(names, x.ravel().tolist()) if not math.isfinite(value)]
+    values = x.ravel().tolist()  # a few numbers: cheaper as Python floats, once per fit
+    if not all(map(math.isfinite, values)):
+        bad = [name for name, value in zip(names, values) if not math.isfinite(value)]
         raise FitError(f"engine {engine!r} returned a point that is not finite "
                        f"({', '.join(bad)}); the parameters are left as they were")
 
