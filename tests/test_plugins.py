@@ -224,11 +224,17 @@ def test_plugins_can_be_blocked_by_name():
     assert "leastsq" not in out.stdout
 
 
-def test_plugin_failing_to_import_is_reported_and_others_work(tmp_path):
-    dist = tmp_path / "lmfit_host_broken-1.0.dist-info"
+def _fake_distribution(folder, name, version, entry_point):
+    """An installed distribution's metadata in ``folder`` (put on the path): its name,
+    version and one entry point of the lmfit_host group."""
+    dist = folder / f"{name.replace('-', '_')}-{version}.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lmfit-host-broken\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[lmfit_host]\nbroken = lmfit_host_broken_missing\n")
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (dist / "entry_points.txt").write_text(f"[lmfit_host]\n{entry_point}\n")
+
+
+def test_plugin_failing_to_import_is_reported_and_others_work(tmp_path):
+    _fake_distribution(tmp_path, "lmfit-host-broken", "1.0", "broken = lmfit_host_broken_missing")
     code = ("import warnings, json; warnings.simplefilter('always');\n"
             "from lmfit_host import plugins\n"
             "names = plugins.engine_names()\n"
@@ -391,10 +397,7 @@ def test_this_projects_engine_names_stay_with_their_distributions(tmp_path):
         "@hookimpl\n"
         "def lmfit_host_register_engines(register):\n"
         "    register(Engine('leastsq')); register(Engine('anneal'))\n")
-    dist = tmp_path / "lmfit_host_impostor-2.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lmfit-host-impostor\nVersion: 2.0\n")
-    (dist / "entry_points.txt").write_text("[lmfit_host]\naaa = impostor_engines\n")
+    _fake_distribution(tmp_path, "lmfit-host-impostor", "2.0", "aaa = impostor_engines")
     code = ("import warnings, json; warnings.simplefilter('always')\n"
             "from lmfit_host import plugins\n"
             "print(json.dumps([plugins.engine_source('leastsq')[0],\n"
