@@ -283,6 +283,9 @@ def _residual_converter(sample: Any, fcn_name: str) -> Tuple[Callable[[Any], np.
     return convert, first.size
 
 
+_ABSENT = object()
+
+
 class _Fit:
     """One prepared fit: the working Parameters, the residual closure and the problem."""
 
@@ -295,7 +298,9 @@ class _Fit:
             # the seed; minimize() restores their values if the fit fails
             self.work = source
         else:
-            self.work = source.with_interpreter(minimizer.asteval.copy())
+            interpreter = minimizer.asteval.copy()
+            minimizer._hide_departed(interpreter, source)
+            self.work = source.with_interpreter(interpreter)
         work = self.work
         work.check_ready_for_fit()  # also evaluates every constraint once
         # one pass over the set (values are current: the check above refreshed them)
@@ -951,6 +956,8 @@ class Minimizer:
         self.kws = kws
         self._asteval_source = params
         self._asteval_copy: Optional[Interpreter] = None
+        # the parameter values the interpreter copy received, by name (see _hide_departed)
+        self._asteval_params: Dict[str, Any] = {}
         self._single_use = False
         self._result: Any = None
 
@@ -986,8 +993,22 @@ class Minimizer:
     def __setstate__(self, state: Dict[str, Any]) -> None:
         state = dict(state)
         latest = state.pop("_result", state.pop("result", None))  # 0.3.0 kept "result"
+        state.setdefault("_asteval_params", {})  # pickled by 0.4.0
         self.__dict__.update(state)
         self._result = latest
+        # pickle gives the interpreter's values and these their own copies: what is still
+        # equal is what the interpreter received (see _hide_departed)
+        copy = self._asteval_copy
+        if copy is not None:
+            table = copy.symtable
+            for name, value in list(self._asteval_params.items()):
+                now = table.get(name, _ABSENT)
+                try:
+                    same = type(now) is type(value) and bool(now == value)
+                except Exception:  # an array, say: compared by identity only
+                    same = False
+                if same:
+                    self._asteval_params[name] = now
 
     @property
     def asteval(self) -> Interpreter:
@@ -997,8 +1018,31 @@ class Minimizer:
         expressions of this Minimizer's fits only.
         """
         if self._asteval_copy is None:
-            self._asteval_copy = self._asteval_source.interpreter.copy()
+            source = self._asteval_source
+            copy = source.interpreter.copy()
+            table = copy.symtable
+            self._asteval_params = {name: table[name] for name in dict.keys(source)
+                                    if name in table}
+            self._asteval_copy = copy
         return self._asteval_copy
+
+    def _hide_departed(self, interpreter: Interpreter, params: Parameters) -> None:
+        """Take out of ``interpreter`` (a copy of :attr:`asteval`) the values of parameters
+        that :attr:`asteval` was made from and ``params`` no longer holds.
+
+        Such a value is the parameter's as it was when this Minimizer made its
+        interpreter: an expression reading the name after the parameter was
+        removed (or in another Parameters set) must fail as an unknown name,
+        not fit with that old value. A value the user stored under the name
+        since stays; a default the parameter shadowed (``e``) comes back.
+        """
+        table = interpreter.symtable
+        for name, value in self._asteval_params.items():
+            if name not in params and name in table and table[name] is value:
+                try:
+                    table[name] = interpreter.default_value(name)
+                except KeyError:
+                    del table[name]
 
     def prepare_fit(self, params: Optional[Parameters] = None) -> FitProblem:
         """Check the Parameters and build the problem an engine would receive.

@@ -212,6 +212,65 @@ def test_symtable_addition_of_one_minimizer_does_not_reach_another():
         second.leastsq()
 
 
+
+
+def test_a_parameter_removed_after_a_fit_is_unknown_to_the_next_fit_of_that_minimizer():
+    # The Minimizer's interpreter was made from the Parameters with `c` (and `e`, which
+    # shadows the constant) in them: once they are removed, an expression naming them
+    # must not refit with their old values.
+    x = np.linspace(0.0, 10.0, 50)
+    y = 3.0 * x + 1.0
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("b", 0.5)
+    params.add("c", 2.0, vary=False)
+    params.add("e", 1.5, vary=False)
+    mini = Minimizer(lambda p: p["a"].value * x + p["b"].value - y, params)
+    mini.leastsq()
+    del params["c"]
+    del params["e"]
+    params.add("d", expr="c + 1")
+    before = (params["a"].value, params["b"].value)
+    with pytest.raises(UnknownNameError, match=r"'c \+ 1' of parameter 'd'.*'c'"):
+        mini.leastsq()
+    assert (params["a"].value, params["b"].value) == before
+    params["d"].expr = "e + 1"  # the constant is back
+    assert mini.leastsq().params["d"].value == pytest.approx(np.e + 1.0, rel=1e-15)
+    mini.asteval.symtable["c"] = 7.0  # the user's own value under that name is kept
+    params["d"].expr = "c + 1"
+    assert mini.leastsq().params["d"].value == 8.0
+
+
+def _line(p, x, y):
+    return p["a"].value * x + p["b"].value - y
+
+
+def test_a_pickled_minimizer_still_forgets_a_removed_parameter():
+    x = np.linspace(0.0, 10.0, 50)
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("b", 0.5)
+    params.add("c", 2.0, vary=False)
+    restored = pickle.loads(pickle.dumps(Minimizer(_line, params, fcn_args=(x, 3.0 * x)).leastsq()))
+    mini = restored.minimizer
+    del mini.params["c"]
+    mini.params.add("d", expr="c + 1")
+    with pytest.raises(UnknownNameError, match="'c'"):
+        mini.leastsq()
+
+
+def test_another_parameter_set_does_not_read_the_minimizers_own_parameters():
+    x = np.linspace(0.0, 1.0, 20)
+    own = Parameters()
+    own.add("a", 1.0)
+    own.add("scale", 4.0, vary=False)
+    other = Parameters()
+    other.add("a", 1.0)
+    other.add("b", expr="scale * a")
+    mini = Minimizer(lambda p: p["a"].value * x - 2.0 * x, own)
+    mini.leastsq()
+    with pytest.raises(UnknownNameError, match="'scale'"):
+        mini.leastsq(params=other)
 def test_iter_cb_returning_true_aborts_with_best_values(sine_data):
     x, data = sine_data
     params = sine_params()
