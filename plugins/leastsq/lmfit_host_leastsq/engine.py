@@ -34,7 +34,7 @@ from lmfit_host import EngineOptionError, EngineResult, FitProblem, ProblemError
 
 from .refine import Polisher, secant_update
 
-__all__ = ["DEFAULTS", "OPTIONS", "LeastsqEngine", "minpack_message"]
+__all__ = ["DEFAULTS", "OPTIONS", "LeastsqEngine", "minpack_message", "off_the_bounds"]
 
 _EPS = float(np.finfo(float).eps)
 _CENTRAL_STEP = _EPS ** (1.0 / 3.0)
@@ -464,6 +464,10 @@ class LeastsqEngine:
         v0 = problem.x0_internal.copy() if search.bounded else problem.x0.copy()
         # the host may have evaluated the start already (FitProblem.start_residual)
         r0 = getattr(problem, "start_residual", None)
+        if search.bounded:
+            inside = off_the_bounds(problem.transform, v0, search.rel_step)
+            if inside is not None:
+                v0, r0 = inside, None  # a start of our own: evaluated by MINPACK
         try:
             return self._fit(search, v0, settings, r0)
         except _BudgetSpent:
@@ -479,6 +483,13 @@ class LeastsqEngine:
         success = ier in _MINPACK_SUCCESS
         minpack_nfev = search.count
         jac = search.last_jacobian(point, residual)
+        if search.bounded:
+            principal = _principal(search.transform, point)
+            if principal is not None:
+                # MINPACK wandered many periods away in the sine of a two-sided bound: the
+                # same user values, but steps relative to |u| no longer resolve anything
+                # there. The check and the error bars start afresh from the principal point.
+                point, residual, jac = principal, search.evaluate(principal), None
         polisher = None
         if settings["polish"] and ier not in _NEEDS_NO_POLISH:
             # with an analytic Jacobian there is no cheaper one to start from
@@ -529,6 +540,70 @@ class LeastsqEngine:
                     f"parameters hold the best point seen. Raise maxfev to go on.",
             codes={"ier": 5, "lmdif_message": text, "polish_status": "off", "polish_steps": 0,
                    "polish_nfev": 0, "restarted": False})
+
+
+#: Where a start on a bound is moved: this far inside, in the transform's own units
+#: (one-sided: ``max(1, |bound|)``; two-sided: the width of the range).
+_START_INSIDE = 0.1
+
+
+def off_the_bounds(transform: Any, u: np.ndarray, rel_step: float) -> Optional[np.ndarray]:
+    """The internal start ``u`` with every parameter that sits on a bound moved inside, or
+    None when none does.
+
+    On a bound the MINUIT transforms are stationary (``dx/du = 0``), and
+    close to one nearly so: MINPACK's forward difference (a step of
+    ``rel_step * |u|``, or ``rel_step`` at zero) then changes the value by
+    far less than the step it would take in user units (``rel_step * |x|``,
+    or ``rel_step`` at zero), often by rounding only. Its Jacobian column is
+    noise, and its first step throws the parameter far away, or leaves it
+    on the bound for good: no derivative in the search space can say that
+    moving inside lowers the sum of squares. A parameter whose difference
+    shrinks below 1e-4 of the user-unit one is moved a tenth of the
+    transform's scale inside (``max(1, |bound|)`` for one bound, the range
+    for two), where the derivatives are well defined; one that belongs on
+    the bound goes back.
+
+    >>> from lmfit_host.problem import BoundsTransform
+    >>> t = BoundsTransform([0.0, 0.0, 0.0], [np.inf, 1.0, np.inf])
+    >>> start = t.to_internal([0.0, 1.0, 3e-13])
+    >>> np.round(t.to_external(off_the_bounds(t, start, 1.5e-8)), 15).tolist()
+    [0.1, 0.9, 3e-13]
+    >>> off_the_bounds(t, t.to_internal([0.5, 0.5, 1e-9]), 1.5e-8) is None
+    True
+    """
+    lower, upper = transform.lower, transform.upper
+    bounded = (np.isfinite(lower) | np.isfinite(upper)) & (upper > lower)
+    if not bounded.any():
+        return None
+    x = transform.to_external(u)
+    step = rel_step * np.abs(u)
+    step[step == 0.0] = rel_step
+    moved = np.abs(transform.to_external(u + step) - x)
+    wanted = rel_step * np.abs(x)
+    wanted[wanted == 0.0] = rel_step
+    flat = bounded & ~(moved >= 1e-4 * wanted)
+    if not flat.any():
+        return None
+    start = x.copy()
+    both = flat & transform.both
+    start[both] = np.where(x[both] - lower[both] <= upper[both] - x[both],
+                           lower[both] + _START_INSIDE * (upper[both] - lower[both]),
+                           upper[both] - _START_INSIDE * (upper[both] - lower[both]))
+    low = flat & transform.lower_only
+    start[low] = lower[low] + _START_INSIDE * np.maximum(1.0, np.abs(lower[low]))
+    up = flat & transform.upper_only
+    start[up] = upper[up] - _START_INSIDE * np.maximum(1.0, np.abs(upper[up]))
+    return np.asarray(transform.to_internal(start), dtype=float)
+
+
+def _principal(transform: Any, u: np.ndarray) -> Optional[np.ndarray]:
+    """``u`` with each two-sided sine coordinate brought back to [-pi/2, pi/2] (the same
+    user values), or None when all are there already."""
+    both = transform.both
+    if not both.any() or not (np.abs(u[both]) > 0.5 * math.pi + 1e-9).any():
+        return None
+    return np.asarray(transform.to_internal(transform.to_external(u)), dtype=float)
 
 
 def _minpack(search: _Search, v0: np.ndarray, r0: Optional[np.ndarray],

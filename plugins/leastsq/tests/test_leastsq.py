@@ -482,6 +482,77 @@ def test_parameter_on_its_bound_gives_no_jacobian() -> None:
     assert result.jacobian is None
 
 
+def _decay_data(seed: int = 0) -> Any:
+    x = np.linspace(0.0, 10.0, 101)
+    rng = np.random.default_rng(seed)
+    return x, 3.0 * np.exp(-x / 2.5) + 0.5 + rng.normal(0.0, 0.02, x.size)
+
+
+def _decay_fit(a: Dict[str, Any], c: Dict[str, Any], seed: int = 0) -> Any:
+    x, y = _decay_data(seed)
+    params = Parameters()
+    params.add("a", **a)
+    params.add("t", 1.0, min=0.01)
+    params.add("c", **c)
+    return lmfit_host.minimize(lambda p: p["a"].value * np.exp(-x / p["t"].value)
+                               + p["c"].value - y, params)
+
+
+@pytest.mark.parametrize("a, c", [
+    ({"value": 1.0}, {"value": 0.0, "min": 0.0}),                 # a background started on 0
+    ({"value": 1.0}, {"value": 0.0, "min": 0.0, "max": 2.0}),     # ... and on the lower end
+    ({"value": 1.0}, {"value": 2.0, "min": 0.0, "max": 2.0}),     # ... on the upper end
+    ({"value": 1.0 + 1e-12, "min": 1.0}, {"value": 0.0}),         # a hair off the bound
+    ({"value": 1.0, "min": 1.0, "max": 5.0}, {"value": 0.0}),     # another on its bound
+    ({"value": 1.0, "min": 1.0}, {"value": 0.0}),
+    ({"value": 5.0 - 1e-13, "min": 1.0, "max": 5.0}, {"value": 0.0}),
+])
+def test_a_start_on_a_bound_reaches_the_minimum_inside_with_its_error_bars(
+        a: Dict[str, Any], c: Dict[str, Any]) -> None:
+    # On a bound the transforms are stationary: MINPACK's differences there are rounding
+    # noise. Such starts used to stay on the bound (chi-square 55 times the minimum) or
+    # give standard errors hundreds of times too large. The reference is the same fit
+    # without bounds.
+    reference = _decay_fit({"value": 2.0}, {"value": 0.3})
+    result = _decay_fit(a, c)
+    assert result.success and result.errorbars, result.message
+    assert result.chisqr == pytest.approx(reference.chisqr, rel=1e-9)
+    for name, param in reference.params.items():
+        assert result.params[name].value == pytest.approx(param.value, abs=1e-4 * param.stderr)
+        assert result.params[name].stderr == pytest.approx(param.stderr, rel=1e-4)
+
+
+def test_a_parameter_started_on_its_bound_that_belongs_there_goes_back() -> None:
+    # the data want c = 0.5; bounded above by 0.2, started on the lower bound, it ends on
+    # the upper one and the others get error bars with it held there
+    result = _decay_fit({"value": 1.0}, {"value": 0.0, "min": 0.0, "max": 0.2})
+    assert result.params["c"].value == pytest.approx(0.2, abs=1e-9)
+    assert result.params["c"].stderr is None and result.params["a"].stderr > 0.0
+
+
+def test_a_fraction_started_on_its_bound_is_fitted() -> None:
+    x = np.linspace(0.0, 10.0, 101)
+    y = 0.3 * np.exp(-x / 1.0) + 0.7 * np.exp(-x / 4.0)
+    params = Parameters()
+    params.add("f", 1.0, min=0.0, max=1.0)
+    params.add("t1", 0.5, min=0.01)
+    params.add("t2", 3.0, min=0.01)
+    lmfit_host.minimize(lambda p: p["f"].value * np.exp(-x / p["t1"].value)
+                        + (1.0 - p["f"].value) * np.exp(-x / p["t2"].value) - y, params)
+    assert [params[n].value for n in ("f", "t1", "t2")] == pytest.approx([0.3, 1.0, 4.0],
+                                                                          rel=1e-7)
+
+
+def test_only_starts_where_the_transform_is_flat_are_moved() -> None:
+    transform = lmfit_host.problem.BoundsTransform([0.0, 0.0, 1.0, -INF], [INF, 1.0, INF, INF])
+    step = math.sqrt(np.finfo(float).eps)
+    # a small value above a bound at zero is resolved by relative steps: left alone
+    assert engine_module.off_the_bounds(
+        transform, transform.to_internal([3e-13, 0.5, 2.0, 0.0]), step) is None
+    moved = transform.to_external(engine_module.off_the_bounds(
+        transform, transform.to_internal([0.0, 1.0, 1.0 + 1e-12, 7.0]), step))
+    assert moved.tolist() == pytest.approx([0.1, 0.9, 1.1, 7.0], rel=1e-12)
+
 # -- non-finite trial points -----------------------------------------------------------------------
 
 class TrialProblem(FitProblem):
