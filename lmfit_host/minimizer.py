@@ -490,7 +490,8 @@ class _Fit:
             reason = (f"too few data points: {stats.ndata} residuals for {len(names)} varied "
                       f"parameters leave no degree of freedom")
         elif problem.has_bounds and \
-                len(pinned := is_at_bound(x, problem.lower, problem.upper, names)) == len(names):
+                len(pinned := is_at_bound(x, problem.lower, problem.upper, names)) == len(names) \
+                and _on_bounds(x, problem.lower, problem.upper).all():
             reason = ("the parameter(s) " + ", ".join(pinned) + " ended at a bound, where the "
                       "covariance does not describe the uncertainty; widen the bound or fix "
                       "the parameter")
@@ -503,11 +504,20 @@ class _Fit:
                 jac = problem.difference_jacobian(x, central=True, residual=self.residual)
                 inverse = None
             if pinned:
+                pinned = _held_at_bounds(x, problem.lower, problem.upper, names, pinned, jac,
+                                         stats, minimizer.scale_covar)
+            if len(pinned) == len(names):
+                reason = ("the parameter(s) " + ", ".join(pinned) + " ended at a bound, where "
+                          "the covariance does not describe the uncertainty; widen the bound "
+                          "or fix the parameter")
+                jac = None
+            elif pinned:
                 free = [name for name in names if name not in pinned]
                 jac = np.asarray(jac)[:, [names.index(name) for name in free]]
                 inverse = None
-            estimate = estimate_covariance(jac, free, stats, minimizer.scale_covar, inverse)
-            covar, reason = estimate.matrix, estimate.reason
+            if jac is not None:
+                estimate = estimate_covariance(jac, free, stats, minimizer.scale_covar, inverse)
+                covar, reason = estimate.matrix, estimate.reason
             # an engine working through the bounds transform sees no slope at a bound
             near = covar is None and problem.has_bounds and \
                 is_at_bound(x, problem.lower, problem.upper, names, tolerance=1e-6)
@@ -673,6 +683,43 @@ class _Fit:
             param.stderr = stderr.get(name)
             # a CorrelationRow: each Parameter makes its own dict of it when read
             param.correl = correl.get(name)
+
+
+#: A parameter within this many of its standard errors of a bound is held there for the
+#: error bars of the others (see _held_at_bounds).
+_HELD_WITHIN = 1e-3
+
+
+def _on_bounds(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Which values lie exactly on a bound."""
+    return (x == lower) | (x == upper)
+
+
+def _held_at_bounds(x: np.ndarray, lower: np.ndarray, upper: np.ndarray, names: Sequence[str],
+                    candidates: Sequence[str], jac: np.ndarray, stats: Any,
+                    scale_covar: bool) -> Tuple[str, ...]:
+    """The parameters among ``candidates`` (within 1e-12 of a bound, relatively, or
+    absolutely below 1) that the bound holds: exactly on it, or closer to it than a
+    thousandth of their standard error (a fit pressing a parameter against its bound
+    leaves it far closer). A parameter that is merely small, a current of 4e-13 A above
+    a bound at 0, is fitted like any other. Without a covariance of all parameters to
+    judge by, every candidate is held.
+    """
+    on = _on_bounds(x, lower, upper)
+    index = {name: i for i, name in enumerate(names)}
+    if all(on[index[name]] for name in candidates):
+        return tuple(candidates)
+    estimate = estimate_covariance(jac, names, stats, scale_covar)
+    if estimate.matrix is None:
+        return tuple(candidates)
+    errors = np.sqrt(np.abs(estimate.matrix.diagonal()))
+    held = []
+    for name in candidates:
+        i = index[name]
+        distance = min(abs(x[i] - lower[i]), abs(upper[i] - x[i]))
+        if on[i] or not distance > _HELD_WITHIN * errors[i]:
+            held.append(name)
+    return tuple(held)
 
 
 class _Group(NamedTuple):

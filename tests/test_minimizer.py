@@ -453,6 +453,35 @@ def test_a_parameter_at_a_bound_is_held_there_for_the_error_bars_of_the_others()
     assert "bkg ended at a bound" in fit_report(result)
 
 
+
+
+def _current(scale, k_max=None, seed=2):
+    # a photocurrent decaying from 4e-13 A (SI units), and the same data in other units
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0.0, 5.0, 80)
+    data = (4e-13 * np.exp(-1.3 * t) + rng.normal(0.0, 5e-15, t.size)) * scale
+    params = Parameters()
+    params.add("I0", 3e-13 * scale, min=0.0)
+    params.add("k", 1.0, min=0.0, max=k_max)
+    result = minimize(lambda p: p["I0"].value * np.exp(-p["k"].value * t) - data, params)
+    return result, params
+
+
+def test_a_small_value_above_a_bound_at_zero_is_not_taken_for_one_at_the_bound():
+    # 4e-13 lies within 1e-12 of 0, but 150 standard errors above it: it gets its error
+    # bar, and k its full one, as the same fit in picoamperes gives
+    result, params = _current(1.0)
+    in_pico, pico = _current(1e12)
+    assert result.errorbars and result.errorbars_reason == ""
+    assert params["I0"].stderr == pytest.approx(pico["I0"].stderr * 1e-12, rel=1e-6)
+    assert params["k"].stderr == pytest.approx(pico["k"].stderr, rel=1e-6)
+
+
+def test_a_small_parameter_pressed_against_its_bound_is_still_held_there():
+    result, params = _current(1.0, k_max=1.0)  # the data want k = 1.3
+    assert params["k"].value == pytest.approx(1.0, abs=1e-9)
+    assert "k ended at a bound" in result.errorbars_reason
+    assert params["k"].stderr is None and params["I0"].stderr > 0.0
 class BadCalibration(Exception):
     """A user's own exception class, with an __init__ of its own."""
 
