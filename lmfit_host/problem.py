@@ -27,6 +27,9 @@ _INF = float("inf")
 _NO_INDEX = np.zeros(0, dtype=np.intp)
 
 
+_EPS = float(np.finfo(float).eps)
+
+
 class BoundsTransform:
     """MINUIT-style maps between bounded user values x and unbounded internal values u.
 
@@ -369,23 +372,62 @@ class FitProblem:
         if r0 is None and not central:
             r0 = residual(x)
         jac = np.empty((self.ndata, x.size))
+        base: Optional[np.ndarray] = r0
         for j in range(x.size):
             h = steps[j]
-            # step away from a bound we sit on rather than across it
-            if x[j] + h > self.upper[j]:
-                h = -h
-            xp = x.copy()
-            xp[j] += h
-            if central:
-                xm = x.copy()
-                xm[j] -= h
-                if xm[j] < self.lower[j] or xm[j] > self.upper[j]:
-                    jac[:, j] = (residual(xp) - residual(x)) / (xp[j] - x[j])
-                else:
-                    jac[:, j] = (residual(xp) - residual(xm)) / (xp[j] - xm[j])
-            else:
-                jac[:, j] = (residual(xp) - r0) / (xp[j] - x[j])
+            column = self._difference(x, j, h, residual, base, central)
+            # A value far below its own scale (a background started at 0, or at 5e-7, on
+            # counts of 1e5): a step relative to it moves the residual by less than its
+            # rounding, and the column would be 0. Twice more, with steps 1e4 times wider
+            # (at least relative to 1); a parameter still without effect gets a zero column.
+            for _ in range(2):
+                if column is not None:
+                    break
+                if base is None:
+                    base = residual(x)
+                h = max(h * 1e4, scale * max(abs(x[j]), 1.0))
+                column = self._difference(x, j, h, residual, base, central)
+            jac[:, j] = np.zeros(self.ndata) if column is None else column
         return jac
+
+    def _difference(self, x: np.ndarray, j: int, h: float,
+                    residual: Callable[[np.ndarray], np.ndarray], r0: Optional[np.ndarray],
+                    central: bool) -> Optional[np.ndarray]:
+        """One Jacobian column by a difference with step ``h`` (away from a bound we sit on),
+        or None when the residual did not change beyond its rounding."""
+        if x[j] + h > self.upper[j]:
+            h = -h
+            if x[j] + h < self.lower[j]:
+                # wider than the room on either side: half the larger room
+                room = max(self.upper[j] - x[j], x[j] - self.lower[j])
+                h = 0.5 * room if self.upper[j] - x[j] >= x[j] - self.lower[j] else -0.5 * room
+                if h == 0.0:
+                    return None
+        xp = x.copy()
+        xp[j] += h
+        plus = residual(xp)
+        xm = None
+        if central:
+            xm = x.copy()
+            xm[j] -= h
+            if xm[j] < self.lower[j] or xm[j] > self.upper[j]:
+                xm = None
+        if xm is not None:
+            minus = residual(xm)
+            change = plus - minus
+            width = xp[j] - xm[j]
+        else:
+            if r0 is None:
+                r0 = residual(x)
+            minus = r0
+            change = plus - r0
+            width = xp[j] - x[j]
+        # unresolved: every change within a few roundings of the residual's size
+        size = max(float(np.max(np.abs(plus), initial=0.0)),
+                   float(np.max(np.abs(minus), initial=0.0)))
+        if not float(np.max(np.abs(change), initial=0.0)) > 8.0 * _EPS * size:
+            return None
+        return change / width
 
     # -- internal (unbounded) space -------------------------------------------
     def to_external(self, u: np.ndarray) -> np.ndarray:

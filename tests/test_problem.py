@@ -154,6 +154,37 @@ def test_difference_jacobian_stays_inside_bounds():
     assert max(seen) <= 2.0
 
 
+
+@pytest.mark.parametrize("central", [False, True])
+@pytest.mark.parametrize("value", [0.0, 5e-7])
+def test_a_value_far_below_its_scale_still_gets_its_column(value, central):
+    # a background of 0 (or 5e-7) under counts of 1e9: a step relative to the value moves
+    # the residual by less than its rounding, which gave a zero column (and L-BFGS-B a
+    # zero gradient: it stopped with the background at 0, chi-square 5000x the minimum)
+    x = np.linspace(0.0, 10.0, 21)
+    data = 1e9 * np.exp(-x / 3.0) + 4e8
+
+    def residual(p):
+        return 1e9 * np.exp(-x / 3.0) + p[0] - data
+
+    problem = FitProblem(["c"], [value], [-np.inf], [np.inf], residual, x.size)
+    jac = problem.difference_jacobian(np.array([value]), central=central)
+    assert jac[:, 0] == pytest.approx(np.ones(x.size), rel=1e-2)
+
+
+def test_a_parameter_without_effect_gets_a_zero_column_after_three_tries():
+    calls = []
+
+    def residual(p):
+        calls.append(p[1])
+        return np.array([p[0] - 1.0, p[0] + 1.0, 2.0])
+
+    problem = FitProblem(["a", "b"], [0.5, 0.0], [-np.inf, 0.0], [np.inf, 1e-3], residual, 3)
+    jac = problem.difference_jacobian(np.array([0.5, 0.0]))
+    assert jac[:, 1].tolist() == [0.0, 0.0, 0.0] and jac[:, 0].tolist() == [1.0, 1.0, 0.0]
+    # and the wider steps stay inside b's narrow range
+    assert 0.0 <= min(calls) and max(calls) <= 1e-3
+
 def test_internal_space_residual_uses_external_values():
     problem = FitProblem(["a"], [0.5], [0.0], [1.0], lambda p: np.array([p[0]]), 1)
     u = problem.x0_internal
