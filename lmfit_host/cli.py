@@ -321,6 +321,28 @@ def _result_json(result: Any, data: Any, expression: str, xname: str) -> Dict[st
     }
 
 
+def _plot_path(requested: str) -> str:
+    """The file ``--plot`` will write, checked before any fitting: ``.png`` added to a name
+    without a suffix; a suffix matplotlib cannot write, a folder, or a missing folder is an
+    error now rather than after the fit."""
+    _check_plot_available()
+    if os.path.isdir(requested):
+        raise CliError(f"--plot {requested}: is a folder; give a file name such as "
+                       f"{os.path.join(requested, 'fit.png')}")
+    root, suffix = os.path.splitext(requested)
+    path = requested if suffix else requested + ".png"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CliError(f"--plot {requested}: the folder {folder} does not exist")
+    from matplotlib.figure import Figure
+
+    formats = Figure().canvas.get_supported_filetypes()
+    if suffix and suffix[1:].lower() not in formats:
+        raise CliError(f"--plot {requested}: matplotlib cannot write {suffix!r} files; use one "
+                       f"of {', '.join('.' + kind for kind in sorted(formats))}")
+    return path
+
+
 def _plot(path: str, result: Any, data: Any, expression: str, notes: List[str]) -> None:
     import matplotlib
 
@@ -339,7 +361,11 @@ def _plot(path: str, result: Any, data: Any, expression: str, notes: List[str]) 
     try:
         figure.savefig(path, dpi=100)
     except OSError as exc:
-        raise CliError(f"--plot {path}: cannot write the plot: {exc.strerror or exc}") from None
+        raise CliError(f"--plot {path}: cannot write the plot: {exc.strerror or exc}; the "
+                       f"results above are complete") from None
+    except ValueError as exc:  # matplotlib refusing the format, say
+        raise CliError(f"--plot {path}: cannot write the plot: {exc}; the results above are "
+                       f"complete") from None
     finally:
         plt.close(figure)
 
@@ -350,11 +376,7 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .model import ExpressionModel
     from .plugins import resolve_engine_name
 
-    if args.plot:
-        _check_plot_available()
-        folder = os.path.dirname(os.path.abspath(args.plot))
-        if not os.path.isdir(folder):
-            raise CliError(f"--plot {args.plot}: the folder {folder} does not exist")
+    plot_path = _plot_path(args.plot) if args.plot else None
     if args.max_nfev is not None and args.max_nfev < 1:
         raise CliError(f"--max-nfev {args.max_nfev}: give a positive number of evaluations")
     engine = resolve_engine_name(args.engine)  # before reading any data
@@ -362,7 +384,7 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     data = read_data(args.data, x=args.x, y=args.y, sigma=args.sigma,
                      nan_policy=args.nan_policy)
-    notes: List[str] = []
+    notes: List[str] = [f"{data.path}: {note}" for note in data.notes]
     if data.dropped:
         shown = ", ".join(str(n) for n in data.dropped_lines[:10])
         more = ", ..." if data.dropped > 10 else ""
@@ -392,15 +414,21 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     interrupted = bool(result.aborted) and (progress.interrupted
                                             or "Ctrl-C" in str(result.message))
 
+    # the plot is drawn first (a failure is reported below the results, which are kept),
+    # and its file named only once it is written
     plot_notes: List[str] = []
-    if args.plot:
-        _plot(args.plot, result, data, args.model, plot_notes)
+    plot_error: Optional[str] = None
+    if plot_path is not None:
+        try:
+            _plot(plot_path, result, data, args.model, plot_notes)
+        except CliError as exc:
+            plot_error, plot_path = str(exc), None
 
     if args.json:
         document = _result_json(result, data, args.model, xname)
         document["interrupted"] = interrupted
         if args.plot:
-            document["plot"] = os.path.abspath(args.plot)
+            document["plot"] = None if plot_path is None else os.path.abspath(plot_path)
         out.write(json.dumps(_json_safe(document), indent=2, allow_nan=False) + "\n")
     else:
         sigma = f", sigma {data.sigma_label}" if data.sigma_label else ""
@@ -408,11 +436,14 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(f"Data: {data.path} ({data.ndata} points{dropped}; x {data.x_label}, "
                   f"y {data.y_label}{sigma})\n")
         out.write(result.fit_report() + "\n")
-        if args.plot:
-            out.write(f"Plot: {args.plot}\n")
+        if plot_path is not None:
+            out.write(f"Plot: {plot_path}\n")
     out.flush()
     for note in plot_notes:
         err.write(f"{PROG}: note: {note}\n")
+    if plot_error is not None:
+        err.write(f"{PROG}: error: {plot_error}\n")
+        return EXIT_USER_ERROR
     if interrupted:
         err.write(f"{PROG}: interrupted by Ctrl-C after {result.nfev} evaluations; the values "
                   f"above are the best found so far\n")
@@ -449,8 +480,18 @@ def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     # an engine that is not installed is reported before anything is written
     engine = resolve_engine_name(args.engine)
+    if args.seed < 0:
+        raise CliError(f"--seed {args.seed}: give a seed of 0 or more")
+    if args.out is not None and os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise CliError(f"--out {args.out}: is a file; give a folder for the demo's data file")
+    if args.plot:
+        _plot_path(args.plot)  # before the data is written
     folder = args.out or tempfile.mkdtemp(prefix="lmfit-host-demo-")
-    path = write_demo_data(folder, points=args.points, seed=args.seed)
+    try:
+        path = write_demo_data(folder, points=args.points, seed=args.seed)
+    except OSError as exc:
+        raise CliError(f"--out {folder}: cannot write the demo's data file there: "
+                       f"{exc.strerror or exc}") from None
     fit_argv = ["fit", path, "--model", DEMO_MODEL]
     for spec in DEMO_STARTS:
         fit_argv += ["-p", spec]

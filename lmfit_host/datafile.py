@@ -3,15 +3,21 @@
 The rules, chosen so that a file written by a spreadsheet, by
 ``numpy.savetxt`` or by hand reads without options:
 
+- The text is UTF-8 (a byte-order mark is skipped), UTF-16 with its
+  byte-order mark, or else Windows-1252.
 - The delimiter is found from the first data line: a tab, else a
   semicolon (then ``1,5`` reads as 1.5, as spreadsheets write it in many
-  locales), else a comma, else runs of whitespace.
+  locales), else a comma, else runs of whitespace; but when that delimiter
+  does not split the next data lines into numbers and whitespace does (a
+  tab ending each line, a tab-separated header over space-separated
+  data), whitespace it is.
 - Blank lines and lines starting with ``#`` are skipped. In
   whitespace-separated files, text after a ``#`` on a data line is a comment.
 - The first non-comment line is a header when none of its fields is a
   number. Without one, a comment line just above the data holding one name
   per column (``# x y sigma``, as ``numpy.savetxt(header=...)`` writes) names
-  the columns.
+  the columns; when such names move the default x or y away from columns 1
+  and 2, ``FitData.notes`` says so (the comment may be prose: ``# y vs x``).
 - A column is chosen by its header name or by its 1-based number (a
   header never holds a number, so the two cannot be confused). Without a choice, x is the column named
   ``x`` (else column 1) and y the column named ``y`` (else column 2).
@@ -109,6 +115,8 @@ class Table:
     header_line: Optional[int]
     names: List[Optional[str]]
     rows: List[Tuple[int, List[str]]] = field(default_factory=list)
+    #: the names come from a comment line above the data (``# x y sigma``)
+    header_from_comment: bool = False
 
     @property
     def ncolumns(self) -> int:
@@ -188,7 +196,26 @@ class Table:
         return values, lines
 
 
-def _sniff_delimiter(line: str) -> str:
+def _sniff_delimiter(line: str, sample: Sequence[str] = ()) -> str:
+    """The delimiter of a file whose first non-comment line is ``line``.
+
+    ``sample`` holds the data lines that follow it (a few): a delimiter
+    that splits them into fields that are not all numbers, or into
+    differing numbers of fields, while runs of whitespace split them into
+    numbers, is not the file's (a tab ending each line of a
+    space-separated file, a tab-separated header over space-separated
+    data). Without such evidence the first line decides: a tab, else a
+    semicolon, else a comma, else whitespace.
+    """
+    guess = _first_line_delimiter(line)
+    if guess == " " or not sample:
+        return guess
+    if not _splits_into_numbers(sample, guess) and _splits_into_numbers(sample, " "):
+        return " "
+    return guess
+
+
+def _first_line_delimiter(line: str) -> str:
     if "\t" in line:
         return "\t"
     # a semicolon before a comma: the comma is likely a decimal comma
@@ -197,6 +224,19 @@ def _sniff_delimiter(line: str) -> str:
     if "," in line:
         return ","
     return " "
+
+
+def _splits_into_numbers(lines: Sequence[str], delimiter: str) -> bool:
+    """Whether ``delimiter`` splits every line into the same number of fields, all numbers
+    or missing values."""
+    widths = set()
+    for line in lines:
+        fields = _split(line, delimiter)
+        if not fields or not all(_parse_number(item, delimiter == ";") is not None
+                                 for item in fields):
+            return False
+        widths.add(len(fields))
+    return len(widths) == 1
 
 
 def _split(line: str, delimiter: str) -> List[str]:
@@ -213,18 +253,15 @@ def read_table(path: Union[str, "os.PathLike[str]"]) -> Table:
     """
     path_text = os.fspath(path)
     try:
-        with open(path_text, encoding="utf-8-sig", newline="") as handle:
-            text = handle.read()
+        with open(path_text, "rb") as handle:
+            raw = handle.read()
     except FileNotFoundError:
         raise DataFileError(f"{path_text}: no such data file", path_text) from None
     except IsADirectoryError:
         raise DataFileError(f"{path_text}: is a directory, not a data file", path_text) from None
-    except UnicodeDecodeError as exc:
-        raise DataFileError(f"{path_text}: not a text file (cannot decode as UTF-8 at byte "
-                            f"{exc.start}); give a CSV, TSV or whitespace-separated text file",
-                            path_text) from None
     except OSError as exc:
         raise DataFileError(f"{path_text}: cannot read: {exc.strerror or exc}", path_text) from None
+    text = _decode(raw, path_text)
 
     lines = text.splitlines()
     comments: List[Tuple[int, str]] = []
@@ -242,7 +279,14 @@ def read_table(path: Union[str, "os.PathLike[str]"]) -> Table:
         raise DataFileError(f"{path_text}: holds no data rows (only blank or comment lines)",
                             path_text)
 
-    delimiter = _sniff_delimiter(lines[first])
+    following: List[str] = []
+    for line in lines[first + 1:]:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            following.append(line)
+            if len(following) == 5:
+                break
+    delimiter = _sniff_delimiter(lines[first], following)
     first_fields = _split(lines[first], delimiter)
     header_line: Optional[int] = None
     names: List[Optional[str]] = []
@@ -265,6 +309,7 @@ def read_table(path: Union[str, "os.PathLike[str]"]) -> Table:
                             path_text, header_line)
 
     width = max(len(fields) for _, fields in rows)
+    from_comment = False
     if header_line is None and comments:
         # a comment right above the data naming every column is a header too (numpy.savetxt)
         last_number, last_text = comments[-1]
@@ -274,8 +319,28 @@ def read_table(path: Union[str, "os.PathLike[str]"]) -> Table:
                 and not any(_is_number(item, delimiter == ";") for item in candidates)):
             names = list(candidates)
             header_line = last_number + 1
+            from_comment = True
     names = names + [None] * (width - len(names))
-    return Table(path_text, delimiter, header_line, names, rows)
+    return Table(path_text, delimiter, header_line, names, rows, from_comment)
+
+
+def _decode(raw: bytes, path: str) -> str:
+    """The text of a data file: UTF-8 (with or without a byte-order mark), UTF-16 with its
+    byte-order mark (as some Windows programs export), else Windows-1252 (Latin-1 with
+    the typographic signs: a header holding 'µm' written by an older spreadsheet)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DataFileError(f"{path}: starts as UTF-16 text but cannot be decoded at byte "
+                                f"{exc.start}; re-save it as UTF-8", path) from None
+    if b"\x00" in raw[:4096]:
+        raise DataFileError(f"{path}: not a text file (it holds NUL bytes); give a CSV, TSV or "
+                            f"whitespace-separated text file", path)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
 
 
 def _blank_lines_before(lines: Sequence[str], index: int) -> int:
@@ -308,6 +373,8 @@ class FitData:
     dropped_lines: List[int] = field(default_factory=list)
     delimiter: str = "whitespace"
     header: Optional[List[Optional[str]]] = None
+    #: things the reader decided that the user may want to know (printed by the CLI)
+    notes: List[str] = field(default_factory=list)
 
     @property
     def ndata(self) -> int:
@@ -358,6 +425,14 @@ def read_data(path: Union[str, "os.PathLike[str]"], x: ColumnSpec = None, y: Col
             raise DataFileError(f"{table.path}: has one column only; a fit needs an x and a y "
                                 f"column", table.path)
     sigma_index = table.resolve(sigma, "sigma") if sigma is not None else None
+    notes: List[str] = []
+    if table.header_from_comment and ((x is None and x_index != 0)
+                                      or (y is None and y_index != (1 if x_index != 1 else 0))):
+        # a comment read as column names moved a default choice: it may be prose ('# y vs x')
+        notes.append(f"the comment on line {table.header_line} is read as column names "
+                     f"({' '.join(str(n) for n in table.names)}), so x is column "
+                     f"{table.label(x_index)} and y column {table.label(y_index)}; if it is not "
+                     f"a header, choose the columns by number (--x 1 --y 2)")
 
     chosen = [(x_index, "x"), (y_index, "y")]
     if sigma_index is not None:
@@ -426,4 +501,5 @@ def read_data(path: Union[str, "os.PathLike[str]"], x: ColumnSpec = None, y: Col
         dropped_lines=dropped_lines,
         delimiter=table.delimiter_name,
         header=table.names if table.header_line is not None else None,
+        notes=notes,
     )

@@ -453,3 +453,59 @@ def test_engines_and_plugins_name_installed_plugins_kept_from_loading():
     listing = subprocess.run([sys.executable, "-m", "lmfit_host", "plugins"], capture_output=True,
                              text=True, timeout=60, env=env)
     assert "leastsq: lmfit-host-leastsq" in listing.stdout and "[blocked]" in listing.stdout
+
+
+def test_plot_without_a_suffix_writes_and_names_a_png(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    path = write_decay(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", str(path), "--model", "amp*exp(-x/tau) + c", "-p", "amp=2",
+                 "--plot", "fitplot", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["plot"] == str(tmp_path / "fitplot.png")
+    assert (tmp_path / "fitplot.png").read_bytes()[:8] == PNG_SIGNATURE
+    assert not (tmp_path / "fitplot").exists()
+
+
+@pytest.mark.parametrize("target, message", [
+    ("fit.xyz", "matplotlib cannot write '.xyz' files; use one of"),
+    (".", "is a folder; give a file name such as"),
+])
+def test_a_plot_file_that_cannot_be_written_is_refused_before_the_fit(
+        tmp_path, capsys, target, message):
+    pytest.importorskip("matplotlib")
+    path = write_decay(tmp_path)
+    assert main(["fit", str(path), "--model", "a*x + b", "--plot",
+                 str(tmp_path / target)]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_a_plot_that_fails_to_save_keeps_the_report(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    def refuse(self, *args, **kws):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Figure, "savefig", refuse)
+    path = write_decay(tmp_path)
+    assert main(["fit", str(path), "--model", "a*x + b", "--plot",
+                 str(tmp_path / "fit.png")]) == 2
+    captured = capsys.readouterr()
+    assert "Parameters" in captured.out and "Plot:" not in captured.out
+    assert "cannot write the plot: Permission denied; the results above are complete" \
+        in captured.err
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--seed", "-1"], "--seed -1: give a seed of 0 or more"),
+    (["--out", "FILE"], "is a file; give a folder for the demo's data file"),
+])
+def test_demo_refuses_a_bad_seed_or_folder_in_one_line(tmp_path, capsys, options, message):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    options = [str(afile) if item == "FILE" else item for item in options]
+    assert main(["demo", *options]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err

@@ -198,3 +198,43 @@ def test_read_table_reports_header_line(tmp_path):
     table = read_table(write(tmp_path, "d.csv", "# c\nx,y\n1,2\n"))
     assert table.header_line == 2 and table.names == ["x", "y"]
     assert table.rows == [(3, ["1", "2"])]
+
+
+def test_a_tab_ending_each_line_of_a_space_separated_file_is_whitespace(tmp_path):
+    path = write(tmp_path, "d.txt", "1.0 3.0\t\n2.0 5.0\t\n3.0 7.0\t\n")
+    data = read_data(path)
+    assert data.x.tolist() == [1.0, 2.0, 3.0] and data.y.tolist() == [3.0, 5.0, 7.0]
+    assert data.delimiter == "whitespace"
+
+
+def test_a_tab_separated_header_over_space_separated_data(tmp_path):
+    path = write(tmp_path, "d.txt", "t\tsignal\n1.0 3.0\n2.0 5.0\n")
+    data = read_data(path, x="t", y="signal")
+    assert data.y.tolist() == [3.0, 5.0]
+
+
+def test_a_comment_read_as_column_names_that_moves_x_is_noted(tmp_path):
+    path = write(tmp_path, "d.txt", "# y vs x\n3.0 1.0 0.1\n5.0 2.0 0.1\n7.0 3.0 0.1\n")
+    data = read_data(path)
+    assert data.x.tolist() == [0.1, 0.1, 0.1]  # the rule, as documented
+    assert len(data.notes) == 1 and "comment on line 1 is read as column names" in data.notes[0]
+    assert read_data(path, x=2, y=1).notes == []
+    # a savetxt header in the usual order moves nothing: no note
+    plain = write(tmp_path, "e.txt", "# x y dy\n1.0 3.0 0.1\n2.0 5.0 0.1\n")
+    assert read_data(plain).notes == []
+
+
+def test_windows_1252_and_utf16_files_are_read(tmp_path):
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("x,y (µm)\n1,7\n2,9\n".encode("cp1252"))
+    assert read_data(latin).y_name == "y (µm)"
+    wide = tmp_path / "wide.csv"
+    wide.write_bytes("x,y\r\n1,7\r\n2,9\r\n".encode("utf-16"))
+    assert read_data(wide).y.tolist() == [7.0, 9.0]
+
+
+def test_a_binary_file_is_not_a_text_file(tmp_path):
+    path = tmp_path / "d.bin"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(DataFileError, match="not a text file"):
+        read_data(path)
