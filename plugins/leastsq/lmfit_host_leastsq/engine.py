@@ -344,13 +344,22 @@ class _Search:
         steps[~(steps > 0.0)] = _CENTRAL_STEP
         evaluate = self.evaluate
         for j, (value, step) in enumerate(zip(v.tolist(), steps.tolist())):
-            up, down = value + step, value - step
-            plus = v.copy()
-            plus[j] = up
-            minus = v.copy()
-            minus[j] = down
             row = jac_t[j]
-            np.subtract(evaluate(plus), evaluate(minus), out=row)
+            for _ in range(3):
+                up, down = value + step, value - step
+                plus = v.copy()
+                plus[j] = up
+                minus = v.copy()
+                minus[j] = down
+                r_plus, r_minus = evaluate(plus), evaluate(minus)
+                np.subtract(r_plus, r_minus, out=row)
+                # a step relative to a value far below its scale (0 to rounding, in an
+                # exact fit) moves the residual by its rounding only: wider, at least
+                # relative to 1, twice at most
+                size = max(float(np.abs(r_plus).max()), float(np.abs(r_minus).max()))
+                if float(np.abs(row).max()) > 8.0 * _EPS * size:
+                    break
+                step = max(step * 1e4, _CENTRAL_STEP * max(abs(value), 1.0))
             row *= 1.0 / (up - down)
         return jac_t.T
 

@@ -308,6 +308,12 @@ class Polisher:
         chisqr = float(residual.dot(residual))
         step, variance, _ = self._gauss_newton(jac, residual)
         self._guide = (jac, variance)  # polish() sizes its differences with it
+        if self._inverse is not None and self._inverse[1] is None \
+                and not np.any(jac != 0.0, axis=0).all():
+            # a column MINPACK's differences left at zero (rounding noise: a parameter near
+            # zero in an exact fit) says nothing of that parameter: an accurate Jacobian,
+            # with wider steps where needed, must judge
+            return False
         scales, allowed, spreads = self._limits(point, residual, variance, chisqr)
         gauss_newton_left = tail = 0.0
         for value, spread, move, moved, scale, limit in zip(values, spreads, step.tolist(), last,

@@ -876,3 +876,21 @@ def test_the_checks_normal_inverse_goes_to_the_host_for_the_error_bars() -> None
     bounded = FitProblem(NAMES, START, (0.0, -INF, -INF, -INF), (INF,) * 4,
                          lambda p: sine_model(p, X) - DATA, X.size)
     assert LeastsqEngine().run(bounded).normal_inverse is None
+
+
+def test_an_exact_fit_with_a_parameter_at_zero_is_not_called_one_without_effect() -> None:
+    # MINPACK's relative difference at b = 5e-16 is rounding: its Jacobian column came out
+    # 0, the check passed it, and the error bars said "the residual does not change with b"
+    x = np.array([1.0, 2.0, 3.0])
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("b", 1.0)
+    result = lmfit_host.minimize(lambda p: p["a"].value * x + p["b"].value - 2.0 * x, params)
+    assert "the fit is exact" in result.errorbars_reason
+    assert abs(params["b"].value) < 1e-12
+    weighted = lmfit_host.minimize(lambda p: p["a"].value * x + p["b"].value - 2.0 * x,
+                                   params, scale_covar=False)
+    # with unit uncertainties: the standard errors of a straight line through three points
+    assert weighted.errorbars
+    assert [params["a"].stderr, params["b"].stderr] == pytest.approx(
+        [math.sqrt(1 / 2), math.sqrt(14 / 6)], rel=1e-6)
