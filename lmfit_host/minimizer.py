@@ -35,11 +35,11 @@ import numpy as np
 
 from . import plugins
 from .covariance import estimate_covariance, fit_statistics, is_at_bound, propagate
-from .errors import (ExpressionError, FitAborted, FitError, LmfitHostError, ParameterError,
-                     user_failure)
+from .errors import (ExpressionError, ExpressionRuntimeError, FitAborted, FitError,
+                     LmfitHostError, ParameterError, user_failure)
 from .expr import Interpreter, _PendingCopy
 from .parameter import _STATE_KEYS, CorrelationRow, Parameters, _noop
-from .problem import EngineResult, FitProblem
+from .problem import ConstraintFailure, EngineResult, FitProblem
 
 __all__ = ["Minimizer", "MinimizerResult", "minimize"]
 
@@ -389,7 +389,12 @@ class _Fit:
             store(symtable, x.tolist())
             runner = work._runner
             if runner is not no_constraints:
-                (runner or work._rebuild())()
+                try:
+                    (runner or work._rebuild())()
+                except ExpressionRuntimeError as exc:
+                    # a constraint outside its domain here: FitProblem decides (a refused
+                    # trial step, or the error with the values)
+                    raise ConstraintFailure(exc) from None
             work._stale = False
             try:
                 out = fcn(work, *args, **kws)

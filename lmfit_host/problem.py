@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 
 import numpy as np
 
-from .errors import FitAborted, FitError
+from .errors import ExpressionError, FitAborted, FitError
 
 __all__ = ["BoundsTransform", "EngineResult", "FitProblem"]
 
@@ -28,6 +28,22 @@ _NO_INDEX = np.zeros(0, dtype=np.intp)
 
 
 _EPS = float(np.finfo(float).eps)
+
+
+class ConstraintFailure(Exception):
+    """Raised by a host's residual function when a constraint expression cannot be
+    evaluated at the values tried (``sqrt(v)`` with ``v < 0``); ``error`` is the
+    expression's error.
+
+    :class:`FitProblem` never lets it reach an engine: at a trial point (and
+    under ``nan_policy`` 'propagate' or 'omit') the residual there is NaN, a
+    step the engine refuses; where NaN is an error, the expression's error is
+    raised, naming the evaluation and the values.
+    """
+
+    def __init__(self, error: ExpressionError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class BoundsTransform:
@@ -283,7 +299,12 @@ class FitProblem:
         if self.nfev >= self._budget:
             self.abort(f"the evaluation budget max_nfev={self.max_nfev} is spent")
         self.nfev += 1
-        r = self._fcn(x)
+        try:
+            r = self._fcn(x)
+        except ConstraintFailure as failure:
+            if strict:
+                raise self._explain(failure.error, x) from failure.error.__cause__
+            r = np.full(self.ndata, np.nan)
         chisqr = float(r.dot(r))
         if chisqr < self.best_chisqr:
             self.best_chisqr = chisqr
@@ -294,6 +315,20 @@ class FitProblem:
         if self._callback is not None and self._callback(x, r, self.nfev):
             self.abort("the iteration callback iter_cb returned True")
         return r
+
+    def _explain(self, error: ExpressionError, x: np.ndarray) -> Exception:
+        """``error`` (a constraint that failed at ``x``), told where and what to do."""
+        values = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.names, np.asarray(x)))
+        message = (f"{error} (at evaluation {self.nfev}, with {values}): the fit tried values "
+                   f"where the expression is not defined; bound the parameters it reads (min, "
+                   f"max) to its domain, or pass nan_policy='propagate' to let the engine "
+                   f"step back from such points")
+        try:
+            explained: Exception = type(error)(message, getattr(error, "expr", None),
+                                               getattr(error, "owner", None))
+        except Exception:  # an error class with another signature
+            explained = FitError(message)
+        return explained
 
     def _reject_nonfinite(self, x: np.ndarray, r: np.ndarray) -> None:
         bad = ~np.isfinite(r)

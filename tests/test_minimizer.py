@@ -11,6 +11,7 @@ import pytest
 from lmfit_host import (
     EngineNotFoundError,
     ExpressionError,
+    ExpressionRuntimeError,
     FitError,
     Minimizer,
     MinimizerResult,
@@ -1146,3 +1147,37 @@ def test_an_exception_group_from_the_users_function_ends_the_fit_as_a_fit_error(
     with pytest.raises(FitError, match="residual raised ExceptionGroup: several") as info:
         minimize(residual, params)
     assert info.value.__cause__ is group
+
+
+def _sqrt_line():
+    x = np.linspace(0.0, 10.0, 101)
+    y = 0.05 * x + 0.01 + np.random.default_rng(0).normal(0.0, 0.05, x.size)
+    params = Parameters()
+    params.add("v", 1.0)
+    params.add("s", expr="sqrt(v)")
+    params.add("c", 0.0)
+    return params, lambda p: p["s"].value * x + p["c"].value - y
+
+
+@pytest.mark.parametrize("nan_policy", ["raise", "propagate", "omit"])
+def test_a_constraint_leaving_its_domain_at_a_trial_step_is_a_refused_step(nan_policy):
+    # MINPACK tries v < 0, where sqrt(v) is undefined: that trial counts as a NaN residual,
+    # which MINPACK steps back from (lmfit 1.3.4 gets there under 'propagate' only)
+    params, residual = _sqrt_line()
+    result = minimize(residual, params, nan_policy=nan_policy)
+    assert result.success and result.errorbars
+    assert params["s"].value == pytest.approx(0.0508364, rel=1e-5)
+
+
+def test_a_constraint_leaving_its_domain_where_nan_is_an_error_says_where():
+    pytest.importorskip("lmfit_host_lbfgsb")  # an engine that evaluates strictly
+    params, residual = _sqrt_line()
+    with pytest.raises(ExpressionRuntimeError,
+                       match=r"'sqrt\(v\)' of parameter 's' failed: ValueError: math domain "
+                             r"error \(at evaluation \d+, with v=-[\d.e+-]+, c=.*bound the "
+                             r"parameters it reads") as info:
+        minimize(residual, params, method="lbfgsb")
+    assert isinstance(info.value.__cause__, ValueError)
+    assert params["v"].value == 1.0 and params["c"].value == 0.0
+    result = minimize(residual, params, method="lbfgsb", nan_policy="propagate")
+    assert result.success and params["s"].value == pytest.approx(0.0508364, rel=1e-5)
