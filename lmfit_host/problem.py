@@ -30,6 +30,15 @@ _NO_INDEX = np.zeros(0, dtype=np.intp)
 _EPS = float(np.finfo(float).eps)
 
 
+def _defined(residual: Callable[[np.ndarray], np.ndarray], x: np.ndarray
+             ) -> Optional[np.ndarray]:
+    """``residual(x)``, or None where a constraint expression is undefined at ``x``."""
+    try:
+        return residual(x)
+    except ConstraintFailure:
+        return None
+
+
 class ConstraintFailure(Exception):
     """Raised by a host's residual function when a constraint expression cannot be
     evaluated at the values tried (``sqrt(v)`` with ``v < 0``); ``error`` is the
@@ -440,23 +449,28 @@ class FitProblem:
                     return None
         xp = x.copy()
         xp[j] += h
-        plus = residual(xp)
+        plus = _defined(residual, xp)
         xm = None
-        if central:
+        if central or plus is None:
             xm = x.copy()
             xm[j] -= h
             if xm[j] < self.lower[j] or xm[j] > self.upper[j]:
                 xm = None
-        if xm is not None:
-            minus = residual(xm)
+        minus = None if xm is None else _defined(residual, xm)
+        if plus is None and minus is None:
+            # a constraint undefined on both sides (sqrt(v) at v = 0): no derivative
+            return np.full(self.ndata, np.nan)
+        if plus is not None and minus is not None and central:
             change = plus - minus
-            width = xp[j] - xm[j]
+            width = xp[j] - xm[j]  # type: ignore[index]
         else:
             if r0 is None:
                 r0 = residual(x)
-            minus = r0
-            change = plus - r0
-            width = xp[j] - x[j]
+            if plus is not None:
+                change, width, minus = plus - r0, xp[j] - x[j], r0
+            else:
+                assert minus is not None and xm is not None
+                change, width, plus = r0 - minus, x[j] - xm[j], r0
         # unresolved: every change within a few roundings of the residual's size
         size = max(float(np.max(np.abs(plus), initial=0.0)),
                    float(np.max(np.abs(minus), initial=0.0)))

@@ -210,3 +210,23 @@ def test_trial_objective_returns_nonfinite_instead_of_raising():
     x = np.linspace(0, 1, 5)
     problem = FitProblem(["k"], [1.0], [-np.inf], [np.inf], lambda p: np.log(p[0] - x), 5)
     assert not np.isfinite(problem.trial_objective(np.array([0.5])))
+
+
+def test_differences_step_to_the_side_where_the_constraints_are_defined():
+    from lmfit_host.errors import ExpressionRuntimeError
+    from lmfit_host.problem import ConstraintFailure
+
+    def residual(p):
+        if p[0] < 0.0:  # as sqrt(v) of a constraint would be
+            raise ConstraintFailure(ExpressionRuntimeError("sqrt(v) failed"))
+        return np.array([2.0 * p[0], 1.0])
+
+    problem = FitProblem(["v"], [0.0], [-np.inf], [np.inf], residual, 2)
+    jac = problem.difference_jacobian(np.array([0.0]), central=True)
+    assert jac[:, 0] == pytest.approx([2.0, 0.0])
+    # at a trial point the problem reports NaN; where NaN is an error, the expression's
+    # error, with the values
+    assert np.isnan(problem.trial_residual(np.array([-1.0]))).all()
+    with pytest.raises(ExpressionRuntimeError, match=r"sqrt\(v\) failed \(at evaluation 2, "
+                                                     r"with v=-1\)"):
+        problem.residual(np.array([-1.0]))
