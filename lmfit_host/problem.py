@@ -304,13 +304,16 @@ class FitProblem:
         """
         return self._evaluate(x, self._raise_nonfinite)
 
-    def _evaluate(self, x: np.ndarray, strict: bool) -> np.ndarray:
+    def _evaluate(self, x: np.ndarray, strict: bool, undefined_raises: bool = False
+                  ) -> np.ndarray:
         if self.nfev >= self._budget:
             self.abort(f"the evaluation budget max_nfev={self.max_nfev} is spent")
         self.nfev += 1
         try:
             r = self._fcn(x)
         except ConstraintFailure as failure:
+            if undefined_raises:
+                raise  # a difference step beyond the domain: it tries the other side
             if strict:
                 raise self._explain(failure.error, x) from failure.error.__cause__
             r = np.full(self.ndata, np.nan)
@@ -408,7 +411,10 @@ class FitProblem:
         """
         x = np.asarray(x, dtype=float)
         if residual is None:
-            residual = self.residual
+            strict = self._raise_nonfinite
+
+            def residual(point: np.ndarray) -> np.ndarray:
+                return self._evaluate(point, strict, undefined_raises=True)
         eps = np.finfo(float).eps
         scale = eps ** (1.0 / 3.0) if central else np.sqrt(eps)
         # relative steps: parameters of size 1e-5 need steps of their own size
