@@ -16,6 +16,13 @@ too: ``arctan`` is ``atan`` (and ``arcsin``, ``arccos``, ``arctan2``,
 likewise), and ``log2``, ``sign``, ``square``, ``maximum``, ``minimum``,
 ``clip``, ``where``, ``mean``, ``real``, ``imag`` and lmfit's ``gamfcn``
 (the Gamma function) behave as numpy's (SciPy's) functions of those names.
+Of :mod:`math` the pack leaves out only what works on whole integers or
+sequences (``comb``, ``perm``, ``gcd``, ``lcm``, ``isqrt``, ``prod``,
+``dist``: integer results grow without bound, which an expression must not
+be able to ask for), the float inspection helpers ``nextafter``, ``ulp``
+and ``remainder``, and two names that formulas use for parameters:
+``gamma`` (a line width; lmfit's ``gamfcn`` is the function) and ``tau``
+(a decay time: ``amp*exp(-x/tau)`` must give a parameter ``tau``).
 On numbers they run as plain Python and give Python numbers; given arrays
 (or lists) they hand them to numpy, after the same size checks as the
 array interpreters make.
@@ -416,6 +423,28 @@ def gamfcn_array(x: Any) -> Any:
 
 
 # name -> (scalar version, array version or None when the scalar one handles arrays too)
+def _cbrt(x: float) -> float:
+    """The real cube root (``math.cbrt`` before Python 3.11)."""
+    root = abs(float(x)) ** (1.0 / 3.0)
+    return math.copysign(root, x)
+
+
+def _exp2(x: float) -> float:
+    """``2 ** x`` (``math.exp2`` before Python 3.11)."""
+    return math.pow(2.0, x)
+
+
+def _special(name: str) -> Callable[..., Any]:
+    """SciPy's ``scipy.special.<name>`` for arrays, imported when first called."""
+    def function(x: Any) -> Any:
+        import scipy.special
+
+        return getattr(scipy.special, name)(x)
+
+    function.__name__ = name
+    return function
+
+
 _FUNCTIONS: Dict[str, Tuple[Callable[..., Any], Optional[Callable[..., Any]]]] = {
     "abs": (builtins.abs, None),
     "acos": (math.acos, np.arccos),
@@ -468,6 +497,13 @@ _FUNCTIONS: Dict[str, Tuple[Callable[..., Any], Optional[Callable[..., Any]]]] =
     "sign": (sign, np.sign),
     "square": (square, square_array),
     "where": (where, None),
+    # more of math's float functions (exp2 and cbrt came with Python 3.11)
+    "cbrt": (getattr(math, "cbrt", None) or _cbrt, np.cbrt),
+    "exp2": (getattr(math, "exp2", None) or _exp2, np.exp2),
+    "expm1": (math.expm1, np.expm1),
+    "isclose": (math.isclose, np.isclose),
+    "isfinite": (math.isfinite, np.isfinite),
+    "lgamma": (math.lgamma, _special("gammaln")),
 }
 
 #: numpy's names of functions the pack has under math's names: the same functions.

@@ -312,11 +312,11 @@ def test_unknown_name_close_to_a_known_one_suggests_it_and_still_says_how_to_def
 
 
 def test_unknown_name_with_a_number_appended_suggests_nothing(interp):
-    # exp2 is numpy's 2**x, not a misspelling of exp
+    # exp3 would be 3**x, not a misspelling of exp
     with pytest.raises(UnknownNameError) as info:
-        interp.eval("exp2(a)")
+        interp.eval("exp3(a)")
     assert "did you mean" not in str(info.value) and "define it first" in str(info.value)
-    assert expr_module.suggested_name("exp2", interp.symtable) is None
+    assert expr_module.suggested_name("exp3", interp.symtable) is None
     assert expr_module.suggested_name("arctan", {"atan": 1}) == "atan"
 
 

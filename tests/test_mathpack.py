@@ -24,11 +24,38 @@ SEED_CONSTANTS = ["e", "pi", "inf", "nan"]
 NUMPY_FUNCTIONS = (
     "arccos arccosh arcsin arcsinh arctan arctan2 arctanh deg2rad rad2deg power log2 sign "
     "square maximum minimum clip where mean real imag gamfcn").split()
+#: more of math's float functions
+MORE_MATH = "cbrt exp2 expm1 isclose isfinite lgamma".split()
 
 
 def test_symbols_are_the_seed_names_and_numpys_spellings():
     assert set(mathpack.SYMBOLS) == set(SEED_FUNCTIONS) | set(SEED_CONSTANTS) | \
-        set(NUMPY_FUNCTIONS)
+        set(NUMPY_FUNCTIONS) | set(MORE_MATH)
+
+
+def test_math_names_left_out_are_the_integer_sequence_and_inspection_ones():
+    left_out = {name for name in dir(math) if not name.startswith("_")} - set(mathpack.SYMBOLS)
+    assert left_out <= {"comb", "perm", "gcd", "lcm", "isqrt", "prod", "dist", "nextafter",
+                        "ulp", "remainder", "gamma", "tau", "erf", "erfc", "fma",
+                        "sumprod"}
+
+
+@settings(max_examples=200, deadline=None)  # the first example imports scipy.special
+@given(x=st.floats(-700.0, 700.0))
+def test_more_math_functions_are_pythons_own_on_numbers_and_numpys_on_arrays(x):
+    import scipy.special
+
+    interp = Interpreter({"x": x})
+    assert interp.eval("cbrt(x)") == pytest.approx(math.copysign(abs(x) ** (1 / 3), x),
+                                                   rel=1e-13)
+    assert interp.eval("expm1(x)") == math.expm1(x)
+    assert interp.eval("exp2(x / 2)") == pytest.approx(2.0 ** (x / 2), rel=1e-15)
+    if x > 0.0:
+        assert interp.eval("lgamma(x)") == math.lgamma(x)
+        arrays = Interpreter({"x": np.array([x, 1.0])}, arrays=True)
+        assert arrays.eval("lgamma(x)") == pytest.approx(scipy.special.gammaln([x, 1.0]))
+        assert arrays.eval("cbrt(x)").tolist() == np.cbrt([x, 1.0]).tolist()
+    assert interp.eval("isfinite(x)") is True and interp.eval("isclose(x, x)") is True
 
 
 def test_every_symbol_names_the_pack_as_origin():
