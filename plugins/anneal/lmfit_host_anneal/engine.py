@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -362,8 +362,9 @@ class AnnealEngine:
         polished = False
         if settings.polish and math.isfinite(outcome.chisqr):
             try:
-                found = polish(problem.residual, outcome.x, lower, upper, problem.ndata,
-                               jacobian)
+                residual, local_jacobian, accurate = _polish_functions(problem, jacobian)
+                found = polish(residual, outcome.x, lower, upper, problem.ndata, local_jacobian,
+                               accurate_jacobian=accurate)
             except FitError as exc:
                 # the local solver stepped where the model is not finite: keep the search's best
                 message += f"; polish stopped: {exc}"
@@ -375,3 +376,36 @@ class AnnealEngine:
         codes["polished"] = polished
         return EngineResult(x=np.asarray(x, dtype=float), success=bool(success), message=message,
                             codes=codes)
+
+
+def _polish_functions(problem: FitProblem, jacobian: Optional[Callable[[np.ndarray], np.ndarray]]
+                      ) -> Tuple[Callable[[np.ndarray], np.ndarray],
+                                 Callable[[np.ndarray], np.ndarray],
+                                 Callable[[np.ndarray], np.ndarray]]:
+    """The residual, the Jacobian and the accurate Jacobian the polish works with.
+
+    Without the user's Jacobian: forward differences with steps relative to
+    each value (MINPACK's, as leastsq takes them) through
+    ``FitProblem.difference_jacobian``, reusing the residual just evaluated
+    at that point, and central differences for the refinement. SciPy's own
+    differences step by at least ``1.5e-8`` absolutely: for a parameter of
+    size 1e-7 (NIST Hahn1's b7) that is a tenth of it, and the polish ended
+    with 2 correct digits instead of 9.
+    """
+    if jacobian is not None:
+        return problem.residual, jacobian, jacobian
+    last: List[Any] = [None, None]
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        r = problem.residual(x)
+        last[0], last[1] = np.array(x, dtype=float), r
+        return r
+
+    def differences(x: np.ndarray) -> np.ndarray:
+        known = last[1] if last[0] is not None and np.array_equal(last[0], x) else None
+        return problem.difference_jacobian(np.asarray(x, dtype=float), r0=known)
+
+    def central(x: np.ndarray) -> np.ndarray:
+        return problem.difference_jacobian(np.asarray(x, dtype=float), central=True)
+
+    return residual, differences, central
