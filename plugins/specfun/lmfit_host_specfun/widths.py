@@ -56,13 +56,14 @@ def fwhm_pvoigt(sigma: ArrayOrFloat) -> ArrayOrFloat:
 
 
 def fwhm_voigt(sigma: ArrayOrFloat, gamma: Optional[ArrayOrFloat] = None) -> ArrayOrFloat:
-    """FWHM of ``voigt(x, amplitude, center, sigma, gamma)`` (Olivero-Longbothum, within 0.02%).
+    """FWHM of ``voigt(x, amplitude, center, sigma, gamma)`` (Olivero-Longbothum, within 0.024%).
 
     With fG = 2*sqrt(2*ln 2)*sigma and fL = 2*gamma:
     ``0.5346*fL + sqrt(0.2166*fL**2 + fG**2)`` (J. J. Olivero and
     R. L. Longbothum, J. Quant. Spectrosc. Radiat. Transfer 17 (1977) 233).
     ``gamma`` defaults to ``sigma``, as in ``voigt``. Exact at gamma = 0
-    (Gaussian) and within 0.02% everywhere.
+    (Gaussian); the paper gives 0.02%, and the largest error measured
+    against the Voigt profile's own width is 0.0236% (at gamma/sigma 0.355).
 
     >>> fwhm_voigt(1.0, 0.0) == fwhm_gaussian(1.0)
     True
