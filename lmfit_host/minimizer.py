@@ -156,7 +156,12 @@ class MinimizerResult:
     errorbars : bool
         True when standard errors were estimated; else ``errorbars_reason`` says why.
     nfev : int
-        Number of evaluations of the residual function.
+        Number of evaluations of the residual function by the fit (the
+        engine's search and its own checks). The evaluations after it that
+        estimate the error bars where the engine hands over no Jacobian (up
+        to ``2 * nvarys`` for central differences, plus the few that derive
+        the expressions' errors) are not counted, as ``max_nfev`` does not
+        count them either.
     success : bool
         The engine's own convergence test passed (False when aborted).
     aborted : bool
@@ -261,10 +266,15 @@ class MinimizerResult:
 
 def _residual_converter(sample: Any, fcn_name: str) -> Tuple[Callable[[Any], np.ndarray], int]:
     """Decide once, from the first output, how to turn the user's output into a float vector."""
+    if sample is None:
+        raise FitError(f"the residual function {fcn_name} returned None (a missing return "
+                       f"statement?); it must return an array of residuals, one per data point "
+                       f"(e.g. return model - data)")
     array = np.asarray(sample)
     if array.ndim == 0:
-        raise FitError(f"the residual function {fcn_name} returned a scalar ({array!r}); it must "
-                       f"return an array of residuals, one per data point (e.g. model - data)")
+        raise FitError(f"the residual function {fcn_name} returned a scalar ({sample!r}); it "
+                       f"must return an array of residuals, one per data point (e.g. model - "
+                       f"data)")
     if np.iscomplexobj(array):
         def convert(out: Any) -> np.ndarray:
             flat = np.asarray(out, dtype=complex).ravel()
@@ -957,7 +967,10 @@ class Minimizer:
         error), ``'propagate'`` (hand it to the engine) or ``'omit'`` (drop
         non-finite residuals).
     max_nfev:
-        Evaluation budget; the fit stops with the best values when spent.
+        Evaluation budget of the search; the fit stops with the best values
+        when spent. The error bars afterwards may evaluate the residual up
+        to ``2 * nvarys`` more times (see ``MinimizerResult.nfev``); an
+        aborted fit's error bars describe the point where it stopped.
     calc_covar:
         Estimate the covariance after the fit (True).
     Dfun, col_deriv:

@@ -331,8 +331,19 @@ def test_changing_length_is_an_error_and_params_are_untouched():
 def test_scalar_residual_is_an_error():
     params = Parameters()
     params.add("k", value=1.0)
-    with pytest.raises(FitError, match="returned a scalar"):
+    with pytest.raises(FitError, match=r"returned a scalar \(1.0\)"):
         minimize(lambda p: p["k"].value ** 2, params)
+
+
+def test_a_residual_returning_none_is_asked_about_its_return_statement():
+    params = Parameters()
+    params.add("k", value=1.0)
+
+    def residual(p):
+        p["k"].value * 2.0  # the model, computed and dropped
+
+    with pytest.raises(FitError, match=r"residual returned None \(a missing return statement"):
+        minimize(residual, params)
 
 
 def test_exception_in_user_function_names_it_and_values():
