@@ -523,12 +523,14 @@ def _quote(text: str) -> str:
 
 def run_plugins(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The ``plugins`` command: every plugin with its distribution, version, what it gives, status."""
-    from .plugins import list_plugins
+    from .plugins import list_plugins, selection_problems
 
     with warnings.catch_warnings():
         # the listing shows each problem; do not print it twice as a warning
         warnings.simplefilter("ignore")
         records = list_plugins()
+    for problem in selection_problems():
+        err.write(f"{PROG}: warning: {problem}\n")
     if args.json:
         out.write(json.dumps([_json_safe(r.as_dict()) for r in records], indent=2) + "\n")
         return EXIT_OK
@@ -553,11 +555,14 @@ def run_plugins(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def run_engines(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The ``engines`` command: installed engines with description, distribution and version."""
-    from .plugins import blocked_plugins, engine_names, engine_source, get_engine
+    from .plugins import (blocked_plugins, engine_names, engine_source, get_engine,
+                          selection_problems)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         names = engine_names()
+    for problem in selection_problems():
+        err.write(f"{PROG}: warning: {problem}\n")
     rows = []
     for name in names:
         engine = get_engine(name)
@@ -569,7 +574,11 @@ def run_engines(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
     if not rows:
-        kept = blocked_plugins()
+        from .plugins import KNOWN_FUNCTION_PACKS
+
+        # a known function pack provides no engine: it is not among the ones kept
+        kept = [record for record in blocked_plugins()
+                if record.distribution not in KNOWN_FUNCTION_PACKS]
         if kept:
             listed = ", ".join(f"{record.name} ({record.distribution or record.module})"
                                for record in kept)

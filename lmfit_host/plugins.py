@@ -48,6 +48,7 @@ __all__ = [
     "MINIMIZER_NAMES",
     "PluginInfo",
     "PluginWarning",
+    "selection_problems",
     "SELECT_ENV",
     "blocked_plugins",
     "get_engine",
@@ -148,7 +149,8 @@ def _parse_selection(text: Optional[str]) -> tuple:
             blocked.add(item[1:].strip())
         else:
             selected.add(item)
-    if blocked and not selected:
+    if not selected:
+        # '-a' blocks a; an empty or blank value selects nothing: as if unset
         return None, blocked
     return selected, blocked
 
@@ -165,6 +167,8 @@ class _PluginHost:
         self._symbols: Optional[Dict[str, expr.Symbol]] = None
         # installed plugins that the environment kept from loading, by name
         self._blocked: Dict[str, PluginInfo] = {}
+        # what is wrong with the environment's selection (names no plugin has)
+        self._selection_problems: List[str] = []
 
     # -- loading ------------------------------------------------------------
     def _ensure_loaded(self) -> pluggy.PluginManager:
@@ -208,10 +212,11 @@ class _PluginHost:
                 self._add(plugin, entry_point.name, dist, entry_point.value)
             unknown = sorted(((selected or set()) | blocked) - seen)
             if unknown:
-                warnings.warn(f"{SELECT_ENV} names {', '.join(map(repr, unknown))}, which no "
-                              f"installed plugin is called; installed: "
-                              f"{', '.join(sorted(n for n in seen if n)) or 'none'}",
-                              PluginWarning, stacklevel=4)
+                problem = (f"{SELECT_ENV} names {', '.join(map(repr, unknown))}, which no "
+                           f"installed plugin is called; installed: "
+                           f"{', '.join(sorted(n for n in seen if n)) or 'none'}")
+                self._selection_problems.append(problem)
+                warnings.warn(problem, PluginWarning, stacklevel=4)
             return manager
 
     @staticmethod
@@ -237,6 +242,11 @@ class _PluginHost:
         """The installed plugins the environment kept from loading."""
         self._ensure_loaded()
         return list(self._blocked.values())
+
+    def selection_problems(self) -> List[str]:
+        """What is wrong with the environment's plugin selection (also warned once)."""
+        self._ensure_loaded()
+        return list(self._selection_problems)
 
     def _add(self, plugin: Any, name: str, distribution: Optional[str], module: str) -> None:
         assert self._manager is not None
@@ -544,6 +554,13 @@ def blocked_plugins() -> List[PluginInfo]:
     ``LMFIT_HOST_PLUGINS`` kept from loading (status ``'blocked'``; also in
     :func:`list_plugins`)."""
     return _host.blocked()
+
+
+def selection_problems() -> List[str]:
+    """Names in ``LMFIT_HOST_PLUGINS`` that no installed plugin has (a typo, say), as
+    sentences; empty when the selection is fine. ``lmfit-host plugins`` and
+    ``lmfit-host engines`` show them."""
+    return _host.selection_problems()
 
 
 def get_engine(name: str) -> Engine:

@@ -509,3 +509,22 @@ def test_demo_refuses_a_bad_seed_or_folder_in_one_line(tmp_path, capsys, options
     assert main(["demo", *options]) == 2
     captured = capsys.readouterr()
     assert message in captured.err and "Traceback" not in captured.err
+
+
+def test_a_typo_in_the_plugin_selection_shows_in_the_listings():
+    env = dict(os.environ, LMFIT_HOST_PLUGINS="leastsqq")
+    for command in ("plugins", "engines"):
+        done = subprocess.run([sys.executable, "-m", "lmfit_host", command],
+                              capture_output=True, text=True, timeout=60, env=env)
+        assert done.returncode == 0
+        assert "LMFIT_HOST_PLUGINS names 'leastsqq', which no installed plugin is called" \
+            in done.stderr
+    assert "specfun" not in done.stdout  # a function pack is no engine left out
+
+
+def test_an_empty_plugin_selection_is_as_if_unset():
+    env = dict(os.environ, LMFIT_HOST_PLUGINS="")
+    done = subprocess.run([sys.executable, "-m", "lmfit_host", "engines"], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert done.returncode == 0 and "leastsq:" in done.stdout
+    assert "not loaded" not in done.stdout
