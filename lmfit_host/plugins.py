@@ -9,7 +9,8 @@ namespace. Two environment variables steer loading, as pytest and llm do:
     :func:`register_plugin` still works).
 ``LMFIT_HOST_PLUGINS=name,name``
     load only these plugins (entry-point or distribution names);
-    ``-name`` blocks a plugin and loads all the others.
+    ``-name`` blocks a plugin and loads all the others. An empty value is
+    as if the variable were unset.
 
 A plugin that fails to import, raises in a hook, registers an invalid
 object or a name that another plugin already holds is reported with a

@@ -71,7 +71,9 @@ def test_selection_variable_parsing():
     assert _parse_selection(None) == (None, set())
     assert _parse_selection("a, b") == ({"a", "b"}, set())
     assert _parse_selection("-anneal") == (None, {"anneal"})
-    assert _parse_selection("") == (set(), set())
+    # empty or blank: as if unset (LMFIT_HOST_DISABLE_PLUGIN_AUTOLOAD=1 is the way to load none)
+    assert _parse_selection("") == (None, set())
+    assert _parse_selection(" , ") == (None, set())
 
 
 def test_registered_engine_is_used_by_name(registered):
