@@ -38,7 +38,7 @@ from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
 
 import numpy as np
 
-from .errors import FitAborted, LmfitHostError
+from .errors import FitAborted, FitError, LmfitHostError
 
 __all__ = ["CliError", "main", "parse_param_spec"]
 
@@ -126,6 +126,9 @@ def parse_param_spec(spec: str) -> Tuple[str, Dict[str, Any]]:
     attributes: Dict[str, Any] = {}
     if has_value:
         attributes["value"] = _number(value_text.strip(), "value", spec)
+        if math.isnan(attributes["value"]):
+            raise CliError(f"-p {spec!r}: the start value must be a number, not "
+                           f"{value_text.strip()!r}")
     while rest:
         piece, _, remainder = rest.partition(":")
         key, has_eq, raw = piece.partition("=")
@@ -397,7 +400,11 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     params = _build_params(model, args.param or [], notes)
     free = [name for name, p in params.items() if p.vary and not p.expr]
     if not free:
-        raise CliError("every parameter is fixed; let at least one vary (drop :vary=no)")
+        if not params:
+            raise CliError(f"--model {args.model!r} has no parameters to fit: every name it "
+                           f"reads is the independent variable or a function or constant")
+        raise CliError("every parameter is fixed; let at least one vary (drop :vary=no or "
+                       ":fixed)")
     data.check_enough_points(free)
     for note in notes:
         err.write(f"{PROG}: note: {note}\n")
@@ -405,11 +412,26 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     show = args.progress == "always" or (args.progress == "auto" and err.isatty())
     independent: Dict[str, Any] = {xname: data.x}
-    with Progress(err, show) as progress:
-        result = model.fit(data.y, params, weights=data.weights, engine=engine,
-                           fit_kws=options, max_nfev=args.max_nfev, iter_cb=progress,
-                           nan_policy="propagate" if args.nan_policy == "propagate" else "raise",
-                           scale_covar=not args.absolute_sigma, **independent)
+    # numpy's warnings from trial steps (overflow in exp where the engine then steps back)
+    # are noise on a terminal: what matters is reported below, or as an error
+    with Progress(err, show) as progress, np.errstate(all="ignore"):
+        try:
+            result = model.fit(data.y, params, weights=data.weights, engine=engine,
+                               fit_kws=options, max_nfev=args.max_nfev, iter_cb=progress,
+                               nan_policy="propagate" if args.nan_policy == "propagate"
+                               else "raise",
+                               scale_covar=not args.absolute_sigma, **independent)
+        except FitError as exc:
+            index = getattr(exc, "index", None)
+            if index is None or not 0 <= index < data.ndata:
+                raise
+            # the model is not finite at a row of the file: say which, in the command's terms
+            raise CliError(
+                f"the model {args.model!r} is NaN or infinite at the start values on "
+                f"{data.path}, line {int(data.lines[index])} (x = {data.x[index]:g}); give "
+                f"start values or bounds (-p NAME=VALUE:min=...:max=...) where it is finite, "
+                f"or remove that row (--nan-policy omit only drops rows with missing values "
+                f"in the file)") from None
     # a Ctrl-C after the engine finished changes nothing: the result is complete
     interrupted = bool(result.aborted) and (progress.interrupted
                                             or "Ctrl-C" in str(result.message))

@@ -457,16 +457,21 @@ def read_data(path: Union[str, "os.PathLike[str]"], x: ColumnSpec = None, y: Col
         columns[role] = values
 
     bad = np.zeros(lines.size, dtype=bool)
+    first: Optional[Tuple[int, int, str]] = None  # the file's first bad row: (row, column, role)
     for index, role in chosen:
         not_finite = ~np.isfinite(columns[role])
-        if nan_policy == "raise" and not_finite.any():
+        if not_finite.any():
             row = int(np.argmax(not_finite))
-            raise DataFileError(
-                f"{table.path}, line {lines[row]}, column {table.label(index)} ({role}): value is "
-                f"missing or not finite ({table.rows[row][1][index].strip()!r}); remove the row, or "
-                f"drop such rows with nan_policy 'omit'", table.path, int(lines[row]),
-                table.label(index))
+            if first is None or row < first[0]:
+                first = (row, index, role)
         bad |= not_finite
+    if nan_policy == "raise" and first is not None:
+        row, index, role = first
+        raise DataFileError(
+            f"{table.path}, line {lines[row]}, column {table.label(index)} ({role}): value is "
+            f"missing or not finite ({table.rows[row][1][index].strip()!r}); remove the row, or "
+            f"drop such rows with nan_policy 'omit' (--nan-policy omit)", table.path,
+            int(lines[row]), table.label(index))
 
     if "sigma" in columns:
         sigma_values = columns["sigma"]

@@ -290,7 +290,9 @@ def _describe(source: Optional[str], owner: Optional[str]) -> str:
     else:
         subject = "expression %r" % source
     if owner is not None:
-        subject += " of parameter %r" % owner
+        # a parameter's name, or a description of another owner ('the model formula')
+        subject += (" of parameter %r" % owner if owner.isidentifier()
+                    else " in %s" % owner)
     return subject
 
 
@@ -999,9 +1001,12 @@ def _parse(source: str, mode: str) -> ast.AST:
     except SyntaxError as exc:
         where = ""
         if exc.lineno is not None:
-            where = " (line %d, column %d)" % (exc.lineno, exc.offset or 0)
-        raise _CompileProblem(ExpressionSyntaxError, "invalid syntax: %s%s; check the text"
-                              % (exc.msg, where)) from None
+            # Python gives column 0 where the text ended before the syntax was complete
+            where = (" (line %d, column %d)" % (exc.lineno, exc.offset) if exc.offset
+                     else " (the text ends too early, on line %d)" % exc.lineno)
+        detail = "" if exc.msg == "invalid syntax" else ": %s" % exc.msg
+        raise _CompileProblem(ExpressionSyntaxError, "invalid syntax%s%s; check the text"
+                              % (detail, where)) from None
     except (RecursionError, MemoryError):
         raise _CompileProblem(ExpressionLimitError, "the text is nested too deeply to compile; "
                               "split it into smaller pieces") from None

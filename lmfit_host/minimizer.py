@@ -371,12 +371,16 @@ class _Fit:
         elif minimizer.nan_policy == "raise" and not math.isfinite(
                 float(start_residual.dot(start_residual))) \
                 and not np.isfinite(start_residual).all():
-            bad = int((~np.isfinite(start_residual)).sum())
-            raise FitError(f"the residual function {fcn_name} returns {bad} NaN or infinite "
-                           f"value(s) at the start values, before any fitting; check the data "
-                           f"and the start values (NaN in the data: pass nan_policy='omit' to "
-                           f"leave those points out; NaN from the model: bound the parameters, "
-                           f"with min and max, to where it is finite)")
+            not_finite = ~np.isfinite(start_residual)
+            bad, first = int(not_finite.sum()), int(np.argmax(not_finite))
+            error = FitError(f"the residual function {fcn_name} returns {bad} NaN or infinite "
+                             f"value(s) at the start values (the first at index {first}), "
+                             f"before any fitting; check the data and the start values (NaN "
+                             f"in the data: pass nan_policy='omit' to leave those points out; "
+                             f"NaN from the model: bound the parameters, with min and max, to "
+                             f"where it is finite)")
+            error.index = first  # type: ignore[attr-defined]  # the CLI names the data line
+            raise error
 
         def wrong_length(r: np.ndarray) -> FitError:
             return FitError(f"the residual function {fcn_name} returned {r.shape[0]} values "

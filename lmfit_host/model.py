@@ -940,7 +940,8 @@ class ExpressionModel(Model):
             raise ModelError(f"nan_policy={nan_policy!r} is not one of {', '.join(NAN_POLICIES)}")
         self.expr = expr.strip()
         self.interpreter = Interpreter(arrays=True)
-        self._compiled = self.interpreter.compile_expression(self.expr, owner="ExpressionModel")
+        self._compiled = self.interpreter.compile_expression(self.expr,
+                                                             owner="the model's formula")
         names, called = _ordered_names(ast.parse(self.expr, mode="eval"))
         namespace = self.interpreter.symtable
         for function in called:
@@ -950,17 +951,19 @@ class ExpressionModel(Model):
                     f"ExpressionModel {self.expr!r}: the function {function!r} is not defined"
                     + (f" (did you mean {close}?)" if close else "")
                     + _missing_hint(function), self.expr, None, function)
+        if isinstance(independent_vars, str):
+            independent_vars = [independent_vars]
+        declared = set(independent_vars or ())
         # a function name read as a value ('gamma*x') is a parameter that hides the function in
-        # this model's own namespace; constants (pi, e) stay constants
+        # this model's own namespace; constants (pi, e) stay constants, unless declared an
+        # independent variable (a data column named e)
         free = [n for n in names if n not in namespace
-                or (n not in called and callable(namespace[n]))]
+                or (n not in called and (callable(namespace[n]) or n in declared))]
         if independent_vars is None:
             if "x" not in free:
                 raise ModelError(f"ExpressionModel {self.expr!r} does not use the independent "
                                  f"variable x; name the one it uses with independent_vars=['t']")
             independent_vars = ["x"]
-        elif isinstance(independent_vars, str):
-            independent_vars = [independent_vars]
         for var in independent_vars:
             if var not in free:
                 raise ModelError(f"ExpressionModel {self.expr!r} does not use the independent "

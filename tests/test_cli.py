@@ -528,3 +528,32 @@ def test_an_empty_plugin_selection_is_as_if_unset():
                           text=True, timeout=60, env=env)
     assert done.returncode == 0 and "leastsq:" in done.stdout
     assert "not loaded" not in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "sin(x)"], "has no parameters to fit"),
+    (["--model", "a*x + b", "-p", "a=nan"], "-p 'a=nan': the start value must be a number"),
+    (["--model", "a*exp(-x/tau)+"], "in the model's formula: invalid syntax (the text ends "
+                                    "too early, on line 1)"),
+])
+def test_formula_and_start_mistakes_are_told_in_the_commands_terms(tmp_path, capsys, args,
+                                                                    message):
+    assert main(["fit", str(write_decay(tmp_path)), *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_model_undefined_at_a_data_row_names_the_line(tmp_path, capsys):
+    path = tmp_path / "power.csv"
+    path.write_text("x,y\n0,0\n1,5\n2,1.77\n4,0.63\n")
+    assert main(["fit", str(path), "--model", "A*x**k", "-p", "A=1", "-p", "k=-1"]) == 2
+    err = capsys.readouterr().err
+    assert "is NaN or infinite at the start values on" in err and "line 2 (x = 0)" in err
+    assert "warning" not in err  # numpy's divide-by-zero warning is not shown
+
+
+def test_a_data_column_named_like_a_constant_is_the_independent_variable(tmp_path, capsys):
+    path = tmp_path / "e.csv"
+    path.write_text("e,y\n0.1,1.7\n0.5,1.0\n1,0.5\n2,0.12\n")
+    assert main(["fit", str(path), "--model", "a*exp(-e/k)", "-p", "a=1", "-p", "k=1",
+                 "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)["params"]) == {"a", "k"}

@@ -238,3 +238,9 @@ def test_a_binary_file_is_not_a_text_file(tmp_path):
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     with pytest.raises(DataFileError, match="not a text file"):
         read_data(path)
+
+
+def test_nan_policy_raise_names_the_files_first_bad_row(tmp_path):
+    path = write(tmp_path, "d.csv", "x,y\n1,2\n2,\n,4\n")
+    with pytest.raises(DataFileError, match=r"line 3, column 2 \('y'\)"):
+        read_data(path, nan_policy="raise")
