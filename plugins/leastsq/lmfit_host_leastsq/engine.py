@@ -343,6 +343,8 @@ class _Search:
         steps = _CENTRAL_STEP * (np.abs(v) if typical is None else typical)
         steps[~(steps > 0.0)] = _CENTRAL_STEP
         evaluate = self.evaluate
+        # a difference below this (squared) is the residual's rounding, not a slope
+        rounding = (8.0 * _EPS * float(np.abs(r0).max(initial=0.0))) ** 2
         for j, (value, step) in enumerate(zip(v.tolist(), steps.tolist())):
             row = jac_t[j]
             for _ in range(3):
@@ -351,13 +353,11 @@ class _Search:
                 plus[j] = up
                 minus = v.copy()
                 minus[j] = down
-                r_plus, r_minus = evaluate(plus), evaluate(minus)
-                np.subtract(r_plus, r_minus, out=row)
+                np.subtract(evaluate(plus), evaluate(minus), out=row)
                 # a step relative to a value far below its scale (0 to rounding, in an
                 # exact fit) moves the residual by its rounding only: wider, at least
                 # relative to 1, twice at most
-                size = max(float(np.abs(r_plus).max()), float(np.abs(r_minus).max()))
-                if float(np.abs(row).max()) > 8.0 * _EPS * size:
+                if not float(row.dot(row)) <= rounding:
                     break
                 step = max(step * 1e4, _CENTRAL_STEP * max(abs(value), 1.0))
             row *= 1.0 / (up - down)
