@@ -643,7 +643,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Columns are header names or 1-based numbers. Parameters without -p start at 1. "
                "Example: lmfit-host fit decay.csv --model 'amp*exp(-x/tau) + c' "
                "-p amp=5 -p tau=2:min=0 -p c=0")
-    fit.add_argument("data", help="data file (CSV, TSV or whitespace-separated)")
+    fit.add_argument("data", help="data file (CSV, TSV or whitespace-separated); - reads "
+                                  "the standard input")
     fit.add_argument("--model", "-m", required=True, metavar="EXPR",
                      help="the model formula in terms of x, e.g. 'amp*exp(-x/tau) + c'")
     fit.add_argument("-p", "--param", action="append", metavar="SPEC",

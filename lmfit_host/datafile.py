@@ -40,6 +40,7 @@ import csv
 import itertools
 import math
 import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -327,14 +328,19 @@ def _split(line: str, delimiter: str) -> List[str]:
 
 
 def read_table(path: Union[str, "os.PathLike[str]"]) -> Table:
-    """Read the text table in ``path``: delimiter, header names and data rows.
+    """Read the text table in ``path`` (``'-'``: the standard input): delimiter, header
+    names and data rows.
 
     Raises DataFileError when the file cannot be read or holds no data rows.
     """
     path_text = os.fspath(path)
     try:
-        with open(path_text, "rb") as handle:
-            raw = handle.read()
+        if path_text == "-":  # the standard input, as command-line tools read it
+            path_text = "<stdin>"
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path_text, "rb") as handle:
+                raw = handle.read()
     except FileNotFoundError:
         raise DataFileError(f"{path_text}: no such data file", path_text) from None
     except IsADirectoryError:

@@ -557,3 +557,13 @@ def test_a_data_column_named_like_a_constant_is_the_independent_variable(tmp_pat
     assert main(["fit", str(path), "--model", "a*exp(-e/k)", "-p", "a=1", "-p", "k=1",
                  "--json"]) == 0
     assert set(json.loads(capsys.readouterr().out)["params"]) == {"a", "k"}
+
+
+def test_the_data_may_come_on_the_standard_input(tmp_path):
+    text = write_decay(tmp_path).read_text()
+    done = subprocess.run([sys.executable, "-m", "lmfit_host", "fit", "-", "--model",
+                           "amp*exp(-x/tau) + c", "-p", "amp=2", "-p", "tau=1", "--json"],
+                          input=text, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["params"]["tau"]["value"] == pytest.approx(2.0, rel=1e-6)
