@@ -551,34 +551,37 @@ class LeastsqEngine:
                    "polish_nfev": 0, "restarted": False})
 
 
-#: Where a start on a bound is moved: this far inside, in the transform's own units
-#: (one-sided: ``max(1, |bound|)``; two-sided: the width of the range).
-_START_INSIDE = 0.1
+#: How far a start on a bound is moved inside: this share of the range for two bounds; for
+#: one, this share of |bound| (at least _START_INSIDE_ONE, the transform's own scale).
+_START_INSIDE = 0.01
+_START_INSIDE_ONE = 0.1
+#: A forward difference of the value below this many of its units in the last place
+#: resolves nothing.
+_RESOLVED_ULPS = 1e3
 
 
 def off_the_bounds(transform: Any, u: np.ndarray, rel_step: float) -> Optional[np.ndarray]:
     """The internal start ``u`` with every parameter that sits on a bound moved inside, or
     None when none does.
 
-    On a bound the MINUIT transforms are stationary (``dx/du = 0``), and
-    close to one nearly so: MINPACK's forward difference (a step of
-    ``rel_step * |u|``, or ``rel_step`` at zero) then changes the value by
-    far less than the step it would take in user units (``rel_step * |x|``,
-    or ``rel_step`` at zero), often by rounding only. Its Jacobian column is
-    noise, and its first step throws the parameter far away, or leaves it
-    on the bound for good: no derivative in the search space can say that
-    moving inside lowers the sum of squares. A parameter whose difference
-    shrinks below 1e-4 of the user-unit one is moved a tenth of the
-    transform's scale inside (``max(1, |bound|)`` for one bound, the range
-    for two), where the derivatives are well defined; one that belongs on
-    the bound goes back.
+    On a bound the MINUIT transforms are stationary (``dx/du = 0``): MINPACK's
+    linear model sees no effect of such a parameter, its first step throws
+    it far away, or it stays on the bound for good, since no derivative in
+    the search space can say that moving inside lowers the sum of squares.
+    Close to a bound of a large value the same happens by rounding: MINPACK's
+    forward difference (a step of ``rel_step * |u|``) changes the value by
+    fewer than a thousand units in its last place. Such a start is moved a
+    little inside: 1% of the range for two bounds, ``max(0.1, 1e-4 *
+    |bound|)`` for one (a start of 5000.01 above a bound at 5000 moves to
+    5000.5); one that belongs on the bound goes back. Anything else is left
+    as given.
 
     >>> from lmfit_host.problem import BoundsTransform
-    >>> t = BoundsTransform([0.0, 0.0, 0.0], [np.inf, 1.0, np.inf])
-    >>> start = t.to_internal([0.0, 1.0, 3e-13])
-    >>> np.round(t.to_external(off_the_bounds(t, start, 1.5e-8)), 15).tolist()
-    [0.1, 0.9, 3e-13]
-    >>> off_the_bounds(t, t.to_internal([0.5, 0.5, 1e-9]), 1.5e-8) is None
+    >>> t = BoundsTransform([0.0, 0.0, 0.0, 5000.0], [np.inf, 1.0, np.inf, np.inf])
+    >>> start = t.to_internal([0.0, 1.0, 3e-13, 5000.01])
+    >>> [float(f"{v:.6g}") for v in t.to_external(off_the_bounds(t, start, 1.5e-8))]
+    [0.1, 0.99, 3e-13, 5000.5]
+    >>> off_the_bounds(t, t.to_internal([0.5, 0.5, 1e-9, 5000.1]), 1.5e-8) is None
     True
     """
     lower, upper = transform.lower, transform.upper
@@ -586,24 +589,30 @@ def off_the_bounds(transform: Any, u: np.ndarray, rel_step: float) -> Optional[n
     if not bounded.any():
         return None
     x = transform.to_external(u)
-    step = rel_step * np.abs(u)
-    step[step == 0.0] = rel_step
-    moved = np.abs(transform.to_external(u + step) - x)
-    wanted = rel_step * np.abs(x)
-    wanted[wanted == 0.0] = rel_step
-    flat = bounded & ~(moved >= 1e-4 * wanted)
+    with np.errstate(invalid="ignore", over="ignore"):
+        step = rel_step * np.abs(u)
+        step[step == 0.0] = rel_step
+        moved = np.abs(transform.to_external(u + step) - x)
+        # stationary: exactly on one bound (u = 0), or on either end of two to rounding
+        stationary = np.where(transform.both, np.abs(np.cos(u)) < 1e-7, u == 0.0)
+        flat = bounded & (stationary | ~(moved > _RESOLVED_ULPS * np.spacing(np.abs(x))))
     if not flat.any():
         return None
     start = x.copy()
     both = flat & transform.both
-    start[both] = np.where(x[both] - lower[both] <= upper[both] - x[both],
-                           lower[both] + _START_INSIDE * (upper[both] - lower[both]),
-                           upper[both] - _START_INSIDE * (upper[both] - lower[both]))
+    width = upper - lower
+    near_lower = x - lower <= upper - x
+    start[both] = np.where(near_lower[both], lower[both] + _START_INSIDE * width[both],
+                           upper[both] - _START_INSIDE * width[both])
     low = flat & transform.lower_only
-    start[low] = lower[low] + _START_INSIDE * np.maximum(1.0, np.abs(lower[low]))
+    start[low] = lower[low] + np.maximum(_START_INSIDE_ONE, 1e-4 * np.abs(lower[low]))
     up = flat & transform.upper_only
-    start[up] = upper[up] - _START_INSIDE * np.maximum(1.0, np.abs(upper[up]))
-    return np.asarray(transform.to_internal(start), dtype=float)
+    start[up] = upper[up] - np.maximum(_START_INSIDE_ONE, 1e-4 * np.abs(upper[up]))
+    with np.errstate(invalid="ignore", over="ignore"):
+        inside = np.asarray(transform.to_internal(start), dtype=float)
+    # a bound beyond 1e154 or so overflows the transform: that start stays as given
+    inside = np.where(np.isfinite(inside), inside, u)
+    return None if np.array_equal(inside, u) else inside
 
 
 def _principal(transform: Any, u: np.ndarray) -> Optional[np.ndarray]:

@@ -551,7 +551,29 @@ def test_only_starts_where_the_transform_is_flat_are_moved() -> None:
         transform, transform.to_internal([3e-13, 0.5, 2.0, 0.0]), step) is None
     moved = transform.to_external(engine_module.off_the_bounds(
         transform, transform.to_internal([0.0, 1.0, 1.0 + 1e-12, 7.0]), step))
-    assert moved.tolist() == pytest.approx([0.1, 0.9, 1.1, 7.0], rel=1e-12)
+    assert moved.tolist() == pytest.approx([0.1, 0.99, 1.1, 7.0], rel=1e-12)
+
+
+@pytest.mark.parametrize("start", [5000.1, 5000.2, 5000.3, 5001.0, 5000.0, 5000.01])
+def test_a_start_near_a_large_bound_is_left_alone_or_moved_a_little(start: float) -> None:
+    # a peak at 5000.3 with its centre bounded below by 5000: starts near the bound used to
+    # be moved to 5500 (a tenth of the bound), where the fit found another minimum
+    x = np.linspace(4995.0, 5005.0, 201)
+    y = 100.0 * np.exp(-0.5 * ((x - 5000.3) / 0.5) ** 2) \
+        + np.random.default_rng(1).normal(0.0, 1.0, x.size)
+    params = Parameters()
+    params.add("a", 80.0)
+    params.add("c", start, min=5000.0)
+    params.add("w", 0.6, min=0.01)
+    result = lmfit_host.minimize(lambda p: p["a"].value * np.exp(
+        -0.5 * ((x - p["c"].value) / p["w"].value) ** 2) - y, params)
+    assert result.success and params["c"].value == pytest.approx(5000.3, abs=0.01)
+
+
+def test_a_start_on_a_bound_beyond_1e154_is_left_as_given() -> None:
+    transform = lmfit_host.problem.BoundsTransform([-1e300], [INF])
+    assert engine_module.off_the_bounds(transform, transform.to_internal([-1e300]),
+                                        1.5e-8) is None
 
 # -- non-finite trial points -----------------------------------------------------------------------
 
