@@ -495,7 +495,11 @@ class _Fit:
         if problem.best_residual is not None and x.tolist() == problem.best_x.tolist():
             r = problem.best_residual
         else:
-            r = self.residual(x)  # the engine's answer, evaluated again: not counted
+            try:
+                r = self.residual(x)  # the engine's answer, evaluated again: not counted
+            except ConstraintFailure as failure:
+                # an engine's answer where a constraint is undefined: the expression's error
+                raise problem._explain(failure.error, x) from failure.error.__cause__
         stats = fit_statistics(r, len(names))
 
         covar = None

@@ -30,6 +30,73 @@ _NO_INDEX = np.zeros(0, dtype=np.intp)
 _EPS = float(np.finfo(float).eps)
 
 
+class _Differencing:
+    """The columns of one difference Jacobian (:meth:`FitProblem.difference_jacobian`):
+    the point, its residual once known, and the rounding level of the residual."""
+
+    def __init__(self, problem: "FitProblem", x: np.ndarray,
+                 residual: Callable[[np.ndarray], np.ndarray], r0: Optional[np.ndarray],
+                 central: bool) -> None:
+        self.x = x
+        self.values = x.tolist()
+        self.lower = problem.lower.tolist()
+        self.upper = problem.upper.tolist()
+        self.ndata = problem.ndata
+        self.residual = residual
+        self.r0 = r0
+        self.central = central
+        self.limit: Optional[float] = None if r0 is None else self._rounding(r0)
+
+    @staticmethod
+    def _rounding(r: np.ndarray) -> float:
+        # a change within a few roundings of the residual's size is no slope
+        return 8.0 * _EPS * float(np.abs(r).max())
+
+    def _base(self) -> np.ndarray:
+        if self.r0 is None:
+            self.r0 = self.residual(self.x)
+        return self.r0
+
+    def column(self, j: int, h: float) -> Optional[np.ndarray]:
+        """Column ``j`` with step ``h`` (away from a bound we sit on), or None when the
+        residual did not change beyond its rounding."""
+        value, low, high = self.values[j], self.lower[j], self.upper[j]
+        if value + h > high:
+            h = -h
+            if value + h < low:
+                # wider than the room on either side: half the larger room
+                h = 0.5 * (high - value) if high - value >= value - low else -0.5 * (value - low)
+                if h == 0.0:
+                    return None
+        xp = self.x.copy()
+        xp[j] = value + h
+        plus = _defined(self.residual, xp)
+        minus = None
+        xm = None
+        if self.central or plus is None:
+            if low <= value - h <= high:
+                xm = self.x.copy()
+                xm[j] = value - h
+                minus = _defined(self.residual, xm)
+        if plus is None and minus is None:
+            # a constraint undefined on both sides (sqrt(v) at v = 0): no derivative
+            return np.full(self.ndata, np.nan)
+        if plus is not None and minus is not None:
+            change = plus - minus
+            width = xp.item(j) - xm.item(j)  # type: ignore[union-attr]
+        elif plus is not None:
+            change, width = plus - self._base(), xp.item(j) - value
+        else:
+            assert minus is not None and xm is not None
+            change, width = self._base() - minus, value - xm.item(j)
+        if self.limit is None:
+            self.limit = self._rounding(plus if plus is not None else minus)  # type: ignore
+        if not float(np.abs(change).max()) > self.limit:
+            return None
+        change *= 1.0 / width
+        return change
+
+
 def _defined(residual: Callable[[np.ndarray], np.ndarray], x: np.ndarray
              ) -> Optional[np.ndarray]:
     """``residual(x)``, or None where a constraint expression is undefined at ``x``."""
@@ -418,14 +485,13 @@ class FitProblem:
         eps = np.finfo(float).eps
         scale = eps ** (1.0 / 3.0) if central else np.sqrt(eps)
         # relative steps: parameters of size 1e-5 need steps of their own size
-        steps = scale * np.where(x != 0.0, np.abs(x), 1.0)
+        steps = (scale * np.where(x != 0.0, np.abs(x), 1.0)).tolist()
         if r0 is None and not central:
             r0 = residual(x)
         jac = np.empty((self.ndata, x.size))
-        base: Optional[np.ndarray] = r0
-        for j in range(x.size):
-            h = steps[j]
-            column = self._difference(x, j, h, residual, base, central)
+        state = _Differencing(self, x, residual, r0, central)
+        for j, h in enumerate(steps):
+            column = state.column(j, h)
             # A value far below its own scale (a background started at 0, or at 5e-7, on
             # counts of 1e5): a step relative to it moves the residual by less than its
             # rounding, and the column would be 0. Twice more, with steps 1e4 times wider
@@ -433,56 +499,10 @@ class FitProblem:
             for _ in range(2):
                 if column is not None:
                     break
-                if base is None:
-                    base = residual(x)
-                h = max(h * 1e4, scale * max(abs(x[j]), 1.0))
-                column = self._difference(x, j, h, residual, base, central)
-            jac[:, j] = np.zeros(self.ndata) if column is None else column
+                h = max(h * 1e4, scale * max(abs(state.values[j]), 1.0))
+                column = state.column(j, h)
+            jac[:, j] = 0.0 if column is None else column
         return jac
-
-    def _difference(self, x: np.ndarray, j: int, h: float,
-                    residual: Callable[[np.ndarray], np.ndarray], r0: Optional[np.ndarray],
-                    central: bool) -> Optional[np.ndarray]:
-        """One Jacobian column by a difference with step ``h`` (away from a bound we sit on),
-        or None when the residual did not change beyond its rounding."""
-        if x[j] + h > self.upper[j]:
-            h = -h
-            if x[j] + h < self.lower[j]:
-                # wider than the room on either side: half the larger room
-                room = max(self.upper[j] - x[j], x[j] - self.lower[j])
-                h = 0.5 * room if self.upper[j] - x[j] >= x[j] - self.lower[j] else -0.5 * room
-                if h == 0.0:
-                    return None
-        xp = x.copy()
-        xp[j] += h
-        plus = _defined(residual, xp)
-        xm = None
-        if central or plus is None:
-            xm = x.copy()
-            xm[j] -= h
-            if xm[j] < self.lower[j] or xm[j] > self.upper[j]:
-                xm = None
-        minus = None if xm is None else _defined(residual, xm)
-        if plus is None and minus is None:
-            # a constraint undefined on both sides (sqrt(v) at v = 0): no derivative
-            return np.full(self.ndata, np.nan)
-        if plus is not None and minus is not None and central:
-            change = plus - minus
-            width = xp[j] - xm[j]  # type: ignore[index]
-        else:
-            if r0 is None:
-                r0 = residual(x)
-            if plus is not None:
-                change, width, minus = plus - r0, xp[j] - x[j], r0
-            else:
-                assert minus is not None and xm is not None
-                change, width, plus = r0 - minus, x[j] - xm[j], r0
-        # unresolved: every change within a few roundings of the residual's size
-        size = max(float(np.max(np.abs(plus), initial=0.0)),
-                   float(np.max(np.abs(minus), initial=0.0)))
-        if not float(np.max(np.abs(change), initial=0.0)) > 8.0 * _EPS * size:
-            return None
-        return change / width
 
     # -- internal (unbounded) space -------------------------------------------
     def to_external(self, u: np.ndarray) -> np.ndarray:

@@ -1192,3 +1192,59 @@ def test_a_constraint_leaving_its_domain_where_nan_is_an_error_says_where():
     assert params["v"].value == 1.0 and params["c"].value == 0.0
     result = minimize(residual, params, method="lbfgsb", nan_policy="propagate")
     assert result.success and params["s"].value == pytest.approx(0.0508364, rel=1e-5)
+
+
+def _sqrt_edge():
+    # the best fit wants s = sqrt(v) below 0: v ends at the edge of sqrt's domain, where
+    # every difference step of the polish and the error bars reaches v < 0 on one side
+    x = np.linspace(0.0, 1.0, 50)
+    params = Parameters()
+    params.add("a", 1.0)
+    params.add("v", 0.01)
+    params.add("s", expr="sqrt(v)")
+    return params, lambda p: p["a"].value * x + p["s"].value - (2.0 * x - 0.3)
+
+
+@pytest.mark.parametrize("engine", ["leastsq", "anneal"])
+def test_a_fit_ending_at_a_constraints_domain_edge_steps_to_the_defined_side(engine):
+    pytest.importorskip(f"lmfit_host_{engine}")
+    params, residual = _sqrt_edge()
+    options = {"seed": 1} if engine == "anneal" else {}
+    result = minimize(residual, params, method=engine, **options)
+    assert result.success
+    # s = 0: a is the slope through the origin
+    x = np.linspace(0.0, 1.0, 50)
+    slope = float(x.dot(2.0 * x - 0.3) / x.dot(x))
+    best = float(np.sum((slope * x - (2.0 * x - 0.3)) ** 2))
+    if engine == "leastsq":
+        assert 0.0 <= params["v"].value < 1e-12
+        assert params["a"].value == pytest.approx(slope, rel=1e-6)
+    else:  # the infinite slope of sqrt at 0 leaves a polish from a sampled point a bit short
+        assert result.chisqr == pytest.approx(best, rel=1e-3)
+
+
+def test_an_engine_answer_where_a_constraint_is_undefined_is_the_expressions_error():
+    import lmfit_host
+    from lmfit_host import EngineResult, hookimpl
+
+    class Engine:
+        name = "undefinedpoint"
+        description = "answers v < 0"
+        options: dict = {}
+
+        def run(self, problem, **options):
+            return EngineResult(x=np.array([1.0, -0.5]), success=True, message="done")
+
+    class Plugin:
+        @hookimpl
+        def lmfit_host_register_engines(self, register):
+            register(Engine())
+
+    name = lmfit_host.register_plugin(Plugin(), name="undefined-point-plugin")
+    try:
+        params, residual = _sqrt_edge()
+        with pytest.raises(ExpressionRuntimeError, match=r"sqrt\(v\).*with a=1, v=-0\.5"):
+            minimize(residual, params, method="undefinedpoint", nan_policy="propagate")
+        assert params["v"].value == 0.01
+    finally:
+        lmfit_host.unregister_plugin(name)

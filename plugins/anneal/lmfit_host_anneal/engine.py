@@ -34,7 +34,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-from lmfit_host import EngineOptionError, EngineResult, FitError, FitProblem, ProblemError
+from lmfit_host import (EngineOptionError, EngineResult, ExpressionError, FitError, FitProblem,
+                        ProblemError)
 
 from .gsa import run_gsa
 from .polish import polish
@@ -362,10 +363,11 @@ class AnnealEngine:
         polished = False
         if settings.polish and math.isfinite(outcome.chisqr):
             try:
-                residual, local_jacobian, accurate = _polish_functions(problem, jacobian)
+                residual, local_jacobian, accurate = _polish_functions(problem, jacobian,
+                                                                       outcome.chisqr)
                 found = polish(residual, outcome.x, lower, upper, problem.ndata, local_jacobian,
                                accurate_jacobian=accurate)
-            except FitError as exc:
+            except (FitError, ExpressionError) as exc:
                 # the local solver stepped where the model is not finite: keep the search's best
                 message += f"; polish stopped: {exc}"
             else:
@@ -378,8 +380,8 @@ class AnnealEngine:
                             codes=codes)
 
 
-def _polish_functions(problem: FitProblem, jacobian: Optional[Callable[[np.ndarray], np.ndarray]]
-                      ) -> Tuple[Callable[[np.ndarray], np.ndarray],
+def _polish_functions(problem: FitProblem, jacobian: Optional[Callable[[np.ndarray], np.ndarray]],
+                      best_chisqr: float) -> Tuple[Callable[[np.ndarray], np.ndarray],
                                  Callable[[np.ndarray], np.ndarray],
                                  Callable[[np.ndarray], np.ndarray]]:
     """The residual, the Jacobian and the accurate Jacobian the polish works with.
@@ -391,15 +393,24 @@ def _polish_functions(problem: FitProblem, jacobian: Optional[Callable[[np.ndarr
     differences step by at least ``1.5e-8`` absolutely: for a parameter of
     size 1e-7 (NIST Hahn1's b7) that is a tenth of it, and the polish ended
     with 2 correct digits instead of 9.
+
+    A trial point where the residual is not finite (the model, or a
+    constraint such as ``sqrt(v)``, outside its domain) gets a residual far
+    worse than the search's best, finite, so that the local solver refuses
+    that step and goes on (SciPy's solvers stop at a non-finite one).
     """
-    if jacobian is not None:
-        return problem.residual, jacobian, jacobian
     last: List[Any] = [None, None]
+    refused = np.full(problem.ndata, 1e3 * math.sqrt(max(best_chisqr, 1.0) / problem.ndata))
 
     def residual(x: np.ndarray) -> np.ndarray:
-        r = problem.residual(x)
+        r = problem.trial_residual(x)
+        if not np.isfinite(r).all():
+            return refused.copy()
         last[0], last[1] = np.array(x, dtype=float), r
         return r
+
+    if jacobian is not None:
+        return residual, jacobian, jacobian
 
     def differences(x: np.ndarray) -> np.ndarray:
         known = last[1] if last[0] is not None and np.array_equal(last[0], x) else None

@@ -321,12 +321,18 @@ class _Search:
             return self._checked(self._analytic(v))
         jac_t = np.empty((v.size, r0.size))
         rel_step = self.rel_step
-        evaluate = self.evaluate
+        evaluate = self.evaluate_trial
         for j, value in enumerate(v.tolist()):
             moved = v.copy()
             moved[j] = value + (rel_step * abs(value) or rel_step)
             row = jac_t[j]
             np.subtract(evaluate(moved), r0, out=row)
+            if not np.isfinite(row).all():
+                # beyond the model's (or a constraint's) domain: the other side
+                moved[j] = value - (rel_step * abs(value) or rel_step)
+                np.subtract(r0, self.evaluate(moved), out=row)
+                row *= 1.0 / (value - moved.item(j))
+                continue
             row *= 1.0 / (moved.item(j) - value)  # the step as the floats hold it
         return jac_t.T
 
@@ -342,9 +348,9 @@ class _Search:
         jac_t = np.empty((v.size, r0.size))
         steps = _CENTRAL_STEP * (np.abs(v) if typical is None else typical)
         steps[~(steps > 0.0)] = _CENTRAL_STEP
-        evaluate = self.evaluate
-        # a difference below this (squared) is the residual's rounding, not a slope
-        rounding = (8.0 * _EPS * float(np.abs(r0).max(initial=0.0))) ** 2
+        evaluate = self.evaluate_trial
+        # a difference below this is the residual's rounding, not a slope
+        rounding = 8.0 * _EPS * float(np.abs(r0).max(initial=0.0))
         for j, (value, step) in enumerate(zip(v.tolist(), steps.tolist())):
             row = jac_t[j]
             for _ in range(3):
@@ -353,14 +359,24 @@ class _Search:
                 plus[j] = up
                 minus = v.copy()
                 minus[j] = down
-                np.subtract(evaluate(plus), evaluate(minus), out=row)
+                r_plus, r_minus = evaluate(plus), evaluate(minus)
+                # beyond the model's (or a constraint's) domain on one side: the other side
+                # against the point itself (near sqrt(v) at v = 0, say)
+                if not np.isfinite(r_plus).all():
+                    r_plus, up = r0, value
+                elif not np.isfinite(r_minus).all():
+                    r_minus, down = r0, value
+                np.subtract(r_plus, r_minus, out=row)
                 # a step relative to a value far below its scale (0 to rounding, in an
                 # exact fit) moves the residual by its rounding only: wider, at least
                 # relative to 1, twice at most
-                if not float(row.dot(row)) <= rounding:
+                if not float(np.abs(row).max(initial=0.0)) <= rounding or up == down:
                     break
                 step = max(step * 1e4, _CENTRAL_STEP * max(abs(value), 1.0))
-            row *= 1.0 / (up - down)
+            if up == down:
+                row[:] = np.nan  # undefined on both sides: no slope to give
+            else:
+                row *= 1.0 / (up - down)
         return jac_t.T
 
     def _checked(self, jac: Any) -> np.ndarray:
