@@ -385,9 +385,16 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     engine = resolve_engine_name(args.engine)  # before reading any data
     options = dict(_engine_option(text) for text in args.option or [])
 
-    data = read_data(args.data, x=args.x, y=args.y, sigma=args.sigma,
-                     nan_policy=args.nan_policy)
-    notes: List[str] = [f"{data.path}: {note}" for note in data.notes]
+    if args.data == "-":  # the standard input, as command-line tools read it
+        stdin = getattr(sys.stdin, "buffer", None)
+        content = stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
+        data = read_data("<stdin>", x=args.x, y=args.y, sigma=args.sigma,
+                         nan_policy=args.nan_policy, content=content)
+    else:
+        data = read_data(args.data, x=args.x, y=args.y, sigma=args.sigma,
+                         nan_policy=args.nan_policy)
+    notes: List[str] = [f"{data.path}: {note}".replace("(x=1, y=2)", "(--x 1 --y 2)")
+                        for note in data.notes]
     if data.dropped:
         shown = ", ".join(str(n) for n in data.dropped_lines[:10])
         more = ", ..." if data.dropped > 10 else ""

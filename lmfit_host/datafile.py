@@ -40,7 +40,6 @@ import csv
 import itertools
 import math
 import os
-import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -134,6 +133,11 @@ class Table:
         self._lines = lines if rows is None else None
         self._quoted = quoted
         self._parsed: Dict[int, np.ndarray] = {}
+        self._numpy_failed = False
+
+    def __repr__(self) -> str:
+        return (f"Table({self.path!r}, delimiter={self.delimiter!r}, "
+                f"header_line={self.header_line!r}, names={self.names!r}, rows={self.nrows})")
 
     @property
     def rows(self) -> List[Tuple[int, List[str]]]:
@@ -144,6 +148,10 @@ class Table:
             self._rows = [(number, _split(text, delimiter))
                           for number, text in zip(numbers, texts)]
         return self._rows
+
+    @rows.setter
+    def rows(self, rows: List[Tuple[int, List[str]]]) -> None:
+        self._rows, self._lines, self._parsed = rows, None, {}
 
     @property
     def nrows(self) -> int:
@@ -204,7 +212,7 @@ class Table:
     def _parsable(self) -> bool:
         # decimal commas and quoted fields are read field by field
         return self._rows is None and self._lines is not None and not self._quoted \
-            and self.delimiter != ";"
+            and self.delimiter != ";" and not self._numpy_failed
 
     def prepare_columns(self, indices: Sequence[int]) -> None:
         """Parse the columns ``indices`` together in one pass of numpy's parser, where it
@@ -213,9 +221,11 @@ class Table:
         if len(wanted) < 2 or not self._parsable():
             return
         block = _numpy_columns(self._lines[1], self.delimiter, wanted)  # type: ignore[index]
-        if block is not None:
-            for position, index in enumerate(wanted):
-                self._parsed[index] = block[:, position]
+        if block is None:
+            self._numpy_failed = True  # irregular: read field by field, not parsed again
+            return
+        for position, index in enumerate(wanted):
+            self._parsed[index] = block[:, position]
 
     def _parsed_column(self, index: int) -> Optional[Tuple[np.ndarray, np.ndarray]]:
         """Column ``index`` and the line numbers by numpy's parser, where it applies."""
@@ -327,17 +337,18 @@ def _split(line: str, delimiter: str) -> List[str]:
     return [item.strip() for item in next(csv.reader([line], delimiter=delimiter))]
 
 
-def read_table(path: Union[str, "os.PathLike[str]"]) -> Table:
-    """Read the text table in ``path`` (``'-'``: the standard input): delimiter, header
-    names and data rows.
+def read_table(path: Union[str, "os.PathLike[str]"], content: Optional[bytes] = None) -> Table:
+    """Read the text table in ``path``: delimiter, header names and data rows.
+
+    ``content``, when given, is the file's bytes (the standard input, say),
+    and ``path`` only names it in messages.
 
     Raises DataFileError when the file cannot be read or holds no data rows.
     """
     path_text = os.fspath(path)
     try:
-        if path_text == "-":  # the standard input, as command-line tools read it
-            path_text = "<stdin>"
-            raw = sys.stdin.buffer.read()
+        if content is not None:
+            raw = content
         else:
             with open(path_text, "rb") as handle:
                 raw = handle.read()
@@ -422,12 +433,19 @@ def _decode(raw: bytes, path: str) -> str:
     """The text of a data file: UTF-8 (with or without a byte-order mark), UTF-16 with its
     byte-order mark (as some Windows programs export), else Windows-1252 (Latin-1 with
     the typographic signs: a header holding 'µm' written by an older spreadsheet)."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        encoding = "utf-32"
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = ""
+    if encoding:
         try:
-            return raw.decode("utf-16")
+            return raw.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise DataFileError(f"{path}: starts as UTF-16 text but cannot be decoded at byte "
-                                f"{exc.start}; re-save it as UTF-8", path) from None
+            raise DataFileError(f"{path}: starts as {encoding.upper()} text but cannot be "
+                                f"decoded at byte {exc.start}; re-save it as UTF-8",
+                                path) from None
     if b"\x00" in raw[:4096]:
         raise DataFileError(f"{path}: not a text file (it holds NUL bytes); give a CSV, TSV or "
                             f"whitespace-separated text file", path)
@@ -495,21 +513,23 @@ class FitData:
 
 
 def read_data(path: Union[str, "os.PathLike[str]"], x: ColumnSpec = None, y: ColumnSpec = None,
-              sigma: ColumnSpec = None, nan_policy: str = "omit") -> FitData:
+              sigma: ColumnSpec = None, nan_policy: str = "omit",
+              content: Optional[bytes] = None) -> FitData:
     """Read the x, y (and sigma) columns of a CSV, TSV or whitespace-separated file.
 
     Columns are header names or 1-based numbers (see the module docstring
     for defaults). ``nan_policy``: ``'omit'`` drops rows holding a missing or
     infinite value (counted in ``dropped``), ``'propagate'`` keeps them,
     ``'raise'`` makes the first one an error naming its line and column.
-    Sigma values must be positive and finite where given.
+    Sigma values must be positive and finite where given. ``content``, when
+    given, is the file's bytes (``path`` then only names it in messages).
 
     >>> data = read_data("misra1a.csv", x="x", y="y")     # doctest: +SKIP
     """
     if nan_policy not in NAN_POLICIES:
         raise DataFileError(f"nan_policy must be one of {', '.join(NAN_POLICIES)}, "
                             f"not {nan_policy!r}")
-    table = read_table(path)
+    table = read_table(path, content)
     x_index = table.resolve(x, "x") if x is not None else table.default_column("x", 0)
     if y is not None:
         y_index = table.resolve(y, "y")
@@ -526,7 +546,7 @@ def read_data(path: Union[str, "os.PathLike[str]"], x: ColumnSpec = None, y: Col
         notes.append(f"the comment on line {table.header_line} is read as column names "
                      f"({' '.join(str(n) for n in table.names)}), so x is column "
                      f"{table.label(x_index)} and y column {table.label(y_index)}; if it is not "
-                     f"a header, choose the columns by number (--x 1 --y 2)")
+                     f"a header, choose the columns by number (x=1, y=2)")
 
     chosen = [(x_index, "x"), (y_index, "y")]
     if sigma_index is not None:
@@ -565,7 +585,7 @@ def read_data(path: Union[str, "os.PathLike[str]"], x: ColumnSpec = None, y: Col
         raise DataFileError(
             f"{table.path}, line {lines[row]}, column {table.label(index)} ({role}): value is "
             f"missing or not finite ({table.rows[row][1][index].strip()!r}); remove the row, or "
-            f"drop such rows with nan_policy 'omit' (--nan-policy omit)", table.path,
+            f"drop such rows with nan_policy 'omit'", table.path,
             int(lines[row]), table.label(index))
 
     if "sigma" in columns:

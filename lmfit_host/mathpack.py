@@ -434,6 +434,17 @@ def _exp2(x: float) -> float:
     return math.pow(2.0, x)
 
 
+def isclose_array(a: Any, b: Any, *, rel_tol: float = 1e-9, abs_tol: float = 0.0) -> Any:
+    """``math.isclose`` element-wise: ``|a - b| <= max(rel_tol * max(|a|, |b|), abs_tol)``
+    (numpy's own ``isclose`` has other defaults and is not symmetric).
+
+    >>> isclose_array(np.array([1.0, 1.0]), np.array([1.0 + 1e-12, 1.000001])).tolist()
+    [True, False]
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    return np.abs(a - b) <= np.maximum(rel_tol * np.maximum(np.abs(a), np.abs(b)), abs_tol)
+
+
 def _special(name: str) -> Callable[..., Any]:
     """SciPy's ``scipy.special.<name>`` for arrays, imported when first called."""
     def function(x: Any) -> Any:
@@ -501,7 +512,7 @@ _FUNCTIONS: Dict[str, Tuple[Callable[..., Any], Optional[Callable[..., Any]]]] =
     "cbrt": (getattr(math, "cbrt", None) or _cbrt, np.cbrt),
     "exp2": (getattr(math, "exp2", None) or _exp2, np.exp2),
     "expm1": (math.expm1, np.expm1),
-    "isclose": (math.isclose, np.isclose),
+    "isclose": (math.isclose, isclose_array),
     "isfinite": (math.isfinite, np.isfinite),
     "lgamma": (math.lgamma, _special("gammaln")),
 }

@@ -282,3 +282,22 @@ def test_a_clean_file_is_parsed_by_numpy_and_a_quoted_one_field_by_field(tmp_pat
     assert clean._rows is None  # never split into fields
     quoted = read_table(write(tmp_path, "b.csv", 'x,y\n"1",2\n3,4\n'))
     assert quoted._parsed_column(0) is None
+
+
+def test_utf32_files_are_read_and_bytes_can_be_given_directly(tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_bytes("x,y\n1,7\n2,9\n".encode("utf-32"))
+    assert read_data(wide).y.tolist() == [7.0, 9.0]
+    # bytes from elsewhere (the standard input, say): the path only names them
+    data = read_data("<stdin>", content=b"x,y\n1,2\n3,4\n")
+    assert data.path == "<stdin>" and data.x.tolist() == [1.0, 3.0]
+    # a file named '-' is a file
+    (tmp_path / "-").write_text("x,y\n5,6\n7,8\n")
+    assert read_data(tmp_path / "-").x.tolist() == [5.0, 7.0]
+
+
+def test_an_irregular_column_is_parsed_by_numpy_once_then_field_by_field(tmp_path):
+    table = read_table(write(tmp_path, "d.csv", "x,y\n1,2\n2,\n3,4\n"))
+    table.prepare_columns([0, 1])
+    assert table._parsed_column(0) is None  # not tried again
+    assert repr(table).startswith("Table(") and "rows=3" in repr(table)

@@ -418,3 +418,10 @@ def test_square_of_integers_cannot_grow_without_bound(arrays):
     for text in ("square(square(square(10**400)))", "square([10**400])"):
         with pytest.raises(ExpressionError, match="OverflowError"):
             interp.eval(text)
+
+
+def test_isclose_means_the_same_on_numbers_and_on_arrays():
+    numbers = Interpreter({"a": 1.0, "b": 1.000001})
+    arrays = Interpreter({"a": np.array([1.0]), "b": np.array([1.000001])}, arrays=True)
+    for text in ("isclose(a, b)", "isclose(a, b, rel_tol=1e-5)", "isclose(a, b, abs_tol=1e-3)"):
+        assert bool(arrays.eval(text)[0]) is numbers.eval(text), text
