@@ -327,7 +327,7 @@ class _Search:
             moved[j] = value + (rel_step * abs(value) or rel_step)
             row = jac_t[j]
             np.subtract(evaluate(moved), r0, out=row)
-            if not np.isfinite(row).all():
+            if not float(row.dot(row)) < math.inf and not np.isfinite(row).all():
                 # beyond the model's (or a constraint's) domain: the other side
                 moved[j] = value - (rel_step * abs(value) or rel_step)
                 np.subtract(r0, self.evaluate(moved), out=row)
@@ -349,8 +349,10 @@ class _Search:
         steps = _CENTRAL_STEP * (np.abs(v) if typical is None else typical)
         steps[~(steps > 0.0)] = _CENTRAL_STEP
         evaluate = self.evaluate_trial
-        # a difference below this is the residual's rounding, not a slope
-        rounding = 8.0 * _EPS * float(np.abs(r0).max(initial=0.0))
+        # a difference below this (squared) is the residual's rounding, not a slope; a
+        # residual beyond 1e150 or so has no such level to speak of
+        limit = 8.0 * _EPS * float(np.abs(r0).max(initial=0.0))
+        rounding = limit * limit if limit < 1e150 else 0.0
         for j, (value, step) in enumerate(zip(v.tolist(), steps.tolist())):
             row = jac_t[j]
             for _ in range(3):
@@ -360,17 +362,21 @@ class _Search:
                 minus = v.copy()
                 minus[j] = down
                 r_plus, r_minus = evaluate(plus), evaluate(minus)
-                # beyond the model's (or a constraint's) domain on one side: the other side
-                # against the point itself (near sqrt(v) at v = 0, say)
-                if not np.isfinite(r_plus).all():
-                    r_plus, up = r0, value
-                elif not np.isfinite(r_minus).all():
-                    r_minus, down = r0, value
                 np.subtract(r_plus, r_minus, out=row)
+                norm2 = float(row.dot(row))  # NaN or inf: a side may be undefined
+                if not norm2 < math.inf:
+                    # beyond the model's (or a constraint's) domain on one side: the other
+                    # side against the point itself (near sqrt(v) at v = 0, say)
+                    if not np.isfinite(r_plus).all():
+                        r_plus, up = r0, value
+                    elif not np.isfinite(r_minus).all():
+                        r_minus, down = r0, value
+                    np.subtract(r_plus, r_minus, out=row)
+                    norm2 = math.inf
                 # a step relative to a value far below its scale (0 to rounding, in an
                 # exact fit) moves the residual by its rounding only: wider, at least
                 # relative to 1, twice at most
-                if not float(np.abs(row).max(initial=0.0)) <= rounding or up == down:
+                if norm2 > rounding or up == down:
                     break
                 step = max(step * 1e4, _CENTRAL_STEP * max(abs(value), 1.0))
             if up == down:
