@@ -39,8 +39,9 @@ class _Differencing:
                  central: bool) -> None:
         self.x = x
         self.values = x.tolist()
-        self.lower = problem.lower.tolist()
-        self.upper = problem.upper.tolist()
+        # a bound given as NaN (None) is no bound
+        self.lower = np.where(np.isnan(problem.lower), -_INF, problem.lower).tolist()
+        self.upper = np.where(np.isnan(problem.upper), _INF, problem.upper).tolist()
         self.ndata = problem.ndata
         self.residual = residual
         self.r0 = r0
