@@ -375,7 +375,7 @@ def _plot(path: str, result: Any, data: Any, expression: str, notes: List[str]) 
 
 def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The ``fit`` command on parsed arguments; shared by ``demo``."""
-    from .datafile import read_data
+    from .datafile import DataFileError, read_data
     from .model import ExpressionModel
     from .plugins import resolve_engine_name
 
@@ -385,14 +385,18 @@ def run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     engine = resolve_engine_name(args.engine)  # before reading any data
     options = dict(_engine_option(text) for text in args.option or [])
 
+    content = None
     if args.data == "-":  # the standard input, as command-line tools read it
+        if sys.stdin is None:
+            raise CliError("fit -: there is no standard input to read the data from")
         stdin = getattr(sys.stdin, "buffer", None)
         content = stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
-        data = read_data("<stdin>", x=args.x, y=args.y, sigma=args.sigma,
-                         nan_policy=args.nan_policy, content=content)
-    else:
-        data = read_data(args.data, x=args.x, y=args.y, sigma=args.sigma,
-                         nan_policy=args.nan_policy)
+    try:
+        data = read_data("<stdin>" if content is not None else args.data, x=args.x, y=args.y,
+                         sigma=args.sigma, nan_policy=args.nan_policy, content=content)
+    except DataFileError as exc:
+        # the library's advice, in the command's terms
+        raise CliError(str(exc).replace("nan_policy 'omit'", "--nan-policy omit")) from None
     notes: List[str] = [f"{data.path}: {note}".replace("(x=1, y=2)", "(--x 1 --y 2)")
                         for note in data.notes]
     if data.dropped:

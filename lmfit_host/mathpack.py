@@ -438,11 +438,17 @@ def isclose_array(a: Any, b: Any, *, rel_tol: float = 1e-9, abs_tol: float = 0.0
     """``math.isclose`` element-wise: ``|a - b| <= max(rel_tol * max(|a|, |b|), abs_tol)``
     (numpy's own ``isclose`` has other defaults and is not symmetric).
 
-    >>> isclose_array(np.array([1.0, 1.0]), np.array([1.0 + 1e-12, 1.000001])).tolist()
-    [True, False]
+    >>> isclose_array(np.array([1.0, 1.0, np.inf]), np.array([1.0 + 1e-12, 1.000001, np.inf])
+    ...               ).tolist()
+    [True, False, True]
     """
-    a, b = np.asarray(a), np.asarray(b)
-    return np.abs(a - b) <= np.maximum(rel_tol * np.maximum(np.abs(a), np.abs(b)), abs_tol)
+    if rel_tol < 0.0 or abs_tol < 0.0:
+        raise ValueError("tolerances must be non-negative")
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        # equal values (infinities included) are close; an infinity is close to nothing else
+        near = np.abs(a - b) <= np.maximum(rel_tol * np.maximum(np.abs(a), np.abs(b)), abs_tol)
+        return (a == b) | (near & np.isfinite(a) & np.isfinite(b))
 
 
 def _special(name: str) -> Callable[..., Any]:

@@ -499,7 +499,14 @@ class _Fit:
                 r = self.residual(x)  # the engine's answer, evaluated again: not counted
             except ConstraintFailure as failure:
                 # an engine's answer where a constraint is undefined: the expression's error
-                raise problem._explain(failure.error, x) from failure.error.__cause__
+                error = failure.error
+                values = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x.tolist()))
+                raise type(error)(
+                    f"{error} at the point engine {engine_name!r} returned ({values}): the "
+                    f"engine's answer lies where the expression is not defined; bound the "
+                    f"parameters it reads (min, max) to its domain, or try another engine",
+                    getattr(error, "expr", None), getattr(error, "owner", None)
+                ) from error.__cause__
         stats = fit_statistics(r, len(names))
 
         covar = None

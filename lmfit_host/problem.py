@@ -69,16 +69,23 @@ class _Differencing:
                 h = 0.5 * (high - value) if high - value >= value - low else -0.5 * (value - low)
                 if h == 0.0:
                     return None
-        xp = self.x.copy()
-        xp[j] = value + h
-        plus = _defined(self.residual, xp)
-        minus = None
-        xm = None
-        if self.central or plus is None:
-            if low <= value - h <= high:
-                xm = self.x.copy()
-                xm[j] = value - h
-                minus = _defined(self.residual, xm)
+        for narrowed in range(7):
+            xp = self.x.copy()
+            xp[j] = value + h
+            plus = _defined(self.residual, xp)
+            minus = None
+            xm = None
+            if self.central or plus is None:
+                if low <= value - h <= high:
+                    xm = self.x.copy()
+                    xm[j] = value - h
+                    minus = _defined(self.residual, xm)
+            if plus is not None and (minus is not None or not self.central or xm is None):
+                break
+            # a side beyond the domain (sqrt(v) near v = 0): a step ten times narrower, up
+            # to a millionth, before a one-sided difference from the other side
+            if narrowed < 6:
+                h *= 0.1
         if plus is None and minus is None:
             # a constraint undefined on both sides (sqrt(v) at v = 0): no derivative
             return np.full(self.ndata, np.nan)
@@ -100,11 +107,13 @@ class _Differencing:
 
 def _defined(residual: Callable[[np.ndarray], np.ndarray], x: np.ndarray
              ) -> Optional[np.ndarray]:
-    """``residual(x)``, or None where a constraint expression is undefined at ``x``."""
+    """``residual(x)``, or None where it is undefined at ``x``: a constraint expression
+    fails there, or the residual is NaN or infinite (the model beyond its domain)."""
     try:
-        return residual(x)
+        r = residual(x)
     except ConstraintFailure:
         return None
+    return r if float(r.dot(r)) < _INF else None
 
 
 class ConstraintFailure(Exception):
@@ -475,14 +484,16 @@ class FitProblem:
         Forward differences (n evaluations, ``r0`` reused) or central ones
         (2n evaluations, more accurate: for error bars). ``residual``
         replaces :meth:`residual` (the host passes one that neither counts
-        against the budget nor calls the progress callback).
+        against the budget nor calls the progress callback). Where a step
+        lands beyond the model's domain (a NaN or infinite residual, or a
+        constraint that fails), the column is a one-sided difference from
+        the other side; undefined on both sides, it is NaN.
         """
         x = np.asarray(x, dtype=float)
         if residual is None:
-            strict = self._raise_nonfinite
-
+            # a step beyond the domain (NaN, or a failing constraint) tries the other side
             def residual(point: np.ndarray) -> np.ndarray:
-                return self._evaluate(point, strict, undefined_raises=True)
+                return self._evaluate(point, False, undefined_raises=True)
         eps = np.finfo(float).eps
         scale = eps ** (1.0 / 3.0) if central else np.sqrt(eps)
         # relative steps: parameters of size 1e-5 need steps of their own size

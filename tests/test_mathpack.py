@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lmfit_host import Parameters, hookspecs, mathpack
-from lmfit_host.errors import ExpressionLimitError
+from lmfit_host.errors import ExpressionLimitError, ExpressionRuntimeError
 from lmfit_host.expr import Interpreter, Limits, Symbol
 
 SEED_FUNCTIONS = (
@@ -425,3 +425,13 @@ def test_isclose_means_the_same_on_numbers_and_on_arrays():
     arrays = Interpreter({"a": np.array([1.0]), "b": np.array([1.000001])}, arrays=True)
     for text in ("isclose(a, b)", "isclose(a, b, rel_tol=1e-5)", "isclose(a, b, abs_tol=1e-3)"):
         assert bool(arrays.eval(text)[0]) is numbers.eval(text), text
+
+
+def test_isclose_on_arrays_treats_infinities_and_bad_tolerances_as_math_does():
+    numbers = Interpreter({"a": math.inf, "b": math.inf, "c": 1e308})
+    arrays = Interpreter({"a": np.array([math.inf]), "b": np.array([math.inf]),
+                          "c": np.array([1e308])}, arrays=True)
+    for text in ("isclose(a, b)", "isclose(a, -b)", "isclose(a, c)", "isclose(c, a)"):
+        assert bool(arrays.eval(text)[0]) is numbers.eval(text), text
+    with pytest.raises(ExpressionRuntimeError):
+        arrays.eval("isclose(c, c, rel_tol=-1.0)")

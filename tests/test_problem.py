@@ -230,3 +230,19 @@ def test_differences_step_to_the_side_where_the_constraints_are_defined():
     with pytest.raises(ExpressionRuntimeError, match=r"sqrt\(v\) failed \(at evaluation \d+, "
                                                      r"with v=-1\)"):
         problem.residual(np.array([-1.0]))
+
+
+def test_a_nan_on_one_side_of_the_first_column_leaves_the_others_their_slopes():
+    # the rounding level was taken from the first column's first side: a NaN there made it
+    # NaN, and every later column came out 0 ("does not change with ...")
+    def residual(p):
+        with np.errstate(invalid="ignore"):
+            return np.array([np.sqrt(-p[0]) + p[1], 2.0 * p[1] + p[2], p[2]])
+
+    for central in (True, False):
+        problem = FitProblem(["v", "a", "b"], [0.0, 1.0, 1.0], [-np.inf] * 3, [np.inf] * 3,
+                             residual, 3, nan_policy="propagate")
+        jac = problem.difference_jacobian(np.array([0.0, 1.0, 1.0]), central=central)
+        assert jac[:, 1] == pytest.approx([1.0, 2.0, 0.0], abs=1e-6)
+        assert jac[:, 2] == pytest.approx([0.0, 1.0, 1.0], abs=1e-6)
+        assert np.isfinite(jac[:, 0]).all()

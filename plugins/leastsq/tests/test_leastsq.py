@@ -550,11 +550,15 @@ def test_only_starts_where_the_transform_is_flat_are_moved() -> None:
     assert engine_module.off_the_bounds(
         transform, transform.to_internal([3e-13, 0.5, 2.0, 0.0]), step) is None
     moved = transform.to_external(engine_module.off_the_bounds(
-        transform, transform.to_internal([0.0, 1.0, 1.0 + 1e-12, 7.0]), step))
-    assert moved.tolist() == pytest.approx([0.1, 0.99, 1.1, 7.0], rel=1e-12)
+        transform, transform.to_internal([0.0, 1.0, 1.0 + 1e-12, 7.0]), step)).tolist()
+    # on a bound: 10% of the transform's scale, 1% of a range; a hair inside a bound at 1:
+    # just far enough for MINPACK's differences to resolve it
+    assert [moved[0], moved[1], moved[3]] == pytest.approx([0.1, 0.99, 7.0], rel=1e-12)
+    assert 1.0 + 1e-9 < moved[2] < 1.0 + 1e-5
 
 
-@pytest.mark.parametrize("start", [5000.1, 5000.2, 5000.3, 5001.0, 5000.0, 5000.01])
+@pytest.mark.parametrize("start", [5000.1, 5000.2, 5000.3, 5001.0, 5000.0, 5000.01,
+                                   5000.0001])
 def test_a_start_near_a_large_bound_is_left_alone_or_moved_a_little(start: float) -> None:
     # a peak at 5000.3 with its centre bounded below by 5000: starts near the bound used to
     # be moved to 5500 (a tenth of the bound), where the fit found another minimum
@@ -916,3 +920,29 @@ def test_an_exact_fit_with_a_parameter_at_zero_is_not_called_one_without_effect(
     assert weighted.errorbars
     assert [params["a"].stderr, params["b"].stderr] == pytest.approx(
         [math.sqrt(1 / 2), math.sqrt(14 / 6)], rel=1e-6)
+
+
+@pytest.mark.parametrize("offset", [2.5, 2.8, 3.2])
+def test_a_start_just_above_a_bound_at_a_million_is_left_where_it_was_put(offset: float) -> None:
+    # a narrow peak at 1e6 + 3: moved ten units in (a tenth of a mille of the bound), these
+    # starts found another minimum
+    x = np.linspace(1e6 - 5.0, 1e6 + 15.0, 201)
+    y = 100.0 * np.exp(-0.5 * ((x - 1e6 - 3.0) / 0.7) ** 2) \
+        + np.random.default_rng(2).normal(0.0, 1.0, x.size)
+    params = Parameters()
+    params.add("a", 80.0)
+    params.add("c", 1e6 + offset, min=1e6)
+    params.add("w", 0.7, min=0.01)
+    transform = lmfit_host.problem.BoundsTransform([1e6], [INF])
+    assert engine_module.off_the_bounds(transform, transform.to_internal([1e6 + offset]),
+                                        math.sqrt(np.finfo(float).eps)) is None
+    lmfit_host.minimize(lambda p: p["a"].value * np.exp(
+        -0.5 * ((x - p["c"].value) / p["w"].value) ** 2) - y, params)
+    assert params["c"].value == pytest.approx(1e6 + 3.0, abs=0.05)
+
+
+def test_a_start_within_rounding_of_a_bound_at_zero_counts_as_on_it() -> None:
+    transform = lmfit_host.problem.BoundsTransform([0.0, 0.0], [INF, INF])
+    moved = engine_module.off_the_bounds(transform, transform.to_internal([1e-30, 1e-300]),
+                                         1.5e-8)
+    assert transform.to_external(moved).tolist() == pytest.approx([0.1, 0.1])
