@@ -68,6 +68,9 @@ OPTIONS: Dict[str, str] = {
 }
 
 _MINPACK_SUCCESS = (1, 2, 3, 4)
+#: A polish that stalls while its Gauss-Newton step still promises to lower the sum of
+#: squares by more than this share did not converge.
+_STALL_PROMISE = 1e-6
 #: Validated settings by (nvarys, options with their types), for loops of small fits.
 _SETTINGS: Dict[Any, Dict[str, Any]] = {}
 #: Evaluations kept after lmdif's last Jacobian: trial steps it may refuse before stopping.
@@ -152,6 +155,11 @@ class _Search:
             raise _BudgetSpent()
         self.count += 1
         return self._trial_fcn(v)
+
+    @property
+    def start_residual(self) -> Optional[np.ndarray]:
+        """The residual at MINPACK's latest start."""
+        return self._start_r
 
     def start(self, v0: np.ndarray, r0: Optional[np.ndarray] = None) -> None:
         """Set MINPACK's start, evaluated once for scipy's shape check and MINPACK's first calls."""
@@ -489,11 +497,14 @@ class LeastsqEngine:
 
     def _fit(self, search: _Search, v0: np.ndarray, settings: Mapping[str, Any],
              r0: Optional[np.ndarray] = None) -> EngineResult:
+        start_chisqr = math.inf if r0 is None else float(r0.dot(r0))
         point, residual, ier, lmdif_message = _minpack(search, v0, r0, settings,
                                                        settings["xtol"], settings["ftol"])
+        if r0 is None and search.start_residual is not None:
+            start_chisqr = float(search.start_residual.dot(search.start_residual))
         codes: Dict[str, Any] = {"ier": ier, "lmdif_message": lmdif_message,
                                  "polish_status": "off", "polish_steps": 0, "polish_nfev": 0,
-                                 "restarted": False}
+                                 "polish_promised": 0.0, "restarted": False}
         success = ier in _MINPACK_SUCCESS
         minpack_nfev = search.count
         jac = search.last_jacobian(point, residual)
@@ -526,14 +537,31 @@ class LeastsqEngine:
                     point, residual, ier, lmdif_message = _minpack(
                         search, outcome.point, outcome.residual, settings, _EPS, _EPS)
                     codes.update(ier=ier, lmdif_message=lmdif_message, restarted=True)
-                    outcome = polisher.polish(point, residual,
-                                              guide=search.last_jacobian(point, residual))
+                    guide = search.last_jacobian(point, residual)
+                    principal = _principal(search.transform, point) if search.bounded else None
+                    if principal is not None:  # wandered again (see above)
+                        point, residual, guide = principal, search.evaluate(principal), None
+                    outcome = polisher.polish(point, residual, guide=guide)
                     steps += outcome.steps
                 point, residual, jac = outcome.point, outcome.residual, outcome.jacobian
                 codes["polish_steps"] = steps
                 codes["polish_nfev"] = search.count - minpack_nfev
                 codes["polish_status"] = "refined" if outcome.passed else "stalled"
-                success = ier in _MINPACK_SUCCESS or outcome.passed
+                codes["polish_promised"] = outcome.promised
+                # a stall where the Gauss-Newton model still promises a real decrease of the
+                # sum of squares is no minimum, whatever MINPACK's own test said; unless the
+                # sum of squares is down to rounding (an exact fit: 1e-20 of the start's)
+                exact = float(outcome.residual.dot(outcome.residual)) <= 1e-20 * start_chisqr
+                if exact:
+                    codes["polish_promised"] = 0.0
+                success = outcome.passed or (ier in _MINPACK_SUCCESS and (
+                    exact or not outcome.promised > _STALL_PROMISE))
+        if search.bounded:
+            principal = _principal(search.transform, point)
+            if principal is not None:
+                # the final point far out in a sine coordinate: its Jacobian there is noise;
+                # the host differences the (same) values in user units for the error bars
+                point, jac = principal, None
         x = search.to_user(point)
         user_jac = inverse = None
         if jac is not None:
@@ -553,7 +581,7 @@ class LeastsqEngine:
             message=f"Fit stopped: the {maxfev} evaluations allowed by maxfev are spent; the "
                     f"parameters hold the best point seen. Raise maxfev to go on.",
             codes={"ier": 5, "lmdif_message": text, "polish_status": "off", "polish_steps": 0,
-                   "polish_nfev": 0, "restarted": False})
+                   "polish_nfev": 0, "polish_promised": 0.0, "restarted": False})
 
 
 #: How far a start on a bound is moved inside: this share of the range for two bounds; for
@@ -573,8 +601,8 @@ def off_the_bounds(transform: Any, u: np.ndarray, rel_step: float) -> Optional[n
     linear model sees no effect of such a parameter, its first step throws
     it far away, or it stays on the bound for good, since no derivative in
     the search space can say that moving inside lowers the sum of squares.
-    A start on a bound (for one bound: within ``u = 1e-7``, about 5e-15, of
-    it; for two: where ``|cos u| < 1e-7``) is moved a little inside: 1% of
+    A start on a bound (for two bounds: where ``|cos u| < 1e-7``, on it to
+    rounding) is moved a little inside: 1% of
     the range for two bounds, ``max(0.1, 1e-4 * |bound|)`` for one; one that
     belongs on the bound goes back.
 
@@ -599,8 +627,7 @@ def off_the_bounds(transform: Any, u: np.ndarray, rel_step: float) -> Optional[n
         return None
     with np.errstate(invalid="ignore", over="ignore"):
         x = transform.to_external(u)
-        stationary = bounded & np.where(transform.both, np.abs(np.cos(u)) < 1e-7,
-                                        np.abs(u) < 1e-7)
+        stationary = bounded & np.where(transform.both, np.abs(np.cos(u)) < 1e-7, u == 0.0)
         unresolved = bounded & ~stationary & ~_resolves(transform, u, x, rel_step)
     if not (stationary.any() or unresolved.any()):
         return None
@@ -808,15 +835,19 @@ _VERDICTS = {
 
 def _message(ier: int, settings: Mapping[str, Any], codes: Mapping[str, Any]) -> str:
     """The result's message: MINPACK's verdict (with its tolerances) and the check's."""
+    promised = float(codes.get("polish_promised", 0.0))
     return _compose_message(ier, str(codes.get("polish_status")), int(codes.get("polish_steps", 0)),
                             settings["ftol"], settings["xtol"], settings["gtol"],
-                            settings["maxfev"])
+                            settings["maxfev"],
+                            promised if promised > _STALL_PROMISE else 0.0)
 
 
 @lru_cache(maxsize=512)
 def _compose_message(ier: int, status: str, steps: int, ftol: float, xtol: float, gtol: float,
-                     maxfev: int) -> str:
-    if ier in _MINPACK_SUCCESS:
+                     maxfev: int, promised: float = 0.0) -> str:
+    if promised:
+        head = "Fit did not converge"
+    elif ier in _MINPACK_SUCCESS:
         head = "Fit succeeded"
     elif ier == 5:
         head = "Fit stopped"
@@ -833,6 +864,11 @@ def _compose_message(ier: int, status: str, steps: int, ftol: float, xtol: float
     elif status == "refined":
         tail = (f" {steps} Gauss-Newton step(s) refined the result until no parameter moves "
                 f"beyond xtol.")
+    elif status == "stalled" and promised:
+        tail = (f" A Gauss-Newton step still promises a sum of squares {promised:.2g} (relative) "
+                f"lower, and no trial along it confirms that: the point is no minimum (try "
+                f"other start values, bounds closer to the solution, or epsfcn=1e-10 for "
+                f"coarser differences).")
     elif status == "stalled":
         tail = (" Gauss-Newton steps could not lower the sum of squares further; the result "
                 "may be less precise than xtol asks.")

@@ -63,6 +63,8 @@ _TINY = float(np.finfo(float).tiny)
 _CONTRACTION_LIMIT = 0.5
 #: The estimated distance to the minimum accepted without evaluating, in tolerances.
 _ACCEPT_LIMIT = 1.0
+#: A parameter is within tolerance only within this share of its standard error too.
+_STDERR_SHARE = 1e-3
 #: MINPACK's difference of a parameter is trusted when its value is at least this
 #: many standard errors away from zero (search space).
 _RESOLVED = 10.0
@@ -176,6 +178,9 @@ class PolishOutcome:
     jacobian: np.ndarray       # (ndata, nvarys) at ``point``
     steps: int                 # accepted Gauss-Newton steps
     passed: bool               # the final point passed the Gauss-Newton check
+    #: the decrease of the sum of squares, as a share of it, that the last Gauss-Newton
+    #: step promised and no trial confirmed (0 when the check passed)
+    promised: float = 0.0
 
 
 class Polisher:
@@ -207,6 +212,8 @@ class Polisher:
         self._guide: Optional[Tuple[np.ndarray, Vector]] = None
         self._rate: Optional[float] = None
         self._inverse: Optional[Tuple[np.ndarray, Optional[np.ndarray]]] = None
+        # the latest line search found the residual undefined (NaN) at every trial
+        self._all_undefined = False
 
     def _gauss_newton(self, jac: np.ndarray, residual: Vector) -> Tuple[Vector, Vector, float]:
         """:func:`gauss_newton`, remembering the normal inverse for :meth:`normal_inverse`."""
@@ -239,7 +246,13 @@ class Polisher:
             sizes = np.abs(self.to_user(point)).tolist()
         spreads = _spreads(residual, variance, chisqr)
         rtol = self.rtol
-        allowed = [rtol * (size + spread * scale)
+        # and never more than a thousandth of a standard error: a peak centred at 5000,
+        # measured to 1e-5, would otherwise stop 30 standard errors off (NaN spreads, and
+        # zero ones of an exact fit, leave the first bound alone)
+        share = _STDERR_SHARE
+        allowed = [max(min(rtol * (size + spread * scale), share * spread * scale),
+                       1e-4 * rtol * size)  # an exact fit: the values' own rounding
+                   if spread * scale > 0.0 else rtol * (size + spread * scale)
                    for size, spread, scale in zip(sizes, spreads, scales)]
         return scales, allowed, spreads
 
@@ -398,7 +411,12 @@ class Polisher:
                 # a promised decrease this small that no trial confirms is rounding noise
                 # in the residual; a larger one means the linear model fails here
                 noise = decrease <= _NOISE_DECREASE * chisqr
-                return PolishOutcome(point, residual, jac, taken, bool(noise))
+                # the promise counts against the point unless every trial along the step
+                # left the model's domain: then the point lies on that edge, where the
+                # constrained minimum may well be (s = sqrt(v) held at v = 0)
+                promised = 0.0 if noise or self._all_undefined \
+                    else decrease / max(chisqr, _TINY)
+                return PolishOutcome(point, residual, jac, taken, bool(noise), promised)
             new_point, new_residual, new_chisqr = found
             taken += 1
             # Gauss-Newton converges linearly on large residuals: after a move of m
@@ -414,7 +432,8 @@ class Polisher:
                 return PolishOutcome(point, residual, carried, taken, True)
             forward = False
             jac = self._accurate(point, residual, variance, chisqr)
-        return PolishOutcome(point, residual, jac, taken, False)
+        step, variance, decrease = self._gauss_newton(jac, residual)
+        return PolishOutcome(point, residual, jac, taken, False, decrease / max(chisqr, _TINY))
 
     def _accurate(self, point: Vector, residual: Vector, variance: Optional[Vector],
                   chisqr: float) -> np.ndarray:
@@ -450,16 +469,20 @@ class Polisher:
         removes it. Changes are computed as ``(r1 - r0) . (r1 + r0)``, exact
         far below the rounding of the sum of squares itself.
         """
+        self._all_undefined = False
         slope = 2.0 * float(residual.dot(jac.dot(step)))
         if not slope < 0.0:
             return None
         best: Optional[Tuple[Vector, Vector, float]] = None
         best_change = 0.0
         alpha = 1.0
+        self._all_undefined = True
         for _ in range(6):
             trial = point + alpha * step
             r_trial = self.residual(trial)
             change = float((r_trial - residual).dot(r_trial + residual))
+            if change == change:
+                self._all_undefined = False
             if change < best_change:
                 best, best_change = (trial, r_trial, chisqr + change), change
             if not np.isfinite(change):

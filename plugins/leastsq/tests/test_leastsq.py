@@ -941,8 +941,9 @@ def test_a_start_just_above_a_bound_at_a_million_is_left_where_it_was_put(offset
     assert params["c"].value == pytest.approx(1e6 + 3.0, abs=0.05)
 
 
-def test_a_start_within_rounding_of_a_bound_at_zero_counts_as_on_it() -> None:
+def test_a_tiny_start_above_a_bound_at_zero_keeps_its_size() -> None:
+    # a start of 1e-18 may be the size the user expects (a rate constant of 3e-7, say):
+    # moving it to 0.1 sent such a fit astray; only a start exactly on the bound moves
     transform = lmfit_host.problem.BoundsTransform([0.0, 0.0], [INF, INF])
-    moved = engine_module.off_the_bounds(transform, transform.to_internal([1e-30, 1e-300]),
-                                         1.5e-8)
-    assert transform.to_external(moved).tolist() == pytest.approx([0.1, 0.1])
+    moved = engine_module.off_the_bounds(transform, transform.to_internal([1e-18, 0.0]), 1.5e-8)
+    assert transform.to_external(moved).tolist() == pytest.approx([1e-18, 0.1])
