@@ -4,7 +4,8 @@ MINPACK stops when one step changes the sum of squares by less than
 ``ftol`` or the parameters by less than ``xtol``. On problems that converge
 slowly (large residuals, long curved valleys) one small step is no proof of
 a minimum: the parameters can still be several tolerances away, where a
-tolerance is ``rtol * (|value| + stderr)`` in user units.
+tolerance is ``rtol * (|value| + stderr)`` in user units, and at most a
+thousandth of the standard error.
 
 The first judgement costs no evaluation (:meth:`Polisher.accepts`). Near a
 minimum MINPACK converges linearly, each step shrinking by about a factor
