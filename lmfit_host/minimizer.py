@@ -39,7 +39,7 @@ from .errors import (ExpressionError, ExpressionRuntimeError, FitAborted, FitErr
                      LmfitHostError, ParameterError, user_failure)
 from .expr import Interpreter, _PendingCopy
 from .parameter import _STATE_KEYS, CorrelationRow, Parameters, _noop
-from .problem import ConstraintFailure, EngineResult, FitProblem
+from .problem import ConstraintFailure, EngineResult, FitProblem, values_text
 
 __all__ = ["Minimizer", "MinimizerResult", "minimize"]
 
@@ -344,7 +344,7 @@ class _Fit:
         self.set_values = set_values
 
         def failed(exc: Exception, x: np.ndarray) -> FitError:
-            values = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x))
+            values = values_text(names, x)
             return user_failure(exc, f"the residual function {fcn_name} raised "
                                      f"{type(exc).__name__}: {exc} (with {values})")
 
@@ -448,7 +448,7 @@ class _Fit:
                 except LmfitHostError:
                     raise
                 except Exception as exc:
-                    values = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x))
+                    values = values_text(names, x)
                     raise user_failure(exc, f"the Jacobian function {dfun_name} raised "
                                             f"{type(exc).__name__}: {exc} (with {values})"
                                        ) from exc
@@ -499,14 +499,9 @@ class _Fit:
                 r = self.residual(x)  # the engine's answer, evaluated again: not counted
             except ConstraintFailure as failure:
                 # an engine's answer where a constraint is undefined: the expression's error
-                error = failure.error
-                values = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x.tolist()))
-                raise type(error)(
-                    f"{error} at the point engine {engine_name!r} returned ({values}): the "
-                    f"engine's answer lies where the expression is not defined; bound the "
-                    f"parameters it reads (min, max) to its domain, or try another engine",
-                    getattr(error, "expr", None), getattr(error, "owner", None)
-                ) from error.__cause__
+                raise problem._explain(failure.error, x,
+                                       f"at the point engine {engine_name!r} returned"
+                                       ) from failure.error.__cause__
         stats = fit_statistics(r, len(names))
 
         covar = None
@@ -522,9 +517,7 @@ class _Fit:
         elif problem.has_bounds and \
                 len(pinned := is_at_bound(x, problem.lower, problem.upper, names)) == len(names) \
                 and _on_bounds(x, problem.lower, problem.upper).all():
-            reason = ("the parameter(s) " + ", ".join(pinned) + " ended at a bound, where the "
-                      "covariance does not describe the uncertainty; widen the bound or fix "
-                      "the parameter")
+            reason = _at_bounds_reason(pinned)
         else:
             jac = inverse = None
             if outcome is not None:
@@ -537,9 +530,7 @@ class _Fit:
                 pinned = _held_at_bounds(x, problem.lower, problem.upper, names, pinned, jac,
                                          stats, minimizer.scale_covar)
             if len(pinned) == len(names):
-                reason = ("the parameter(s) " + ", ".join(pinned) + " ended at a bound, where "
-                          "the covariance does not describe the uncertainty; widen the bound "
-                          "or fix the parameter")
+                reason = _at_bounds_reason(pinned)
                 jac = None
             elif pinned:
                 free = [name for name in names if name not in pinned]
@@ -552,9 +543,7 @@ class _Fit:
             near = covar is None and problem.has_bounds and \
                 is_at_bound(x, problem.lower, problem.upper, names, tolerance=1e-6)
             if near:
-                reason = ("the parameter(s) " + ", ".join(near) + " ended at a bound, where "
-                          "the covariance does not describe the uncertainty; widen the bound "
-                          "or fix the parameter")
+                reason = _at_bounds_reason(near)
             elif covar is not None and pinned:
                 reason = (f"{pinned[0]} ended at a bound: it has no error bar, and the "
                           f"others' are estimated with it held there" if len(pinned) == 1 else
@@ -718,6 +707,12 @@ class _Fit:
 #: A parameter within this many of its standard errors of a bound is held there for the
 #: error bars of the others (see _held_at_bounds).
 _HELD_WITHIN = 1e-3
+
+
+def _at_bounds_reason(names: Sequence[str]) -> str:
+    """Why there are no error bars when every parameter named ended at a bound."""
+    return ("the parameter(s) " + ", ".join(names) + " ended at a bound, where the covariance "
+            "does not describe the uncertainty; widen the bound or fix the parameter")
 
 
 def _on_bounds(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:

@@ -105,6 +105,11 @@ class _Differencing:
         return change
 
 
+def values_text(names: Sequence[str], x: Any) -> str:
+    """``'a=1.5, b=-2'``: parameter values as messages show them."""
+    return ", ".join(f"{n}={v:.6g}" for n, v in zip(names, np.asarray(x, dtype=float).tolist()))
+
+
 def _defined(residual: Callable[[np.ndarray], np.ndarray], x: np.ndarray
              ) -> Optional[np.ndarray]:
     """``residual(x)``, or None where it is undefined at ``x``: a constraint expression
@@ -405,13 +410,19 @@ class FitProblem:
             self.abort("the iteration callback iter_cb returned True")
         return r
 
-    def _explain(self, error: ExpressionError, x: np.ndarray) -> Exception:
-        """``error`` (a constraint that failed at ``x``), told where and what to do."""
-        values = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.names, np.asarray(x)))
-        message = (f"{error} (at evaluation {self.nfev}, with {values}): the fit tried values "
-                   f"where the expression is not defined; bound the parameters it reads (min, "
-                   f"max) to its domain, or pass nan_policy='propagate' to let the engine "
-                   f"step back from such points")
+    def _explain(self, error: ExpressionError, x: np.ndarray,
+                 where: Optional[str] = None) -> Exception:
+        """``error`` (a constraint that failed at ``x``), told where and what to do; ``where``
+        replaces the default account (a trial of the fit's, at its evaluation number)."""
+        values = values_text(self.names, x)
+        if where is None:
+            message = (f"{error} (at evaluation {self.nfev}, with {values}): the fit tried "
+                       f"values where the expression is not defined; bound the parameters it "
+                       f"reads (min, max) to its domain, or pass nan_policy='propagate' to let "
+                       f"the engine step back from such points")
+        else:
+            message = (f"{error} {where} ({values}): the expression is not defined there; "
+                       f"bound the parameters it reads (min, max) to its domain")
         try:
             explained: Exception = type(error)(message, getattr(error, "expr", None),
                                                getattr(error, "owner", None))
@@ -423,7 +434,7 @@ class FitProblem:
         bad = ~np.isfinite(r)
         if not bad.any():
             return  # huge but finite values whose squares overflowed
-        values = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.names, np.asarray(x)))
+        values = values_text(self.names, x)
         first = int(np.flatnonzero(bad)[0])
         raise FitError(f"the residual holds {int(bad.sum())} NaN or infinite value(s) (first at "
                        f"index {first}) at evaluation {self.nfev}, with {values}; fix the model, "
